@@ -1,0 +1,267 @@
+import type Hypercore from 'hypercore'
+import Hyperbee from 'hyperbee'
+import * as b4a from '../bytes.js'
+import { ChrysalisError } from '../errors.js'
+import { toHex } from '../identity/encoding.js'
+import {
+  BLOCK_PREFIX,
+  FOLLOW_PREFIX,
+  PROFILE_KEY,
+  POST_PREFIX,
+  parsePostKey,
+  parseRelationKey,
+  postKey,
+  rangeOf,
+  followKey,
+  blockKey
+} from './layout.js'
+import {
+  decodeRecord,
+  encodeRecord,
+  LIMITS,
+  type FeedRecord,
+  type FileRef,
+  type PostRecord,
+  type PostRef,
+  type ProfileRecord,
+  type RelationRecord,
+  type Valid
+} from './records.js'
+
+export type FeedBee = Hyperbee<string, Buffer>
+
+/** One post as stored: its id in the author's feed, the record, and the block it came from. */
+export interface StoredPost {
+  author: Buffer
+  id: number
+  seq: number
+  record: Valid<PostRecord>
+}
+
+export interface SkipStats {
+  count: number
+  lastReason: string | null
+}
+
+/**
+ * Reads one identity's feed, local or remote. Every value is decoded from untrusted bytes:
+ * malformed, oversized, unknown or misplaced records are skipped and counted, never thrown.
+ *
+ *   const feed = new Feed(store.get({ key: feedKeyOf(author) }), author)
+ *   const newest = await feed.posts({ limit: 20 })   // a sparse read on a remote feed
+ */
+export class Feed {
+  readonly author: Buffer
+  readonly bee: FeedBee
+  readonly skipped: SkipStats = { count: 0, lastReason: null }
+
+  constructor(core: Hypercore, author: Buffer) {
+    this.author = author
+    this.bee = new Hyperbee<string, Buffer>(core, { keyEncoding: 'utf-8', valueEncoding: 'binary' })
+  }
+
+  get core(): Hypercore {
+    return this.bee.core
+  }
+
+  get version(): number {
+    return this.bee.version
+  }
+
+  get authorHex(): string {
+    return toHex(this.author)
+  }
+
+  ready(): Promise<void> {
+    return this.bee.ready()
+  }
+
+  close(): Promise<void> {
+    return this.bee.close()
+  }
+
+  async profile(): Promise<Valid<ProfileRecord> | null> {
+    const entry = await this.bee.get(PROFILE_KEY)
+    if (!entry) return null
+    const record = this.decode(entry.value, 'profile')
+    return record?.type === 'profile' ? record : null
+  }
+
+  async getPost(id: number): Promise<StoredPost | null> {
+    const entry = await this.bee.get(postKey(id))
+    return entry ? this.toPost(entry.key, entry.value, entry.seq) : null
+  }
+
+  /** The newest posts and comments first; `before` pages back from a post id. */
+  async posts(opts: { limit?: number; before?: number } = {}): Promise<StoredPost[]> {
+    const limit = opts.limit ?? 50
+    const range = rangeOf(POST_PREFIX)
+    if (opts.before !== undefined) range.lt = postKey(opts.before)
+    const out: StoredPost[] = []
+    for await (const entry of this.bee.createReadStream(range, { reverse: true, limit })) {
+      const post = this.toPost(entry.key, entry.value, entry.seq)
+      if (post) out.push(post)
+    }
+    return out
+  }
+
+  /** Identities this feed follows now (the newest follow/unfollow record per identity wins). */
+  following(): Promise<Array<{ target: Buffer; at: number }>> {
+    return this.relations(FOLLOW_PREFIX, 'follow')
+  }
+
+  blocked(): Promise<Array<{ target: Buffer; at: number }>> {
+    return this.relations(BLOCK_PREFIX, 'block')
+  }
+
+  async relation(prefix: typeof FOLLOW_PREFIX | typeof BLOCK_PREFIX, target: Uint8Array): Promise<RelationRecord | null> {
+    const key = prefix === FOLLOW_PREFIX ? followKey(target) : blockKey(target)
+    const entry = await this.bee.get(key)
+    if (!entry) return null
+    const record = this.decode(entry.value, key)
+    return record && isRelation(record) && b4a.equals(record.target, target) ? record : null
+  }
+
+  private async relations(prefix: string, active: 'follow' | 'block'): Promise<Array<{ target: Buffer; at: number }>> {
+    const out: Array<{ target: Buffer; at: number }> = []
+    for await (const entry of this.bee.createReadStream(rangeOf(prefix))) {
+      const target = parseRelationKey(entry.key)
+      const record = target ? this.decode(entry.value, entry.key) : null
+      if (!target || !record || !isRelation(record) || !b4a.equals(record.target, target)) {
+        if (record) this.skip(`record under ${entry.key} does not match its key`)
+        continue
+      }
+      if (record.type === active) out.push({ target, at: record.at })
+    }
+    return out
+  }
+
+  /** Decode a post entry from this feed; null (and counted) when it is not a valid post. */
+  toPost(key: string, value: Buffer, seq: number): StoredPost | null {
+    const id = parsePostKey(key)
+    if (id === null || id > LIMITS.postId) {
+      this.skip(`unknown key ${key.slice(0, 40)}`)
+      return null
+    }
+    const record = this.decode(value, key)
+    if (!record) return null
+    if (record.type !== 'post') {
+      this.skip(`a ${record.type} record under ${key}`)
+      return null
+    }
+    return { author: this.author, id, seq, record }
+  }
+
+  decode(value: Buffer | null, where: string): Valid<FeedRecord> | null {
+    if (value === null) {
+      this.skip(`empty value under ${where}`)
+      return null
+    }
+    const result = decodeRecord(value)
+    if (result.ok) return result.record
+    this.skip(`${where}: ${result.reason}`)
+    return null
+  }
+
+  skip(reason: string): void {
+    this.skipped.count++
+    this.skipped.lastReason = reason
+  }
+}
+
+function isRelation(r: FeedRecord): r is RelationRecord {
+  return r.type === 'follow' || r.type === 'unfollow' || r.type === 'block' || r.type === 'unblock'
+}
+
+export interface NewPost {
+  text: string
+  topics?: string[]
+  mentions?: Buffer[]
+  attachments?: FileRef[]
+}
+
+/**
+ * The identity's own feed: the only feed this node writes. Post ids come from a monotonic
+ * millisecond clock (max(now, last id + 1)), so they sort by time and never repeat.
+ *
+ *   const own = new OwnFeed(store.get({ keyPair }), publicKey)
+ *   const { id } = await own.post({ text: 'Kaypro II manual, 1982', topics: ['vintage-manuals'] })
+ */
+export class OwnFeed extends Feed {
+  private lastId = -1
+  private readonly now: () => number
+
+  constructor(core: Hypercore, author: Buffer, opts: { now?: () => number } = {}) {
+    super(core, author)
+    this.now = opts.now ?? Date.now
+  }
+
+  override async ready(): Promise<void> {
+    await super.ready()
+    const last = await this.bee.peek(rangeOf(POST_PREFIX), { reverse: true })
+    this.lastId = last ? (parsePostKey(last.key) ?? -1) : -1
+  }
+
+  async setProfile(fields: { name: string; bio: string; avatar?: FileRef }): Promise<ProfileRecord> {
+    const record: ProfileRecord = { type: 'profile', updatedAt: this.now(), name: fields.name, bio: fields.bio }
+    if (fields.avatar) record.avatar = fields.avatar
+    await this.bee.put(PROFILE_KEY, encodeRecord(record))
+    return record
+  }
+
+  async post(input: NewPost, reply?: { parent: PostRef; root: PostRef }): Promise<StoredPost> {
+    const createdAt = this.now()
+    const record: PostRecord = {
+      type: 'post',
+      createdAt,
+      text: input.text,
+      topics: input.topics ?? [],
+      mentions: input.mentions ?? [],
+      attachments: input.attachments ?? []
+    }
+    if (reply) record.reply = reply
+    const value = encodeRecord(record) // validates before anything is written
+    const id = Math.max(createdAt, this.lastId + 1)
+    await this.bee.put(postKey(id), value)
+    this.lastId = id
+    return (await this.getPost(id))!
+  }
+
+  async edit(id: number, text: string): Promise<StoredPost> {
+    const current = await this.own(id)
+    const record: PostRecord = { ...current.record, text, editedAt: this.now() }
+    await this.bee.put(postKey(id), encodeRecord(record))
+    return (await this.getPost(id))!
+  }
+
+  /** Replaces the post with a tombstone: its place in threads stays, its content goes. */
+  async delete(id: number): Promise<StoredPost> {
+    const current = await this.own(id)
+    const record: PostRecord = {
+      type: 'post',
+      createdAt: current.record.createdAt,
+      text: '',
+      topics: [],
+      mentions: [],
+      attachments: [],
+      deletedAt: this.now()
+    }
+    if (current.record.reply) record.reply = current.record.reply
+    await this.bee.put(postKey(id), encodeRecord(record))
+    return (await this.getPost(id))!
+  }
+
+  async setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {
+    const record: RelationRecord = { type, at: this.now(), target }
+    const key = type === 'follow' || type === 'unfollow' ? followKey(target) : blockKey(target)
+    await this.bee.put(key, encodeRecord(record))
+    return record
+  }
+
+  private async own(id: number): Promise<StoredPost> {
+    const current = await this.getPost(id)
+    if (!current) throw new ChrysalisError('NOT_FOUND', 'no such post in your feed; check the ref with `chrysalis feed`')
+    if (current.record.deletedAt !== undefined) throw new ChrysalisError('DELETED', 'that post is already deleted')
+    return current
+  }
+}

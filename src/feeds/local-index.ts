@@ -1,0 +1,204 @@
+import type Hypercore from 'hypercore'
+import Hyperbee, { type Batch } from 'hyperbee'
+import * as b4a from '../bytes.js'
+import { toHex } from '../identity/encoding.js'
+import type { Feed, StoredPost } from './feed.js'
+import { POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
+import type { PostRef } from './records.js'
+
+/**
+ * The local index over the own feed and every followed feed: a hyperbee on a local-only core.
+ * It answers the timeline (top-level posts, newest first) and threads (every comment under a
+ * root). It is updated incrementally: per feed it remembers the bee version it has indexed and
+ * reads only the diff since then. Nothing here is replicated; its layout is private.
+ *
+ *   tl/<time 12 hex>/<author hex>/<id hex>        a top-level post, by time
+ *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }
+ *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
+ *   cur/<author hex>                              -> { v: indexed version, skipped }
+ *
+ * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
+ * to the top of everyone's timeline by dating them in the future.
+ */
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string }
+type IndexBee = Hyperbee<string, IndexValue>
+
+export interface IndexedRef extends PostRef {
+  /** Opaque cursor: pass it back as `before` for the next page. */
+  cursor: string
+}
+
+export interface ThreadEntry extends PostRef {
+  parent: PostRef
+}
+
+export interface UpdateResult {
+  /** Posts added or changed in the index. */
+  changed: number
+  /** Records the feed holds that were skipped as malformed, in this update. */
+  skipped: number
+  version: number
+}
+
+export class LocalIndex {
+  readonly db: IndexBee
+  private readonly now: () => number
+  private readonly initialWindow: number
+  private readonly queues = new Map<string, Promise<UpdateResult>>()
+
+  /**
+   * @param opts.initialWindow how many of the newest posts of a feed to index the first time it
+   *   is seen; older ones are read from the feed on demand (`feed ID --before`). Infinity = all.
+   */
+  constructor(core: Hypercore, opts: { now?: () => number; initialWindow?: number } = {}) {
+    this.db = new Hyperbee<string, IndexValue>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' })
+    this.now = opts.now ?? Date.now
+    this.initialWindow = opts.initialWindow ?? 500
+  }
+
+  ready(): Promise<void> {
+    return this.db.ready()
+  }
+
+  close(): Promise<void> {
+    return this.db.close()
+  }
+
+  async indexedVersion(author: Uint8Array): Promise<number> {
+    return (await this.db.get('cur/' + toHex(author)))?.value.v ?? 0
+  }
+
+  /** Bring the index up to date with one feed. Calls for the same feed run one after another. */
+  update(feed: Feed): Promise<UpdateResult> {
+    const key = feed.authorHex
+    const prev = this.queues.get(key) ?? Promise.resolve(null)
+    const next = prev.then(
+      () => this.runUpdate(feed),
+      () => this.runUpdate(feed)
+    )
+    this.queues.set(key, next)
+    const clear = (): void => {
+      if (this.queues.get(key) === next) this.queues.delete(key)
+    }
+    next.then(clear, clear)
+    return next
+  }
+
+  private async runUpdate(feed: Feed): Promise<UpdateResult> {
+    await feed.ready()
+    const hex = feed.authorHex
+    const snap = feed.bee.snapshot()
+    try {
+      await snap.ready() // a snapshot's version is only right once it is ready
+      const version = snap.version
+      const cur = await this.db.get('cur/' + hex)
+      let from = cur?.value.v ?? 0
+      if (from === version) return { changed: 0, skipped: 0, version }
+      if (from > version) from = 0 // the feed is shorter than what we indexed: start over
+      const skippedBefore = feed.skipped.count
+      const batch = this.db.batch()
+      let changed = 0
+      if (from === 0 && Number.isFinite(this.initialWindow)) {
+        // First sight of this feed: index only its newest posts (a sparse read), not its history.
+        for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow })) {
+          const post = feed.toPost(entry.key, entry.value, entry.seq)
+          if (post && (await this.add(batch, post))) changed++
+        }
+      } else {
+        for await (const { left, right } of snap.createDiffStream(from, rangeOf(POST_PREFIX))) {
+          const id = parsePostKey((left ?? right)!.key)
+          if (id === null) continue
+          if (right) await this.remove(batch, feed.author, id)
+          const post = left ? feed.toPost(left.key, left.value, left.seq) : null
+          if (post) await this.add(batch, post)
+          changed++
+        }
+      }
+      const skipped = feed.skipped.count - skippedBefore
+      await batch.put('cur/' + hex, { v: version, skipped: (cur?.value.skipped ?? 0) + skipped })
+      await batch.flush()
+      return { changed, skipped, version }
+    } finally {
+      await snap.close()
+    }
+  }
+
+  private async add(batch: Batch<string, IndexValue>, post: StoredPost): Promise<boolean> {
+    const author = toHex(post.author)
+    const byKey = `by/${author}/${postIdHex(post.id)}`
+    if (await batch.get(byKey)) return false
+    const reply = post.record.reply
+    const value: IndexValue = {}
+    if (reply) {
+      value.th = `th/${refPath(reply.root)}/${author}/${postIdHex(post.id)}`
+      await batch.put(value.th, { p: refPath(reply.parent) })
+    } else {
+      const t = Math.min(post.record.createdAt, this.now())
+      value.tl = `tl/${postIdHex(t)}/${author}/${postIdHex(post.id)}`
+      await batch.put(value.tl, {})
+    }
+    await batch.put(byKey, value)
+    return true
+  }
+
+  private async remove(batch: Batch<string, IndexValue>, author: Buffer, id: number): Promise<void> {
+    const byKey = `by/${toHex(author)}/${postIdHex(id)}`
+    const entry = await batch.get(byKey)
+    if (!entry) return
+    if (entry.value.tl) await batch.del(entry.value.tl)
+    if (entry.value.th) await batch.del(entry.value.th)
+    await batch.del(byKey)
+  }
+
+  /**
+   * Top-level posts, newest first, of the authors `include` accepts (following and not blocked:
+   * the caller decides). Pages with `before`, the cursor of the last entry of the previous page.
+   */
+  async timeline(opts: { limit: number; before?: string; include: (authorHex: string) => boolean }): Promise<IndexedRef[]> {
+    const out: IndexedRef[] = []
+    const range = rangeOf('tl/')
+    if (opts.before !== undefined) range.lt = opts.before
+    for await (const entry of this.db.createReadStream(range, { reverse: true })) {
+      const parts = entry.key.split('/')
+      const author = parts[2]
+      const id = parts[3]
+      if (author === undefined || id === undefined || !opts.include(author)) continue
+      out.push({ author: b4a.from(author, 'hex'), id: parseInt(id, 16), cursor: entry.key })
+      if (out.length >= opts.limit) break
+    }
+    return out
+  }
+
+  /** Every comment indexed under a thread root, oldest first by author then id. */
+  async thread(root: PostRef): Promise<ThreadEntry[]> {
+    const out: ThreadEntry[] = []
+    for await (const entry of this.db.createReadStream(rangeOf(`th/${refPath(root)}/`))) {
+      const parts = entry.key.split('/')
+      const parent = entry.value.p ? parseRefPath(entry.value.p) : null
+      if (parts.length !== 5 || !parent) continue
+      out.push({ author: b4a.from(parts[3]!, 'hex'), id: parseInt(parts[4]!, 16), parent })
+    }
+    return out
+  }
+
+  async commentCount(root: PostRef, include: (authorHex: string) => boolean): Promise<number> {
+    let n = 0
+    for await (const entry of this.db.createReadStream(rangeOf(`th/${refPath(root)}/`))) {
+      if (include(entry.key.split('/')[3] ?? '')) n++
+    }
+    return n
+  }
+
+  async skippedCount(author: Uint8Array): Promise<number> {
+    return (await this.db.get('cur/' + toHex(author)))?.value.skipped ?? 0
+  }
+}
+
+function refPath(ref: PostRef): string {
+  return `${toHex(ref.author)}/${postIdHex(ref.id)}`
+}
+
+function parseRefPath(s: string): PostRef | null {
+  const m = /^([0-9a-f]{64})\/([0-9a-f]{12})$/.exec(s)
+  return m ? { author: b4a.from(m[1]!, 'hex'), id: parseInt(m[2]!, 16) } : null
+}

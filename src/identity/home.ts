@@ -1,0 +1,102 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import * as b4a from '../bytes.js'
+import { ChrysalisError } from '../errors.js'
+import { Identity } from './keys.js'
+
+/**
+ * The home directory holds one identity and everything its node stores:
+ *
+ *   HOME/identity.json   the seed (0600)
+ *   HOME/store/          corestore: the own feed, followed feeds, the local index
+ *
+ * HOME is `--home DIR`, else $CHRYSALIS_HOME, else $XDG_DATA_HOME/chrysalis, else
+ * ~/.local/share/chrysalis. It is created 0700.
+ */
+export const IDENTITY_FILE = 'identity.json'
+const IDENTITY_FORMAT = 'chrysalis-identity'
+
+export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag !== undefined && flag !== '') return path.resolve(flag)
+  if (env.CHRYSALIS_HOME) return path.resolve(env.CHRYSALIS_HOME)
+  const data = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
+  return path.resolve(data, 'chrysalis')
+}
+
+export async function ensureHome(home: string): Promise<void> {
+  await fs.mkdir(home, { recursive: true, mode: 0o700 })
+  await fs.chmod(home, 0o700)
+}
+
+export async function hasIdentity(home: string): Promise<boolean> {
+  try {
+    await fs.access(path.join(home, IDENTITY_FILE))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Store an identity in HOME. Never overwrites: the file is written under a temporary name, synced,
+ * then hard-linked into place, which fails atomically if an identity is already there.
+ */
+export async function saveIdentity(home: string, identity: Identity): Promise<void> {
+  await ensureHome(home)
+  const target = path.join(home, IDENTITY_FILE)
+  if (await hasIdentity(home)) throw identityExists(home)
+  const tmp = path.join(home, `.${IDENTITY_FILE}.${process.pid}.${Date.now()}.tmp`)
+  const seed = identity.exportSeed()
+  const body = JSON.stringify({ format: IDENTITY_FORMAT, version: 1, id: identity.id, seed: b4a.toString(seed, 'hex') }) + '\n'
+  seed.fill(0)
+  const fh = await fs.open(tmp, 'wx', 0o600)
+  try {
+    await fh.writeFile(body)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await fs.link(tmp, target)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw identityExists(home)
+    throw err
+  } finally {
+    await fs.rm(tmp, { force: true })
+  }
+}
+
+export async function loadIdentity(home: string): Promise<Identity> {
+  let text: string
+  try {
+    text = await fs.readFile(path.join(home, IDENTITY_FILE), 'utf-8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ChrysalisError('NO_IDENTITY', `no identity in ${home}; create one with \`chrysalis init --name NAME\` or restore one with \`chrysalis identity import\``)
+    }
+    throw err
+  }
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch {
+    doc = null
+  }
+  const seedHex = typeof doc === 'object' && doc !== null && 'seed' in doc ? doc.seed : null
+  const id = typeof doc === 'object' && doc !== null && 'id' in doc ? doc.id : null
+  if (typeof seedHex !== 'string' || !/^[0-9a-f]{64}$/.test(seedHex)) throw damagedIdentity(home)
+  const seed = b4a.from(seedHex, 'hex')
+  const identity = Identity.fromSeed(seed)
+  seed.fill(0)
+  if (identity.id !== id) throw damagedIdentity(home)
+  return identity
+}
+
+function identityExists(home: string): ChrysalisError {
+  return new ChrysalisError('IDENTITY_EXISTS', `${home} already has an identity, and an identity is never overwritten; use another --home`)
+}
+
+function damagedIdentity(home: string): ChrysalisError {
+  return new ChrysalisError('NO_IDENTITY', `the identity file in ${home} is damaged; restore it with \`chrysalis identity import\` into a new home`)
+}

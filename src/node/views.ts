@@ -1,0 +1,80 @@
+import { encodeId, fingerprint, toHex } from '../identity/encoding.js'
+import type { StoredPost } from '../feeds/feed.js'
+import { formatRef, postIdHex } from '../feeds/layout.js'
+
+/**
+ * What the node API returns: plain, JSON-ready data. The CLI prints these with --json as they
+ * are, and the TUI renders them; neither sees records, keys or buffers.
+ */
+export interface AttachmentView {
+  name: string
+  size: number
+  infohash: string
+}
+
+export interface PostView {
+  ref: string
+  author: string
+  authorName: string | null
+  fingerprint: string
+  id: string
+  createdAt: number
+  text: string
+  topics: string[]
+  mentions: string[]
+  attachments: AttachmentView[]
+  /** For comments: the post answered and the thread's root post. */
+  replyTo: string | null
+  root: string | null
+  editedAt: number | null
+  deleted: boolean
+  /** Comments in this post's thread, where known (timeline and thread roots). */
+  comments?: number
+}
+
+export interface ThreadNode extends PostView {
+  children: ThreadNode[]
+}
+
+export interface ThreadView {
+  /** The thread's root post; null when its author's feed does not hold it here. */
+  root: PostView | null
+  rootRef: string
+  comments: ThreadNode[]
+  count: number
+}
+
+export interface ProfileView {
+  id: string
+  fingerprint: string
+  name: string | null
+  bio: string
+  feedKey: string
+}
+
+export interface PersonView {
+  id: string
+  fingerprint: string
+  name: string | null
+  since: number
+}
+
+export function postView(post: StoredPost, authorName: string | null): PostView {
+  const r = post.record
+  return {
+    ref: formatRef(post),
+    author: encodeId(post.author),
+    authorName,
+    fingerprint: fingerprint(post.author),
+    id: postIdHex(post.id),
+    createdAt: r.createdAt,
+    text: r.text,
+    topics: r.topics,
+    mentions: r.mentions.map(encodeId),
+    attachments: r.attachments.map((f) => ({ name: f.name, size: f.size, infohash: toHex(f.infohash) })),
+    replyTo: r.reply ? formatRef(r.reply.parent) : null,
+    root: r.reply ? formatRef(r.reply.root) : null,
+    editedAt: r.editedAt ?? null,
+    deleted: r.deletedAt !== undefined
+  }
+}
