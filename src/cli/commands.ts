@@ -1,0 +1,330 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ChrysalisError } from '../errors.js'
+import { encryptBackup, decryptBackup } from '../identity/backup.js'
+import { ensureHome, hasIdentity, loadIdentity, saveIdentity } from '../identity/home.js'
+import { Identity } from '../identity/keys.js'
+import { phraseToSeed, seedToPhrase } from '../identity/phrase.js'
+import { ChrysalisNode } from '../node/node.js'
+import { validateRecord } from '../feeds/records.js'
+import { askPassphrase } from './prompt.js'
+import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
+
+export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
+
+export interface Context {
+  home: string
+  json: boolean
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>
+  args: string[]
+  /** Print the result: the human text, or with --json the data as one JSON document. */
+  print(human: string, data: unknown): void
+  /** Open the node for HOME, run fn, and close it again whatever happens. */
+  withNode<T>(fn: (node: ChrysalisNode) => Promise<T>): Promise<T>
+  readStdin(): Promise<string>
+}
+
+export interface Command {
+  usage: string
+  summary: string
+  options?: Record<string, OptionSpec>
+  /** [min, max] positional arguments after the command name(s). */
+  args: [number, number]
+  run(ctx: Context): Promise<void>
+}
+
+const LIMIT = { limit: { type: 'string' } } as const
+
+export const COMMANDS: Record<string, Command> = {
+  init: {
+    usage: 'init --name NAME [--bio BIO]',
+    summary: 'create your pseudonymous identity and show its recovery phrase once',
+    options: { name: { type: 'string' }, bio: { type: 'string' } },
+    args: [0, 0],
+    async run(ctx) {
+      const name = str(ctx, 'name')
+      if (name === undefined) throw usage('init needs a name: chrysalis init --name NAME')
+      const bio = str(ctx, 'bio') ?? ''
+      validateRecord({ type: 'profile', updatedAt: 0, name, bio }) // refuse before anything is written
+      const identity = Identity.generate()
+      await saveIdentity(ctx.home, identity) // never overwrites: IDENTITY_EXISTS
+      const seed = identity.exportSeed()
+      const phrase = seedToPhrase(seed)
+      seed.fill(0)
+      const me = await ctx.withNode((node) => node.setProfile({ name, bio }))
+      const words = phrase.split(' ')
+      const grid = words.map((w, i) => `${String(i + 1).padStart(2)}. ${w.padEnd(9)}`)
+      const rows: string[] = []
+      for (let i = 0; i < 6; i++) rows.push('  ' + [grid[i], grid[i + 6], grid[i + 12], grid[i + 18]].join('  '))
+      ctx.print(
+        [
+          `Created the identity of ${name}.`,
+          formatProfile(me),
+          `  Home:        ${ctx.home}`,
+          '',
+          'Recovery phrase: write these 24 words down and keep them safe. They are shown only now,',
+          'and they restore this identity anywhere with `chrysalis identity import --phrase "…"`.',
+          '',
+          ...rows
+        ].join('\n'),
+        { ...me, home: ctx.home, recoveryPhrase: phrase }
+      )
+    }
+  },
+
+  whoami: {
+    usage: 'whoami',
+    summary: 'show your identity ID, fingerprint, name and bio',
+    args: [0, 0],
+    async run(ctx) {
+      const me = await ctx.withNode((node) => node.whoami())
+      ctx.print(formatProfile(me), me)
+    }
+  },
+
+  profile: {
+    usage: 'profile [--name NAME] [--bio BIO]',
+    summary: 'show or change your name and bio',
+    options: { name: { type: 'string' }, bio: { type: 'string' } },
+    args: [0, 0],
+    async run(ctx) {
+      const name = str(ctx, 'name')
+      const bio = str(ctx, 'bio')
+      const me = await ctx.withNode((node) =>
+        name === undefined && bio === undefined
+          ? node.whoami()
+          : node.setProfile({ ...(name !== undefined ? { name } : {}), ...(bio !== undefined ? { bio } : {}) })
+      )
+      ctx.print(formatProfile(me), me)
+    }
+  },
+
+  post: {
+    usage: 'post TEXT [--topic T]... [--mention ID]...',
+    summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs in the text count too',
+    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
+    args: [1, 1],
+    async run(ctx) {
+      const text = await textArg(ctx, 0)
+      const post = await ctx.withNode((node) => node.post({ text, topics: list(ctx, 'topic'), mentions: list(ctx, 'mention') }))
+      ctx.print(`Posted.\n${formatPost(post)}`, post)
+    }
+  },
+
+  comment: {
+    usage: 'comment REF TEXT',
+    summary: 'answer a post or a comment',
+    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
+    args: [2, 2],
+    async run(ctx) {
+      const text = await textArg(ctx, 1)
+      const post = await ctx.withNode((node) => node.comment(ctx.args[0]!, text, { topics: list(ctx, 'topic'), mentions: list(ctx, 'mention') }))
+      ctx.print(`Commented.\n${formatPost(post)}`, post)
+    }
+  },
+
+  edit: {
+    usage: 'edit REF TEXT',
+    summary: 'replace the text of one of your posts (the signed history keeps the old one)',
+    args: [2, 2],
+    async run(ctx) {
+      const text = await textArg(ctx, 1)
+      const post = await ctx.withNode((node) => node.edit(ctx.args[0]!, text))
+      ctx.print(`Edited.\n${formatPost(post)}`, post)
+    }
+  },
+
+  delete: {
+    usage: 'delete REF',
+    summary: 'delete one of your posts (readers show it as deleted; the signed history keeps it)',
+    args: [1, 1],
+    async run(ctx) {
+      const post = await ctx.withNode((node) => node.delete(ctx.args[0]!))
+      ctx.print(`Deleted ${post.ref}.`, post)
+    }
+  },
+
+  feed: {
+    usage: 'feed [ID] [--limit N] [--before POST-ID]',
+    summary: "list someone's posts and comments, newest first (yours without ID)",
+    options: { ...LIMIT, before: { type: 'string' } },
+    args: [0, 1],
+    async run(ctx) {
+      const before = str(ctx, 'before')
+      const posts = await ctx.withNode((node) => node.feed(ctx.args[0], { limit: limit(ctx), ...(before !== undefined ? { before } : {}) }))
+      ctx.print(formatPosts(posts, 'No posts here yet.'), { posts })
+    }
+  },
+
+  timeline: {
+    usage: 'timeline [--limit N] [--before CURSOR]',
+    summary: 'the newest posts of you and the people you follow',
+    options: { ...LIMIT, before: { type: 'string' } },
+    args: [0, 0],
+    async run(ctx) {
+      const before = str(ctx, 'before')
+      const page = await ctx.withNode((node) => node.timeline({ limit: limit(ctx), ...(before !== undefined ? { before } : {}) }))
+      const more = page.next ? `\n\nOlder posts: chrysalis timeline --before ${page.next}` : ''
+      ctx.print(formatPosts(page.posts, 'Your timeline is empty: post something, or follow someone.') + more, page)
+    }
+  },
+
+  thread: {
+    usage: 'thread REF',
+    summary: 'a post and its comments as a tree',
+    args: [1, 1],
+    async run(ctx) {
+      const thread = await ctx.withNode((node) => node.thread(ctx.args[0]!))
+      ctx.print(formatThread(thread), thread)
+    }
+  },
+
+  follow: relationCommand('follow', 'follow an identity: its posts join your timeline', 'Following'),
+  unfollow: relationCommand('unfollow', 'stop following an identity', 'Stopped following'),
+  block: relationCommand('block', 'hide an identity everywhere (and stop following it)', 'Blocked'),
+  unblock: relationCommand('unblock', 'undo a block', 'Unblocked'),
+
+  following: {
+    usage: 'following',
+    summary: 'the identities you follow',
+    args: [0, 0],
+    async run(ctx) {
+      const people = await ctx.withNode((node) => node.followingList())
+      ctx.print(formatPeople(people, 'You follow nobody yet: chrysalis follow ID'), { following: people })
+    }
+  },
+
+  blocked: {
+    usage: 'blocked',
+    summary: 'the identities you blocked',
+    args: [0, 0],
+    async run(ctx) {
+      const people = await ctx.withNode((node) => node.blockedList())
+      ctx.print(formatPeople(people, 'You blocked nobody.'), { blocked: people })
+    }
+  },
+
+  'identity export': {
+    usage: 'identity export --out FILE [--force]',
+    summary: 'write an encrypted backup of your identity (passphrase: prompt, or CHRYSALIS_PASSPHRASE)',
+    options: { out: { type: 'string' }, force: { type: 'boolean' } },
+    args: [0, 0],
+    async run(ctx) {
+      const out = str(ctx, 'out')
+      if (out === undefined) throw usage('identity export needs a file: chrysalis identity export --out FILE')
+      const target = path.resolve(out)
+      if (!ctx.values.force && (await exists(target))) {
+        throw new ChrysalisError('BAD_INPUT', `${target} already exists; choose another file or add --force to replace it`)
+      }
+      const identity = await loadIdentity(ctx.home)
+      const passphrase = await askPassphrase({ confirm: true })
+      const text = await encryptBackup(identity, passphrase)
+      await writeFileAtomic(target, text, 0o600)
+      ctx.print(`Wrote an encrypted backup of ${identity.id} to ${target}.`, { id: identity.id, file: target })
+    }
+  },
+
+  'identity import': {
+    usage: 'identity import FILE | identity import --phrase "WORDS"',
+    summary: 'restore an identity from a backup file or the recovery phrase into an empty home',
+    options: { phrase: { type: 'string' } },
+    args: [0, 1],
+    async run(ctx) {
+      const phrase = str(ctx, 'phrase')
+      const file = ctx.args[0]
+      if ((phrase === undefined) === (file === undefined)) throw usage('give either a backup FILE or --phrase "WORDS", not both')
+      if (await hasIdentity(ctx.home)) {
+        throw new ChrysalisError('IDENTITY_EXISTS', `${ctx.home} already has an identity, and an identity is never overwritten; import into another --home`)
+      }
+      let identity: Identity
+      if (phrase !== undefined) {
+        const seed = phraseToSeed(phrase)
+        identity = Identity.fromSeed(seed)
+        seed.fill(0)
+      } else {
+        const text = await readBackupFile(file!)
+        identity = await decryptBackup(text, await askPassphrase({ confirm: false }))
+      }
+      await ensureHome(ctx.home)
+      await saveIdentity(ctx.home, identity)
+      ctx.print(`Restored identity ${identity.id} (${identity.fingerprint}) into ${ctx.home}.`, { id: identity.id, fingerprint: identity.fingerprint, home: ctx.home })
+    }
+  }
+}
+
+function relationCommand(verb: 'follow' | 'unfollow' | 'block' | 'unblock', summary: string, done: string): Command {
+  return {
+    usage: `${verb} ID`,
+    summary,
+    args: [1, 1],
+    async run(ctx) {
+      const person = await ctx.withNode((node) => node[verb](ctx.args[0]!))
+      ctx.print(`${done} ${person.name ?? '(no name yet)'} (${person.fingerprint}) ${person.id}.`, person)
+    }
+  }
+}
+
+function str(ctx: Context, name: string): string | undefined {
+  const v = ctx.values[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+function list(ctx: Context, name: string): string[] {
+  const v = ctx.values[name]
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+}
+
+function limit(ctx: Context): number {
+  const v = str(ctx, 'limit')
+  if (v === undefined) return 20
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
+  return n
+}
+
+async function textArg(ctx: Context, i: number): Promise<string> {
+  const text = ctx.args[i]!
+  return text === '-' ? (await ctx.readStdin()).replace(/\n$/, '') : text
+}
+
+function usage(message: string): ChrysalisError {
+  return new ChrysalisError('USAGE', message)
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function readBackupFile(file: string): Promise<string> {
+  try {
+    const stat = await fs.stat(file)
+    if (stat.size > 64 * 1024) throw new ChrysalisError('BAD_BACKUP', `${file} is too large to be a Chrysalis identity backup; give the file that \`chrysalis identity export\` wrote`)
+    return await fs.readFile(file, 'utf-8')
+  } catch (err) {
+    if (err instanceof ChrysalisError) throw err
+    throw new ChrysalisError('BAD_INPUT', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`)
+  }
+}
+
+/** Write to a temporary file beside the target, sync, then rename: never a half-written file. */
+export async function writeFileAtomic(target: string, data: string, mode: number): Promise<void> {
+  const tmp = `${target}.${process.pid}.tmp`
+  const fh = await fs.open(tmp, 'w', mode)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await fs.rename(tmp, target)
+  } catch (err) {
+    await fs.rm(tmp, { force: true })
+    throw err
+  }
+}

@@ -1,0 +1,71 @@
+import type { PersonView, PostView, ProfileView, ThreadNode, ThreadView } from '../node/views.js'
+
+/** Human-readable output. --json bypasses all of this and prints the views as they are. */
+export function formatPost(p: PostView, opts: { now?: number; indent?: string } = {}): string {
+  const indent = opts.indent ?? ''
+  const who = `${p.authorName ?? '(no name)'} (${p.fingerprint})`
+  const meta = [who, age(p.createdAt, opts.now ?? Date.now())]
+  if (p.editedAt !== null && !p.deleted) meta.push('edited')
+  if (p.replyTo) meta.push(`reply to ${shortRef(p.replyTo)}`)
+  if (p.topics.length) meta.push(p.topics.map((t) => '#' + t).join(' '))
+  const lines = [indent + meta.join(' · ')]
+  if (p.deleted) lines.push(indent + '  [deleted by its author]')
+  else for (const line of p.text.split('\n')) lines.push(indent + '  ' + line)
+  for (const a of p.attachments) lines.push(`${indent}  📎 ${a.name} (${formatBytes(a.size)}) ${a.infohash.slice(0, 16)}…`)
+  const tail = [`ref ${p.ref}`]
+  if (p.comments !== undefined) tail.push(`${p.comments} comment${p.comments === 1 ? '' : 's'}`)
+  lines.push(indent + '  ' + tail.join(' · '))
+  return lines.join('\n')
+}
+
+export function formatPosts(posts: PostView[], empty: string): string {
+  return posts.length === 0 ? empty : posts.map((p) => formatPost(p)).join('\n\n')
+}
+
+export function formatThread(t: ThreadView): string {
+  const out: string[] = []
+  out.push(t.root ? formatPost(t.root) : `(the thread's first post, ${t.rootRef}, is not available here)`)
+  const walk = (nodes: ThreadNode[], depth: number): void => {
+    for (const n of nodes) {
+      out.push('')
+      out.push(formatPost(n, { indent: '    '.repeat(depth) }))
+      walk(n.children, depth + 1)
+    }
+  }
+  walk(t.comments, 1)
+  return out.join('\n')
+}
+
+export function formatProfile(p: ProfileView): string {
+  return [`${p.name ?? '(no name)'}`, `  ID:          ${p.id}`, `  Fingerprint: ${p.fingerprint}`, ...(p.bio ? [`  Bio:         ${p.bio}`] : [])].join('\n')
+}
+
+export function formatPeople(people: PersonView[], empty: string): string {
+  if (people.length === 0) return empty
+  return people.map((p) => `${p.name ?? '(no name)'} (${p.fingerprint})  ${p.id}`).join('\n')
+}
+
+export function shortRef(ref: string): string {
+  const [author = '', id = ''] = ref.split('/')
+  return `${author.slice(0, 6)}…/${id}`
+}
+
+export function age(t: number, now: number): string {
+  const s = Math.max(0, Math.round((now - t) / 1000))
+  if (s < 60) return `${s}s ago`
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`
+  if (s < 86400 * 60) return `${Math.floor(s / 86400)}d ago`
+  return new Date(t).toISOString().slice(0, 10)
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { ChrysalisError } from '../errors.js'
+import { resolveHome } from '../identity/home.js'
+import { ChrysalisNode } from '../node/node.js'
+import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
+
+const GLOBAL: Record<string, OptionSpec> = {
+  home: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' }
+}
+
+/**
+ * `chrysalis [--home DIR] [--json] COMMAND …`. Returns the exit code: 0, 1 for errors, 2 for
+ * usage errors. Errors are one line on stderr (and with --json also {"error"} on stdout).
+ */
+export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+  const json = argv.includes('--json')
+  try {
+    const { command, name, rest } = findCommand(argv)
+    const parsed = parse(rest, { ...GLOBAL, ...(command?.options ?? {}) })
+    if (parsed.values.version) {
+      io.stdout.write(json ? JSON.stringify({ version: version() }) + '\n' : `chrysalis ${version()}\n`)
+      return 0
+    }
+    if (!command || parsed.values.help) {
+      if (!command && name !== null && !parsed.values.help) throw new ChrysalisError('USAGE', `unknown command "${name}"; run \`chrysalis --help\` for the list`)
+      io.stdout.write(command ? `usage: chrysalis ${command.usage}\n\n${command.summary}\n` : help())
+      return 0
+    }
+    const [min, max] = command.args
+    if (parsed.positionals.length < min || parsed.positionals.length > max) {
+      throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
+    }
+    const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
+    const ctx: Context = {
+      home,
+      json,
+      values: parsed.values,
+      args: parsed.positionals,
+      print(human, data) {
+        io.stdout.write(json ? JSON.stringify(data) + '\n' : human + '\n')
+      },
+      async withNode(fn) {
+        const node = await ChrysalisNode.open({ home })
+        try {
+          return await fn(node)
+        } finally {
+          await node.close()
+        }
+      },
+      readStdin
+    }
+    await command.run(ctx)
+    return 0
+  } catch (err) {
+    const e = toUserError(err)
+    if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
+    io.stderr.write(`chrysalis: ${e.message}\n`)
+    if (process.env.CHRYSALIS_DEBUG && err instanceof Error && err.stack) io.stderr.write(err.stack + '\n')
+    return e.exitCode
+  }
+}
+
+function findCommand(argv: string[]): { command: Command | null; name: string | null; rest: string[] } {
+  // The command is the first word that is not an option or an option's value.
+  const words: number[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--home') i++
+    else if (!a.startsWith('-') || a === '-') words.push(i)
+    if (words.length === 2) break
+  }
+  const first = words[0] !== undefined ? argv[words[0]]! : null
+  if (first === null) return { command: null, name: null, rest: argv }
+  const second = words[1] !== undefined ? argv[words[1]]! : null
+  const pair = second !== null ? `${first} ${second}` : null
+  if (pair !== null && COMMANDS[pair]) return { command: COMMANDS[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
+  if (first === 'identity') {
+    throw new ChrysalisError('USAGE', 'usage: chrysalis identity export --out FILE | chrysalis identity import FILE | --phrase "WORDS"')
+  }
+  return { command: COMMANDS[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
+}
+
+function parse(args: string[], options: Record<string, OptionSpec>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    // parseArgs' messages are long and mention internals; keep the first sentence.
+    const msg = err instanceof Error ? err.message.split('. ')[0]!.replace(/^Unknown option/, 'unknown option') : 'bad arguments'
+    throw new ChrysalisError('USAGE', `${msg}; run \`chrysalis --help\``)
+  }
+}
+
+function toUserError(err: unknown): ChrysalisError {
+  if (err instanceof ChrysalisError) return err
+  const e = err as NodeJS.ErrnoException
+  if (e && typeof e === 'object' && (e.code === 'EACCES' || e.code === 'EPERM')) {
+    return new ChrysalisError('BAD_INPUT', `permission denied on ${e.path ?? 'a file'}; check the home directory's owner and mode`)
+  }
+  if (e && typeof e === 'object' && e.code === 'ENOSPC') return new ChrysalisError('BAD_INPUT', 'the disk is full; free some space and try again')
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
+  return new ChrysalisError('BAD_INPUT', `unexpected error: ${message}; run again with CHRYSALIS_DEBUG=1 and report it`)
+}
+
+export function help(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length))
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
+  return [
+    'chrysalis: a decentralized social network for people who share files they care about',
+    '',
+    'usage: chrysalis [--home DIR] [--json] COMMAND [ARGS]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'options everywhere:',
+    '  --home DIR   the identity home (default $CHRYSALIS_HOME, else $XDG_DATA_HOME/chrysalis, else ~/.local/share/chrysalis)',
+    '  --json       print exactly one JSON document on stdout',
+    '  -h, --help   help for a command',
+    '',
+    'REF, a post reference, is AUTHOR-ID/POST-ID as printed by post, feed, timeline and thread.',
+    'ID is an identity ID: 52 z-base-32 characters (or 64 hex digits).',
+    ''
+  ].join('\n')
+}
+
+function version(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    const file = path.join(dir, 'package.json')
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf-8')) as { version: string }).version
+    dir = path.dirname(dir)
+  }
+  return 'unknown'
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf-8')
+}
+
+const isEntry = process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+if (isEntry) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+  })
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      process.stderr.write(`chrysalis: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.exitCode = 1
+    }
+  )
+}
