@@ -81,14 +81,14 @@ export class Feed {
   }
 
   async profile(): Promise<Valid<ProfileRecord> | null> {
-    const entry = await this.bee.get(PROFILE_KEY)
+    const entry = await this.guard(this.bee.get(PROFILE_KEY), null)
     if (!entry) return null
     const record = this.decode(entry.value, 'profile')
     return record?.type === 'profile' ? record : null
   }
 
   async getPost(id: number): Promise<StoredPost | null> {
-    const entry = await this.bee.get(postKey(id))
+    const entry = await this.guard(this.bee.get(postKey(id)), null)
     return entry ? this.toPost(entry.key, entry.value, entry.seq) : null
   }
 
@@ -98,10 +98,15 @@ export class Feed {
     const range = rangeOf(POST_PREFIX)
     if (opts.before !== undefined) range.lt = postKey(opts.before)
     const out: StoredPost[] = []
-    for await (const entry of this.bee.createReadStream(range, { reverse: true, limit })) {
-      const post = this.toPost(entry.key, entry.value, entry.seq)
-      if (post) out.push(post)
-    }
+    await this.guard(
+      (async () => {
+        for await (const entry of this.bee.createReadStream(range, { reverse: true, limit })) {
+          const post = this.toPost(entry.key, entry.value, entry.seq)
+          if (post) out.push(post)
+        }
+      })(),
+      undefined
+    )
     return out
   }
 
@@ -116,7 +121,7 @@ export class Feed {
 
   async relation(prefix: typeof FOLLOW_PREFIX | typeof BLOCK_PREFIX, target: Uint8Array): Promise<RelationRecord | null> {
     const key = prefix === FOLLOW_PREFIX ? followKey(target) : blockKey(target)
-    const entry = await this.bee.get(key)
+    const entry = await this.guard(this.bee.get(key), null)
     if (!entry) return null
     const record = this.decode(entry.value, key)
     return record && isRelation(record) && b4a.equals(record.target, target) ? record : null
@@ -124,15 +129,18 @@ export class Feed {
 
   private async relations(prefix: string, active: 'follow' | 'block'): Promise<Array<{ target: Buffer; at: number }>> {
     const out: Array<{ target: Buffer; at: number }> = []
-    for await (const entry of this.bee.createReadStream(rangeOf(prefix))) {
-      const target = parseRelationKey(entry.key)
-      const record = target ? this.decode(entry.value, entry.key) : null
-      if (!target || !record || !isRelation(record) || !b4a.equals(record.target, target)) {
-        if (record) this.skip(`record under ${entry.key} does not match its key`)
-        continue
+    const read = async (): Promise<void> => {
+      for await (const entry of this.bee.createReadStream(rangeOf(prefix))) {
+        const target = parseRelationKey(entry.key)
+        const record = target ? this.decode(entry.value, entry.key) : null
+        if (!target || !record || !isRelation(record) || !b4a.equals(record.target, target)) {
+          if (record) this.skip(`record under ${entry.key} does not match its key`)
+          continue
+        }
+        if (record.type === active) out.push({ target, at: record.at })
       }
-      if (record.type === active) out.push({ target, at: record.at })
     }
+    await this.guard(read(), undefined)
     return out
   }
 
@@ -163,10 +171,28 @@ export class Feed {
     return null
   }
 
+  /**
+   * A block that is not a hyperbee node (a hostile or broken writer) makes hyperbee throw
+   * DECODING_ERROR: that read yields `fallback` and counts as skipped. Other errors propagate.
+   */
+  async guard<T>(read: Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await read
+    } catch (err) {
+      if (!isDecodingError(err)) throw err
+      this.skip(`unreadable feed structure (${(err as Error).message.split(' (')[0]})`)
+      return fallback
+    }
+  }
+
   skip(reason: string): void {
     this.skipped.count++
     this.skipped.lastReason = reason
   }
+}
+
+export function isDecodingError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'DECODING_ERROR'
 }
 
 function isRelation(r: FeedRecord): r is RelationRecord {

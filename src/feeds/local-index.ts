@@ -98,22 +98,27 @@ export class LocalIndex {
       const skippedBefore = feed.skipped.count
       const batch = this.db.batch()
       let changed = 0
-      if (from === 0 && Number.isFinite(this.initialWindow)) {
-        // First sight of this feed: index only its newest posts (a sparse read), not its history.
-        for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow })) {
-          const post = feed.toPost(entry.key, entry.value, entry.seq)
-          if (post && (await this.add(batch, post))) changed++
-        }
-      } else {
-        for await (const { left, right } of snap.createDiffStream(from, rangeOf(POST_PREFIX))) {
-          const id = parsePostKey((left ?? right)!.key)
-          if (id === null) continue
-          if (right) await this.remove(batch, feed.author, id)
-          const post = left ? feed.toPost(left.key, left.value, left.seq) : null
-          if (post) await this.add(batch, post)
-          changed++
+      const read = async (): Promise<void> => {
+        if (from === 0 && Number.isFinite(this.initialWindow)) {
+          // First sight of this feed: index only its newest posts (a sparse read), not its history.
+          for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow })) {
+            const post = feed.toPost(entry.key, entry.value, entry.seq)
+            if (post && (await this.add(batch, post))) changed++
+          }
+        } else {
+          for await (const { left, right } of snap.createDiffStream(from, rangeOf(POST_PREFIX))) {
+            const id = parsePostKey((left ?? right)!.key)
+            if (id === null) continue
+            if (right) await this.remove(batch, feed.author, id)
+            const post = left ? feed.toPost(left.key, left.value, left.seq) : null
+            if (post) await this.add(batch, post)
+            changed++
+          }
         }
       }
+      // A feed whose newest block is not a bee node is unreadable at this version: counted and
+      // passed over; its next valid write makes it readable again.
+      await feed.guard(read(), undefined)
       const skipped = feed.skipped.count - skippedBefore
       await batch.put('cur/' + hex, { v: version, skipped: (cur?.value.skipped ?? 0) + skipped })
       await batch.flush()

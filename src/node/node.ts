@@ -252,11 +252,15 @@ export class ChrysalisNode {
   // -------------------------------------------------------------------------------------------
   // Reading
 
-  /** Re-index every followed feed (after replication brought new blocks). */
-  async refresh(): Promise<{ changed: number; skipped: number }> {
+  /**
+   * Re-index every followed feed. With `update`, first ask connected peers for each feed's
+   * latest length (hypercore answers at once when no peer is attached).
+   */
+  async refresh(opts: { update?: boolean } = {}): Promise<{ changed: number; skipped: number }> {
     let changed = 0
     let skipped = 0
     for (const feed of [this.own, ...[...this.following].map((hex) => this.feedOf(b4a.from(hex, 'hex')))]) {
+      if (opts.update && feed !== this.own) await feed.core.update({ wait: true })
       const r = await this.index.update(feed)
       changed += r.changed
       skipped += r.skipped

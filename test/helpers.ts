@@ -1,0 +1,67 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream'
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import { Identity } from '../src/identity/keys.js'
+import { saveIdentity } from '../src/identity/home.js'
+import { ChrysalisNode } from '../src/node/node.js'
+
+/** The part of a brittle test the helpers use. */
+export interface Test {
+  teardown(fn: () => unknown, opts?: { order?: number }): void
+}
+
+/** A fresh directory removed when the test ends. */
+export async function tmpDir(t: Test): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chrysalis-test-'))
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A node with a new identity and a profile, closed when the test ends. */
+export async function makeNode(t: Test, name: string, opts: { now?: () => number; identity?: Identity } = {}): Promise<ChrysalisNode> {
+  const home = path.join(await tmpDir(t), 'home')
+  await saveIdentity(home, opts.identity ?? Identity.generate())
+  const node = await ChrysalisNode.open({ home, ...(opts.now ? { now: opts.now } : {}) })
+  t.teardown(() => node.close(), { order: -1 })
+  await node.setProfile({ name, bio: `${name}'s bio` })
+  return node
+}
+
+/** Replicate two corestores over an in-memory stream pair until the test ends. */
+export function replicate(t: Test, a: Corestore, b: Corestore): void {
+  const s1 = a.replicate(true)
+  const s2 = b.replicate(false)
+  pipeline(s1, s2, s1, () => {})
+  t.teardown(
+    () => {
+      s1.destroy()
+      s2.destroy()
+    },
+    { order: -2 }
+  )
+}
+
+/** Resolve once a core has at least one replicating peer. */
+export async function peered(core: Hypercore): Promise<void> {
+  await core.ready()
+  if (core.peers.length > 0) return
+  await new Promise<void>((resolve) => core.once('peer-add', () => resolve()))
+}
+
+/** Poll `check` until it returns true, failing after `ms`: a deadline, never a fixed sleep. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** A deterministic clock for tests: each call advances one second from a fixed start. */
+export function fakeClock(start = 1_790_000_000_000, step = 1000): () => number {
+  let t = start - step
+  return () => (t += step)
+}
