@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'NOT_YOURS'
   | 'DELETED'
+  | 'RECOVERING'
 
 export class ChrysalisError extends Error {
   readonly code: ErrorCode

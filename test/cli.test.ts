@@ -157,3 +157,25 @@ test('cli: identity export and import by file and by phrase; every failure write
   const fromPhrase = await json<{ id: string }>(t, ['--home', byPhrase, 'identity', 'import', '--phrase', init.recoveryPhrase])
   t.is(fromPhrase.id, init.id, 'the phrase restores the same identity')
 })
+
+test('cli: a restored identity may not write until its feed is recovered or it never posted', async (t) => {
+  const dir = await tmpDir(t)
+  const original = path.join(dir, 'original')
+  const init = await json<{ recoveryPhrase: string }>(t, ['--home', original, 'init', '--name', 'Ada'])
+  await json(t, ['--home', original, 'post', 'written on the first device'])
+
+  const restored = path.join(dir, 'restored')
+  await json(t, ['--home', restored, 'identity', 'import', '--phrase', init.recoveryPhrase])
+  const me = await json<{ recovering: boolean }>(t, ['--home', restored, 'whoami'])
+  t.is(me.recovering, true)
+  oneLineError(t, await run(['--home', restored, 'post', 'would fork the feed']), 1, /has not been recovered from peers yet; writing now would fork it/)
+  oneLineError(t, await run(['--home', restored, 'profile', '--name', 'Ada 2']), 1, /would fork it/)
+  t.alike((await json<{ posts: unknown[] }>(t, ['--home', restored, 'feed'])).posts, [], 'nothing was written')
+
+  await json(t, ['--home', restored, 'identity', 'never-posted'])
+  const post = await json<{ text: string }>(t, ['--home', restored, 'post', 'a new start'])
+  t.is(post.text, 'a new start')
+  oneLineError(t, await run(['--home', restored, 'identity', 'never-posted']), 1, /not waiting for recovery/)
+  const fresh = await json<{ recovering: boolean }>(t, ['--home', original, 'whoami'])
+  t.is(fresh.recovering, false, 'a home made by init is not recovering')
+})

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { encryptBackup, decryptBackup } from '../identity/backup.js'
-import { ensureHome, hasIdentity, loadIdentity, saveIdentity } from '../identity/home.js'
+import { ensureHome, hasIdentity, loadIdentity, markRecovering, saveIdentity } from '../identity/home.js'
 import { Identity } from '../identity/keys.js'
 import { phraseToSeed, seedToPhrase } from '../identity/phrase.js'
 import { ChrysalisNode } from '../node/node.js'
@@ -246,9 +246,27 @@ export const COMMANDS: Record<string, Command> = {
         identity = await decryptBackup(text, await askPassphrase({ confirm: false }))
       }
       await ensureHome(ctx.home)
+      await markRecovering(ctx.home) // before the identity: a crash in between leaves no writable restored home
       await saveIdentity(ctx.home, identity)
-      ctx.print(`Restored identity ${identity.id} (${identity.fingerprint}) into ${ctx.home}.`, { id: identity.id, fingerprint: identity.fingerprint, home: ctx.home })
+      ctx.print(
+        [
+          `Restored identity ${identity.id} (${identity.fingerprint}) into ${ctx.home}.`,
+          'Posting stays off until its feed is recovered from peers, so that it is never forked.',
+          'If this identity never posted anything, run `chrysalis identity never-posted`.'
+        ].join('\n'),
+        { id: identity.id, fingerprint: identity.fingerprint, home: ctx.home, recovering: true }
+      )
     }
+  }
+}
+
+COMMANDS['identity never-posted'] = {
+  usage: 'identity never-posted',
+  summary: 'after a restore: state that this identity never posted, so it may write without recovering a feed',
+  args: [0, 0],
+  async run(ctx) {
+    await ctx.withNode((node) => node.confirmNeverPosted())
+    ctx.print('Noted: this identity starts a new feed here. You can post now.', { recovering: false })
   }
 }
 

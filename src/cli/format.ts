@@ -37,7 +37,13 @@ export function formatThread(t: ThreadView): string {
 }
 
 export function formatProfile(p: ProfileView): string {
-  return [`${p.name ?? '(no name)'}`, `  ID:          ${p.id}`, `  Fingerprint: ${p.fingerprint}`, ...(p.bio ? [`  Bio:         ${p.bio}`] : [])].join('\n')
+  return [
+    `${p.name ?? '(no name)'}`,
+    `  ID:          ${p.id}`,
+    `  Fingerprint: ${p.fingerprint}`,
+    ...(p.bio ? [`  Bio:         ${p.bio}`] : []),
+    ...(p.recovering ? ['  Status:      restored; posting is off until its feed is recovered from peers'] : [])
+  ].join('\n')
 }
 
 export function formatPeople(people: PersonView[], empty: string): string {

@@ -82,7 +82,7 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   const pair = second !== null ? `${first} ${second}` : null
   if (pair !== null && COMMANDS[pair]) return { command: COMMANDS[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
   if (first === 'identity') {
-    throw new ChrysalisError('USAGE', 'usage: chrysalis identity export --out FILE | chrysalis identity import FILE | --phrase "WORDS"')
+    throw new ChrysalisError('USAGE', 'usage: chrysalis identity export --out FILE | identity import FILE | identity import --phrase "WORDS" | identity never-posted')
   }
   return { command: COMMANDS[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
 }

@@ -216,6 +216,8 @@ export interface NewPost {
 export class OwnFeed extends Feed {
   private lastId = -1
   private readonly now: () => number
+  /** When set, every write is refused with this error (a restored identity still recovering). */
+  writeLock: ChrysalisError | null = null
 
   constructor(core: Hypercore, author: Buffer, opts: { now?: () => number } = {}) {
     super(core, author)
@@ -229,6 +231,7 @@ export class OwnFeed extends Feed {
   }
 
   async setProfile(fields: { name: string; bio: string; avatar?: FileRef }): Promise<ProfileRecord> {
+    this.checkWritable()
     const record: ProfileRecord = { type: 'profile', updatedAt: this.now(), name: fields.name, bio: fields.bio }
     if (fields.avatar) record.avatar = fields.avatar
     await this.bee.put(PROFILE_KEY, encodeRecord(record))
@@ -236,6 +239,7 @@ export class OwnFeed extends Feed {
   }
 
   async post(input: NewPost, reply?: { parent: PostRef; root: PostRef }): Promise<StoredPost> {
+    this.checkWritable()
     const createdAt = this.now()
     const record: PostRecord = {
       type: 'post',
@@ -254,6 +258,7 @@ export class OwnFeed extends Feed {
   }
 
   async edit(id: number, text: string): Promise<StoredPost> {
+    this.checkWritable()
     const current = await this.own(id)
     const record: PostRecord = { ...current.record, text, editedAt: this.now() }
     await this.bee.put(postKey(id), encodeRecord(record))
@@ -262,6 +267,7 @@ export class OwnFeed extends Feed {
 
   /** Replaces the post with a tombstone: its place in threads stays, its content goes. */
   async delete(id: number): Promise<StoredPost> {
+    this.checkWritable()
     const current = await this.own(id)
     const record: PostRecord = {
       type: 'post',
@@ -278,10 +284,15 @@ export class OwnFeed extends Feed {
   }
 
   async setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {
+    this.checkWritable()
     const record: RelationRecord = { type, at: this.now(), target }
     const key = type === 'follow' || type === 'unfollow' ? followKey(target) : blockKey(target)
     await this.bee.put(key, encodeRecord(record))
     return record
+  }
+
+  private checkWritable(): void {
+    if (this.writeLock) throw this.writeLock
   }
 
   private async own(id: number): Promise<StoredPost> {

@@ -100,3 +100,27 @@ function identityExists(home: string): ChrysalisError {
 function damagedIdentity(home: string): ChrysalisError {
   return new ChrysalisError('NO_IDENTITY', `the identity file in ${home} is damaged; restore it with \`chrysalis identity import\` into a new home`)
 }
+
+/**
+ * A restored identity may already have a feed on other devices. Writing before that feed is
+ * recovered would fork it forever, so `identity import` leaves this marker and the node refuses
+ * to write until recovery (the network's sync) or the user's word that it never posted clears it.
+ */
+export const RECOVERY_FILE = 'recovery.json'
+
+export async function markRecovering(home: string): Promise<void> {
+  await fs.writeFile(path.join(home, RECOVERY_FILE), JSON.stringify({ state: 'recovering', since: Date.now() }) + '\n', { mode: 0o600 })
+}
+
+export async function isRecovering(home: string): Promise<boolean> {
+  try {
+    await fs.access(path.join(home, RECOVERY_FILE))
+    return true
+  } catch {
+    return false
+  }
+}
+
+export async function clearRecovering(home: string): Promise<void> {
+  await fs.rm(path.join(home, RECOVERY_FILE), { force: true })
+}

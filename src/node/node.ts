@@ -2,7 +2,7 @@ import path from 'node:path'
 import Corestore from 'corestore'
 import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
-import { loadIdentity } from '../identity/home.js'
+import { clearRecovering, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
 import { Feed, OwnFeed, type StoredPost } from '../feeds/feed.js'
 import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
@@ -65,6 +65,12 @@ export class ChrysalisNode {
   }
 
   private async ready(): Promise<void> {
+    if (await isRecovering(this.home)) {
+      this.own.writeLock = new ChrysalisError(
+        'RECOVERING',
+        'this identity was restored and its feed has not been recovered from peers yet; writing now would fork it. Sync with peers first, or if it never posted anything, run `chrysalis identity never-posted`'
+      )
+    }
     await this.own.ready()
     await this.index.ready()
     this.following = new Set((await this.own.following()).map((f) => toHex(f.target)))
@@ -88,6 +94,21 @@ export class ChrysalisNode {
 
   // -------------------------------------------------------------------------------------------
   // Identity and profile
+
+  /** True while a restored identity's feed is not recovered: writes are refused. */
+  get recovering(): boolean {
+    return this.own.writeLock !== null
+  }
+
+  /**
+   * The user states that this identity never posted before it was restored: there is no feed to
+   * fork, so writing may start. Only valid while recovering.
+   */
+  async confirmNeverPosted(): Promise<void> {
+    if (!this.recovering) throw new ChrysalisError('BAD_INPUT', 'this identity is not waiting for recovery; nothing to confirm')
+    await clearRecovering(this.home)
+    this.own.writeLock = null
+  }
 
   async whoami(): Promise<ProfileView> {
     return this.profileOf(this.own)
@@ -113,7 +134,8 @@ export class ChrysalisNode {
       fingerprint: fingerprint(feed.author),
       name: profile?.name ?? null,
       bio: profile?.bio ?? '',
-      feedKey: toHex(feed.core.key)
+      feedKey: toHex(feed.core.key),
+      ...(feed === this.own ? { recovering: this.recovering } : {})
     }
   }
 

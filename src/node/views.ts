@@ -50,6 +50,8 @@ export interface ProfileView {
   name: string | null
   bio: string
   feedKey: string
+  /** Your own profile only: a restored identity whose feed is not recovered yet. */
+  recovering?: boolean
 }
 
 export interface PersonView {
