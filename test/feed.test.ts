@@ -16,6 +16,17 @@ async function writerFor(t: Parameters<typeof makeNode>[0], identity: Identity):
   return { store, feed }
 }
 
+/** A new node that follows `author`, replicating from `store`, synced to its latest length. */
+async function followOver(t: Parameters<typeof makeNode>[0], store: Corestore, author: Identity) {
+  const reader = await makeNode(t, 'Reader')
+  replicate(t, store, reader.store)
+  await reader.follow(author.publicKey)
+  const remote = reader.feedOf(author.publicKey)
+  await peered(remote.core)
+  await reader.refresh({ update: true })
+  return { reader, remote }
+}
+
 test('malformed, oversized, unknown and misplaced records in another feed are skipped and counted', async (t) => {
   const hostile = Identity.generate()
   const { store, feed } = await writerFor(t, hostile)
@@ -34,12 +45,7 @@ test('malformed, oversized, unknown and misplaced records in another feed are sk
   await raw.put('unknown/future-key', Buffer.from('ignored'))
   const good2 = await feed.post({ text: 'another valid post' })
 
-  const reader = await makeNode(t, 'Reader')
-  replicate(t, store, reader.store)
-  await reader.follow(hostile.publicKey)
-  const remote = reader.feedOf(hostile.publicKey)
-  await peered(remote.core)
-  await reader.refresh({ update: true })
+  const { reader, remote } = await followOver(t, store, hostile)
 
   const posts = await reader.feed(hostile.id, { limit: 50 })
   t.alike(posts.map((p) => p.text), ['another valid post', 'a valid post'], 'only the valid posts are listed')
@@ -58,12 +64,7 @@ test('a block that is not a hyperbee node does not crash readers', async (t) => 
   await feed.post({ text: 'before the garbage' })
   await feed.core.append(Buffer.from('raw bytes where a bee node should be'))
 
-  const reader = await makeNode(t, 'Reader')
-  replicate(t, store, reader.store)
-  await reader.follow(hostile.publicKey)
-  const remote = reader.feedOf(hostile.publicKey)
-  await peered(remote.core)
-  await reader.refresh({ update: true })
+  const { reader, remote } = await followOver(t, store, hostile)
   t.is(remote.core.length, 3, 'the reader has the garbage block')
   t.alike(await reader.feed(hostile.id), [], 'nothing readable at this version, and no crash')
   t.is((await reader.profile(hostile.id)).name, null)

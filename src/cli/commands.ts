@@ -7,6 +7,7 @@ import { Identity } from '../identity/keys.js'
 import { phraseToSeed, seedToPhrase } from '../identity/phrase.js'
 import { ChrysalisNode } from '../node/node.js'
 import { validateRecord } from '../feeds/records.js'
+import { exists, writeFileAtomic } from '../fs.js'
 import { askPassphrase } from './prompt.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 
@@ -309,15 +310,6 @@ function usage(message: string): ChrysalisError {
   return new ChrysalisError('USAGE', message)
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 async function readBackupFile(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file)
@@ -326,23 +318,5 @@ async function readBackupFile(file: string): Promise<string> {
   } catch (err) {
     if (err instanceof ChrysalisError) throw err
     throw new ChrysalisError('BAD_INPUT', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`)
-  }
-}
-
-/** Write to a temporary file beside the target, sync, then rename: never a half-written file. */
-export async function writeFileAtomic(target: string, data: string, mode: number): Promise<void> {
-  const tmp = `${target}.${process.pid}.tmp`
-  const fh = await fs.open(tmp, 'w', mode)
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  try {
-    await fs.rename(tmp, target)
-  } catch (err) {
-    await fs.rm(tmp, { force: true })
-    throw err
   }
 }

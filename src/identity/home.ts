@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as b4a from '../bytes.js'
 import { ChrysalisError } from '../errors.js'
+import { exists, writeFileAtomic, writeNewFileSynced } from '../fs.js'
 import { Identity } from './keys.js'
 
 /**
@@ -29,13 +30,8 @@ export async function ensureHome(home: string): Promise<void> {
   await fs.chmod(home, 0o700)
 }
 
-export async function hasIdentity(home: string): Promise<boolean> {
-  try {
-    await fs.access(path.join(home, IDENTITY_FILE))
-    return true
-  } catch {
-    return false
-  }
+export function hasIdentity(home: string): Promise<boolean> {
+  return exists(path.join(home, IDENTITY_FILE))
 }
 
 /**
@@ -50,14 +46,8 @@ export async function saveIdentity(home: string, identity: Identity): Promise<vo
   const seed = identity.exportSeed()
   const body = JSON.stringify({ format: IDENTITY_FORMAT, version: 1, id: identity.id, seed: b4a.toString(seed, 'hex') }) + '\n'
   seed.fill(0)
-  const fh = await fs.open(tmp, 'wx', 0o600)
   try {
-    await fh.writeFile(body)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  try {
+    await writeNewFileSynced(tmp, body, 0o600)
     await fs.link(tmp, target)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw identityExists(home)
@@ -109,16 +99,11 @@ function damagedIdentity(home: string): ChrysalisError {
 export const RECOVERY_FILE = 'recovery.json'
 
 export async function markRecovering(home: string): Promise<void> {
-  await fs.writeFile(path.join(home, RECOVERY_FILE), JSON.stringify({ state: 'recovering', since: Date.now() }) + '\n', { mode: 0o600 })
+  await writeFileAtomic(path.join(home, RECOVERY_FILE), JSON.stringify({ state: 'recovering', since: Date.now() }) + '\n', 0o600)
 }
 
-export async function isRecovering(home: string): Promise<boolean> {
-  try {
-    await fs.access(path.join(home, RECOVERY_FILE))
-    return true
-  } catch {
-    return false
-  }
+export function isRecovering(home: string): Promise<boolean> {
+  return exists(path.join(home, RECOVERY_FILE))
 }
 
 export async function clearRecovering(home: string): Promise<void> {
