@@ -1,0 +1,77 @@
+import { DecodeError, Reader, Writer } from '../feeds/wire.js'
+import { LIMITS, normalizeTopic } from '../feeds/records.js'
+
+/**
+ * Wire messages of the `chrysalis/v1` protomux channel (protocol.md §9). Same primitives and the
+ * same evolution rule as feed records: a version, flag bits for optional fields, bounded reads,
+ * trailing bytes only after an unknown flag bit. Decoders throw DecodeError; the caller drops the
+ * peer.
+ */
+export const PROTOCOL = 'chrysalis/v1'
+export const MESSAGE_VERSION = 1
+export const MAX_HELLO_TOPICS = 32
+export const MAX_MESSAGE_BYTES = 8192
+
+export interface Hello {
+  name: string
+  bio: string
+  /** Interest topics this node has joined, normalised. */
+  topics: string[]
+}
+
+export function encodeHello(h: Hello): Buffer {
+  const w = new Writer().uint(MESSAGE_VERSION).uint(0).string(h.name).string(h.bio).uint(h.topics.length)
+  for (const t of h.topics) w.string(t)
+  return w.finish()
+}
+
+export function decodeHello(bytes: Uint8Array): Hello {
+  const r = reader(bytes)
+  const flags = r.uint()
+  const name = r.string(LIMITS.nameBytes)
+  const bio = r.string(LIMITS.bioBytes)
+  const topics: string[] = []
+  for (let n = r.count(MAX_HELLO_TOPICS); n > 0; n--) {
+    const t = r.string(LIMITS.topicBytes)
+    if (t === '' || normalizeTopic(t) !== t) throw new DecodeError('a hello topic is not in normal form')
+    topics.push(t)
+  }
+  r.end(flags !== 0)
+  if (/\p{Cc}/u.test(name)) throw new DecodeError('a hello name has control characters')
+  return { name, bio, topics }
+}
+
+export const NotifyKind = { comment: 1, mention: 2 } as const
+export type NotifyKindName = keyof typeof NotifyKind
+
+/**
+ * "I wrote post `id` in my feed, and it concerns you": a comment on your post, or a mention.
+ * The receiver never trusts it: it reads post `id` from the sender's feed and checks it.
+ */
+export interface Notify {
+  kind: NotifyKindName
+  id: number
+}
+
+export function encodeNotify(n: Notify): Buffer {
+  return new Writer().uint(MESSAGE_VERSION).uint(NotifyKind[n.kind]).uint(0).uint(n.id).finish()
+}
+
+export function decodeNotify(bytes: Uint8Array): Notify {
+  const r = reader(bytes)
+  const code = r.uint()
+  const kind = code === 1 ? 'comment' : code === 2 ? 'mention' : null
+  if (kind === null) throw new DecodeError(`unknown notification kind ${code}`)
+  const flags = r.uint()
+  const id = r.uint(LIMITS.postId)
+  r.end(flags !== 0)
+  return { kind, id }
+}
+
+function reader(bytes: Uint8Array): Reader {
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) throw new DecodeError(`message of ${bytes.byteLength} bytes is above the limit`)
+  const r = new Reader(bytes)
+  const version = r.uint()
+  if (version !== MESSAGE_VERSION) throw new DecodeError(`unknown message version ${version}`)
+  return r
+}

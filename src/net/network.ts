@@ -1,0 +1,212 @@
+import { EventEmitter } from 'node:events'
+import Hyperswarm, { type Discovery, type PeerInfo, type SwarmConnection } from 'hyperswarm'
+import type HyperDHT from 'hyperdht'
+import Protomux, { type Channel } from 'protomux'
+import c from 'compact-encoding'
+import type Corestore from 'corestore'
+import type { KeyPair } from '../identity/keys.js'
+import { encodeId, toHex } from '../identity/encoding.js'
+import { DecodeError } from '../feeds/wire.js'
+import { PROTOCOL, decodeHello, decodeNotify, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
+import { interestTopic } from './topics.js'
+
+export interface Peer {
+  publicKey: Buffer
+  id: string
+  /** Null until the peer's hello arrives. */
+  hello: Hello | null
+  /** Interest topics (normalised names) through which we found this peer, if any. */
+  foundVia: Set<string>
+}
+
+interface PeerState extends Peer {
+  conn: SwarmConnection
+  channel: Channel
+}
+
+export interface NetworkEvents {
+  /** A peer completed the hello exchange. */
+  peer: [Peer]
+  'peer-leave': [Peer]
+  notify: [Peer, Notify]
+  /** A peer sent something that does not decode; it was disconnected. */
+  'bad-peer': [Buffer, string]
+}
+
+export interface NetworkOptions {
+  keyPair: KeyPair
+  store: Corestore
+  dht: HyperDHT
+  /** The current hello to send to new peers (name, bio, interest topics). */
+  hello: () => Hello
+  maxPeers?: number
+}
+
+/**
+ * The node's presence on the network: one hyperswarm whose Noise keypair is the identity (so
+ * every connection's remote key is an authenticated identity), feed replication and the
+ * chrysalis/v1 channel on every connection, per-peer state keyed by public key.
+ *
+ *   const net = new Network({ keyPair, store, dht, hello: () => ({ name, bio, topics: [] }) })
+ *   await net.joinFeed(feed.discoveryKey)
+ *   await net.flush()
+ */
+export class Network extends EventEmitter<NetworkEvents> {
+  readonly swarm: Hyperswarm
+  private readonly store: Corestore
+  private readonly hello: () => Hello
+  private readonly peers = new Map<string, PeerState>()
+  private readonly interests = new Map<string, { topic: Buffer; discovery: Discovery }>()
+  private readonly feeds = new Map<string, Discovery>()
+  private readonly banned = new Set<string>()
+  private destroying: Promise<void> | null = null
+
+  constructor(opts: NetworkOptions) {
+    super()
+    this.store = opts.store
+    this.hello = opts.hello
+    this.swarm = new Hyperswarm({
+      keyPair: opts.keyPair,
+      dht: opts.dht,
+      maxPeers: opts.maxPeers ?? 64,
+      firewall: (remotePublicKey) => this.banned.has(toHex(remotePublicKey))
+    })
+    this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
+  }
+
+  get publicKey(): Buffer {
+    return this.swarm.keyPair.publicKey
+  }
+
+  /** Peers that completed the hello exchange. */
+  list(): Peer[] {
+    return [...this.peers.values()].filter((p) => p.hello !== null).map(publicPeer)
+  }
+
+  connectionCount(): number {
+    return this.swarm.connections.size
+  }
+
+  interestNames(): string[] {
+    return [...this.interests.keys()]
+  }
+
+  /**
+   * Announce and look up a feed's topic (its discovery key). Authors announce their own feed;
+   * followers join as client and server too, so they serve what they follow while the author
+   * is offline.
+   */
+  async joinFeed(discoveryKey: Buffer): Promise<void> {
+    const key = toHex(discoveryKey)
+    if (this.feeds.has(key)) return
+    const discovery = this.swarm.join(discoveryKey, { server: true, client: true })
+    this.feeds.set(key, discovery)
+    await discovery.flushed()
+  }
+
+  async leaveFeed(discoveryKey: Buffer): Promise<void> {
+    const key = toHex(discoveryKey)
+    if (!this.feeds.delete(key)) return
+    await this.swarm.leave(discoveryKey)
+  }
+
+  /** Join an interest topic as client and server; returns its normalised name. */
+  async joinInterest(name: string): Promise<string> {
+    const { name: normal, topic } = interestTopic(name)
+    if (!this.interests.has(normal)) {
+      const discovery = this.swarm.join(topic, { server: true, client: true })
+      this.interests.set(normal, { topic, discovery })
+      await discovery.flushed()
+      // Two nodes that join at the same moment can miss each other's announcement until the
+      // next refresh, ten minutes away (holepunch.md §7.1): look again once ours has landed.
+      await discovery.refresh({ server: true, client: true })
+      await discovery.flushed()
+    }
+    return normal
+  }
+
+  /** Connect to a known identity directly, without a topic. */
+  joinPeer(publicKey: Buffer): void {
+    if (!publicKey.equals(this.publicKey)) this.swarm.joinPeer(publicKey)
+  }
+
+  /** Wait until pending lookups are done and the connections they found are attempted. */
+  async flush(): Promise<void> {
+    await this.swarm.flush()
+  }
+
+  notify(publicKey: Buffer, message: Notify): boolean {
+    const peer = this.peers.get(toHex(publicKey))
+    if (!peer || peer.hello === null) return false
+    peer.channel.messages[0]!.send(encodeNotify(message)) // queued even when it reports backpressure
+    return true
+  }
+
+  peer(publicKey: Buffer): Peer | null {
+    const p = this.peers.get(toHex(publicKey))
+    return p && p.hello ? publicPeer(p) : null
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= this.swarm.destroy()
+    return this.destroying
+  }
+
+  private onConnection(conn: SwarmConnection, info: PeerInfo): void {
+    // Without an error handler the first "connection reset by peer" crashes the process.
+    conn.on('error', () => {})
+    const key = toHex(conn.remotePublicKey)
+    this.store.replicate(conn)
+    const mux = Protomux.from(conn)
+    let state: PeerState | null = null
+    const channel = mux.createChannel({
+      protocol: PROTOCOL,
+      handshake: c.raw,
+      messages: [{ encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onNotify(state, bytes)) }],
+      onopen: (handshake) => this.guard(conn, () => state && this.onHello(state, handshake))
+    })
+    if (channel === null) return // this connection already has our channel
+    const foundVia = new Set<string>()
+    for (const topic of info.topics) {
+      for (const [name, interest] of this.interests) if (interest.topic.equals(topic)) foundVia.add(name)
+    }
+    state = { publicKey: conn.remotePublicKey, id: encodeId(conn.remotePublicKey), hello: null, foundVia, conn, channel }
+    // A newer connection to the same peer replaces the older one (hyperswarm keeps one of two
+    // duplicates and destroys the other).
+    this.peers.set(key, state)
+    conn.on('close', () => {
+      if (this.peers.get(key) !== state) return
+      this.peers.delete(key)
+      if (state!.hello) this.emit('peer-leave', publicPeer(state!))
+    })
+    channel.open(encodeHello(this.hello()))
+  }
+
+  private onHello(state: PeerState, bytes: Uint8Array): void {
+    state.hello = decodeHello(bytes)
+    this.emit('peer', publicPeer(state))
+  }
+
+  private onNotify(state: PeerState, bytes: Uint8Array): void {
+    if (!state.hello) throw new DecodeError('a notification before hello')
+    this.emit('notify', publicPeer(state), decodeNotify(bytes))
+  }
+
+  /**
+   * A throw inside a protomux handler would tear down the whole connection uncontrolled: decode
+   * errors end the connection deliberately, and the node carries on.
+   */
+  private guard(conn: SwarmConnection, fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      this.emit('bad-peer', conn.remotePublicKey, reason)
+      conn.destroy()
+    }
+  }
+}
+
+function publicPeer(p: PeerState): Peer {
+  return { publicKey: p.publicKey, id: p.id, hello: p.hello, foundVia: new Set(p.foundVia) }
+}

@@ -1,0 +1,152 @@
+import test from 'brittle'
+import { once } from 'node:events'
+import path from 'node:path'
+import createTestnet from 'hyperdht/testnet.js'
+import Hyperswarm from 'hyperswarm'
+import Protomux from 'protomux'
+import Corestore from 'corestore'
+import c from 'compact-encoding'
+import { Identity } from '../src/identity/keys.js'
+import { Network, type Peer } from '../src/net/network.js'
+import { PROTOCOL, decodeHello, encodeHello, decodeNotify, encodeNotify } from '../src/net/messages.js'
+import { interestTopic } from '../src/net/topics.js'
+import { parseBootstrap } from '../src/net/dht.js'
+import { Feed, OwnFeed } from '../src/feeds/feed.js'
+import { feedKeyOf } from '../src/feeds/layout.js'
+import { tmpDir, waitFor } from './helpers.js'
+import type { Testnet } from 'hyperdht/testnet.js'
+
+async function makeNet(t: { teardown(fn: () => unknown, o?: { order?: number }): void }, testnet: Testnet, name: string, topics: string[] = []) {
+  const identity = Identity.generate()
+  const store = new Corestore(path.join(await tmpDir(t), 'store'))
+  const net: Network = new Network({
+    keyPair: identity.keyPair(),
+    store,
+    dht: testnet.createNode(),
+    hello: () => ({ name, bio: `${name}'s bio`, topics: net.interestNames() })
+  })
+  for (const topic of topics) await net.joinInterest(topic)
+  t.teardown(async () => {
+    await net.destroy()
+    await store.close()
+  })
+  return { identity, store, net }
+}
+
+function peerNamed(net: Network, name: string): Promise<Peer> {
+  const found = net.list().find((p) => p.hello?.name === name)
+  if (found) return Promise.resolve(found)
+  return new Promise((resolve) => {
+    const onPeer = (p: Peer): void => {
+      if (p.hello?.name !== name) return
+      net.off('peer', onPeer)
+      resolve(p)
+    }
+    net.on('peer', onPeer)
+  })
+}
+
+test('messages: hello and notify round trip; garbage refused', (t) => {
+  const hello = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
+  t.alike(decodeHello(encodeHello(hello)), hello)
+  t.alike(decodeNotify(encodeNotify({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
+  t.exception(() => decodeHello(Buffer.from('garbage')), /version|end|limit/)
+  t.exception(() => decodeHello(Buffer.alloc(9000, 1)), /above the limit/)
+  t.exception(() => decodeHello(encodeHello({ ...hello, topics: ['Not Normal'] })), /normal form/)
+  t.exception(() => decodeNotify(Buffer.from([1, 9, 0, 1])), /unknown notification kind/)
+  t.exception(() => decodeHello(Buffer.concat([encodeHello(hello), Buffer.from([0])])), /trailing/)
+})
+
+test('topics: interest names normalised and domain separated; bootstrap parsing', (t) => {
+  t.alike(interestTopic('Vintage Manuals').topic, interestTopic('#vintage_manuals').topic)
+  t.is(interestTopic('Vintage Manuals').name, 'vintage-manuals')
+  t.not(interestTopic('vintage-manuals').topic.toString('hex'), Buffer.from('vintage-manuals').toString('hex').padEnd(64, '0'))
+  t.exception(() => interestTopic('   '), /not a usable topic/)
+  t.alike(parseBootstrap(['127.0.0.1:49737,localhost:1', ' [::1]:5 ']), [
+    { host: '127.0.0.1', port: 49737 },
+    { host: 'localhost', port: 1 },
+    { host: '::1', port: 5 }
+  ])
+  t.exception(() => parseBootstrap(['127.0.0.1']), /not a bootstrap address/)
+  t.exception(() => parseBootstrap(['h:99999']), /not a bootstrap address/)
+})
+
+test('hello exchange between two nodes on an interest topic', async (t) => {
+  const testnet = await createTestnet(3, t.teardown)
+  const a = await makeNet(t, testnet, 'Ada', ['Vintage Manuals'])
+  const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
+  const [fromB, fromA] = await Promise.all([peerNamed(a.net, 'Bob'), peerNamed(b.net, 'Ada')])
+  t.is(fromB.id, b.identity.id, "the connection's remote key is Bob's identity")
+  t.is(fromA.id, a.identity.id)
+  t.alike(fromA.hello, { name: 'Ada', bio: "Ada's bio", topics: ['vintage-manuals'] })
+  t.ok(fromA.foundVia.has('vintage-manuals') || fromB.foundVia.has('vintage-manuals'), 'the client side knows which topic found the peer')
+})
+
+test('two nodes joining a topic at the same moment find each other', async (t) => {
+  const testnet = await createTestnet(3, t.teardown)
+  for (let round = 0; round < 3; round++) {
+    const a = await makeNet(t, testnet, `A${round}`)
+    const b = await makeNet(t, testnet, `B${round}`)
+    const topic = `simultaneous-${round}`
+    await Promise.all([a.net.joinInterest(topic), b.net.joinInterest(topic)])
+    await Promise.all([peerNamed(a.net, `B${round}`), peerNamed(b.net, `A${round}`)])
+    t.pass(`round ${round}: connected`)
+  }
+})
+
+test('a peer sending garbage is disconnected and the node keeps working', async (t) => {
+  const testnet = await createTestnet(3, t.teardown)
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+
+  // A hostile peer: a raw swarm that opens our channel with a garbage hello.
+  const evil = new Hyperswarm({ keyPair: Identity.generate().keyPair(), dht: testnet.createNode() })
+  t.teardown(() => evil.destroy())
+  evil.on('connection', (conn) => {
+    conn.on('error', () => {})
+    const ch = Protomux.from(conn).createChannel({ protocol: PROTOCOL, handshake: c.raw, messages: [{ encoding: c.raw, onmessage: () => {} }] })
+    ch?.open(Buffer.from([1, 0, 0xfe, 0xff, 0xff, 0xff, 0x7f]))
+  })
+  const bad = once(a.net, 'bad-peer')
+  evil.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  const [badKey, reason] = (await bad) as [Buffer, string]
+  t.ok(badKey.equals(evil.keyPair.publicKey), 'the garbage sender is reported')
+  t.comment(`reason: ${reason}`)
+  await waitFor(() => a.net.list().every((p) => !p.publicKey.equals(evil.keyPair.publicKey)) && a.net.connectionCount() === 0, 10_000, 'the connection to close')
+
+  const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
+  const bob = await peerNamed(a.net, 'Bob')
+  t.is(bob.id, b.identity.id, 'an honest peer still connects afterwards')
+})
+
+test('feeds replicate over the swarm; followers serve what they follow', async (t) => {
+  const testnet = await createTestnet(3, t.teardown)
+  const a = await makeNet(t, testnet, 'Ada')
+  const own = new OwnFeed(a.store.get({ keyPair: a.identity.keyPair() }), a.identity.publicKey)
+  await own.ready()
+  await own.post({ text: 'Kaypro II manual, 1982' })
+  await a.net.joinFeed(own.core.discoveryKey)
+
+  const b = await makeNet(t, testnet, 'Bob')
+  const copy = new Feed(b.store.get({ key: feedKeyOf(a.identity.publicKey) }), a.identity.publicKey)
+  await copy.ready()
+  const done = copy.core.findingPeers()
+  await b.net.joinFeed(copy.core.discoveryKey)
+  await b.net.flush()
+  done()
+  await copy.core.update({ wait: true })
+  t.is((await copy.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Bob reads Ada\'s post over the swarm')
+  await copy.core.download({ start: 0, end: copy.core.length }).done()
+
+  // Ada goes offline; Dee gets Ada's feed from Bob.
+  await a.net.destroy()
+  const d = await makeNet(t, testnet, 'Dee')
+  const third = new Feed(d.store.get({ key: feedKeyOf(a.identity.publicKey) }), a.identity.publicKey)
+  await third.ready()
+  const done2 = third.core.findingPeers()
+  await d.net.joinFeed(third.core.discoveryKey)
+  await d.net.flush()
+  done2()
+  await third.core.update({ wait: true })
+  t.is((await third.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Dee reads it from Bob while Ada is offline')
+})
+
