@@ -72,7 +72,7 @@ test('topics: interest names normalised and domain separated; bootstrap parsing'
 })
 
 test('hello exchange between two nodes on an interest topic', async (t) => {
-  const testnet = await createTestnet(3, t.teardown)
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const a = await makeNet(t, testnet, 'Ada', ['Vintage Manuals'])
   const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
   const [fromB, fromA] = await Promise.all([peerNamed(a.net, 'Bob'), peerNamed(b.net, 'Ada')])
@@ -83,7 +83,7 @@ test('hello exchange between two nodes on an interest topic', async (t) => {
 })
 
 test('two nodes joining a topic at the same moment find each other', async (t) => {
-  const testnet = await createTestnet(3, t.teardown)
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   for (let round = 0; round < 3; round++) {
     const a = await makeNet(t, testnet, `A${round}`)
     const b = await makeNet(t, testnet, `B${round}`)
@@ -95,7 +95,7 @@ test('two nodes joining a topic at the same moment find each other', async (t) =
 })
 
 test('a peer sending garbage is disconnected and the node keeps working', async (t) => {
-  const testnet = await createTestnet(3, t.teardown)
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
 
   // A hostile peer: a raw swarm that opens our channel with a garbage hello.
@@ -119,7 +119,7 @@ test('a peer sending garbage is disconnected and the node keeps working', async 
 })
 
 test('feeds replicate over the swarm; followers serve what they follow', async (t) => {
-  const testnet = await createTestnet(3, t.teardown)
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const a = await makeNet(t, testnet, 'Ada')
   const own = new OwnFeed(a.store.get({ keyPair: a.identity.keyPair() }), a.identity.publicKey)
   await own.ready()

@@ -177,7 +177,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     conn.on('close', () => {
       if (this.peers.get(key) !== state) return
       this.peers.delete(key)
-      if (state!.hello) this.emit('peer-leave', publicPeer(state!))
+      if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
     channel.open(encodeHello(this.hello()))
   }
