@@ -1,49 +1,9 @@
 import test from 'brittle'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { ChrysalisNode } from '../src/node/node.js'
 import { tmpDir } from './helpers.js'
-
-// These run the built CLI (`npm test` builds first), as a user or a script would.
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli', 'main.js')
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env }
-    delete env.CHRYSALIS_HOME
-    if (!opts.env?.CHRYSALIS_PASSPHRASE) delete env.CHRYSALIS_PASSPHRASE
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(opts.input ?? '')
-  })
-}
-
-/** Run with --json and parse stdout, which must be exactly one JSON document. */
-async function json<T>(t: { is(a: unknown, b: unknown, m?: string): void }, args: string[], opts: Parameters<typeof run>[1] = {}): Promise<T> {
-  const r = await run(['--json', ...args], opts)
-  t.is(r.code, 0, `chrysalis ${args.join(' ')} → exit 0 ${r.stderr}`)
-  return JSON.parse(r.stdout) as T
-}
-
-function oneLineError(t: { is(a: unknown, b: unknown, m?: string): void; ok(v: unknown, m?: string): void; absent(v: unknown, m?: string): void }, r: Run, code: number, pattern: RegExp): void {
-  t.is(r.code, code, `exit ${code}`)
-  t.is(r.stderr.trimEnd().split('\n').length, 1, 'one line on stderr')
-  t.ok(pattern.test(r.stderr), r.stderr.trim())
-  t.absent(/\n\s+at /.test(r.stderr), 'no stack trace')
-}
+import { json, oneLineError, run } from './helpers-cli.js'
 
 type PostJson = { ref: string; text: string; deleted: boolean; replyTo: string | null; comments?: number; topics: string[] }
 

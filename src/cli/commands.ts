@@ -9,6 +9,8 @@ import { ChrysalisNode } from '../node/node.js'
 import { validateRecord } from '../feeds/records.js'
 import { exists, writeFileAtomic } from '../fs.js'
 import { askPassphrase } from './prompt.js'
+import type { DhtNodeAddress } from 'hyperdht'
+import { startBootstrap } from '../net/dht.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
@@ -22,6 +24,10 @@ export interface Context {
   print(human: string, data: unknown): void
   /** Open the node for HOME, run fn, and close it again whatever happens. */
   withNode<T>(fn: (node: ChrysalisNode) => Promise<T>): Promise<T>
+  /** DHT bootstrap nodes from --bootstrap or CHRYSALIS_BOOTSTRAP; null = the public HyperDHT. */
+  bootstrap(): DhtNodeAddress[] | null
+  /** Report progress on stderr (never on stdout, which --json keeps for the result). */
+  progress(line: string): void
   readStdin(): Promise<string>
 }
 
@@ -205,6 +211,86 @@ export const COMMANDS: Record<string, Command> = {
     }
   },
 
+  sync: {
+    usage: 'sync [--timeout S]',
+    summary: 'go online, bring every followed feed up to date, print what changed, exit',
+    options: { timeout: { type: 'string' } },
+    args: [0, 0],
+    async run(ctx) {
+      const timeoutMs = seconds(ctx, 'timeout', 10)
+      const result = await ctx.withNode(async (node) => {
+        ctx.progress('going online…')
+        await node.online({ bootstrap: ctx.bootstrap() })
+        ctx.progress(`syncing ${node.followingCount()} followed feed(s)…`)
+        return node.sync({ timeoutMs })
+      })
+      const lines = result.feeds.map(
+        (f) => `${(f.name ?? '(no name)').padEnd(20)} ${f.reachable ? '' : '(no peer has it now) '}${f.changedPosts} new or changed post(s), ${f.length} blocks`
+      )
+      if (result.recovered === true) lines.push('Recovered your feed from a peer: you can post again.')
+      if (result.recovered === false) lines.push('Your restored feed was not found on any reachable peer yet; posting stays off. Try again when a device or follower that has it is online.')
+      ctx.print([`${result.peers} peer(s) connected.`, ...(lines.length ? lines : ['You follow nobody yet.'])].join('\n'), result)
+    }
+  },
+
+  discover: {
+    usage: 'discover TOPIC [--timeout S]',
+    summary: 'join an interest topic and list the people found there (and whom your follows follow)',
+    options: { timeout: { type: 'string' } },
+    args: [1, 1],
+    async run(ctx) {
+      const timeoutMs = seconds(ctx, 'timeout', 10)
+      const result = await ctx.withNode(async (node) => {
+        ctx.progress(`looking for people on "${ctx.args[0]!}"…`)
+        await node.online({ bootstrap: ctx.bootstrap() })
+        return node.discover(ctx.args[0]!, { timeoutMs })
+      })
+      const lines = result.people.map((p) => `${p.name ?? '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? p.bio + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
+      ctx.print(lines.length ? lines.join('\n') : `Nobody found on "${result.topic}" yet.`, result)
+    }
+  },
+
+  serve: {
+    usage: 'serve',
+    summary: 'keep your node online: announce, replicate, serve what you follow, until Ctrl-C',
+    args: [0, 0],
+    async run(ctx) {
+      await ctx.withNode(async (node) => {
+        await node.online({ bootstrap: ctx.bootstrap() })
+        node.live()
+        const me = await node.whoami()
+        ctx.print(`serving ${me.name ?? '(no name)'} (${me.fingerprint}) ${me.id}`, { serving: me.id })
+        const render = (): void => {
+          const s = node.status()
+          ctx.progress(`online · ${s.peers} peer(s) · ${s.feedsReachable}/${s.feeds} followed feed(s) reachable${s.recovering ? ' · recovering' : ''}`)
+        }
+        const timer = setInterval(render, 1000)
+        render()
+        const sig = await waitForSignal()
+        clearInterval(timer)
+        ctx.progress(`${sig}: closing…`)
+      })
+    }
+  },
+
+  bootstrap: {
+    usage: 'bootstrap [--host H] [--port P]',
+    summary: 'run a DHT bootstrap node for a LAN, a private network or tests (until Ctrl-C)',
+    options: { host: { type: 'string' }, port: { type: 'string' } },
+    args: [0, 0],
+    async run(ctx) {
+      const host = str(ctx, 'host') ?? '127.0.0.1'
+      const portText = str(ctx, 'port') ?? '49737'
+      const port = Number(portText)
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage(`--port takes a port number from 1 to 65535, not "${portText}"`)
+      const node = await startBootstrap({ host, port })
+      const address = `${node.address.host}:${node.address.port}`
+      ctx.print(`bootstrap node listening on ${address}\nuse it with: chrysalis --bootstrap ${address} …`, { bootstrap: address })
+      await waitForSignal()
+      await node.destroy()
+    }
+  },
+
   'identity export': {
     usage: 'identity export --out FILE [--force]',
     summary: 'write an encrypted backup of your identity (passphrase: prompt, or CHRYSALIS_PASSPHRASE)',
@@ -281,6 +367,26 @@ function relationCommand(verb: 'follow' | 'unfollow' | 'block' | 'unblock', summ
       ctx.print(`${done} ${person.name ?? '(no name yet)'} (${person.fingerprint}) ${person.id}.`, person)
     }
   }
+}
+
+function seconds(ctx: Context, name: string, fallback: number): number {
+  const v = str(ctx, name)
+  if (v === undefined) return fallback * 1000
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw usage(`--${name} takes seconds, from 0.1 to 3600, not "${v}"`)
+  return n * 1000
+}
+
+export function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+      resolve(sig)
+    }
+    process.on('SIGINT', on)
+    process.on('SIGTERM', on)
+  })
 }
 
 function str(ctx: Context, name: string): string | undefined {

@@ -6,11 +6,13 @@ import { parseArgs } from 'node:util'
 import { ChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
+import { parseBootstrap } from '../net/dht.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 
 const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },
   json: { type: 'boolean' },
+  bootstrap: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' }
 }
@@ -54,9 +56,18 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
           await node.close()
         }
       },
-      readStdin
+      readStdin,
+      bootstrap() {
+        const flags = Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
+        const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
+        return values.length ? parseBootstrap(values) : null
+      },
+      progress(line) {
+        if (!json && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${line}`)
+      }
     }
     await command.run(ctx)
+    if (!json && process.stderr.isTTY) io.stderr.write('\r\x1b[2K')
     return 0
   } catch (err) {
     const e = toUserError(err)
@@ -72,7 +83,7 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   const words: number[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (a === '--home') i++
+    if (a === '--home' || a === '--bootstrap') i++
     else if (!a.startsWith('-') || a === '-') words.push(i)
     if (words.length === 2) break
   }
@@ -122,6 +133,7 @@ export function help(): string {
     'options everywhere:',
     '  --home DIR   the identity home (default $CHRYSALIS_HOME, else $XDG_DATA_HOME/chrysalis, else ~/.local/share/chrysalis)',
     '  --json       print exactly one JSON document on stdout',
+    '  --bootstrap HOST:PORT   DHT bootstrap node (repeatable; or CHRYSALIS_BOOTSTRAP=H:P,H:P); default: the public HyperDHT',
     '  -h, --help   help for a command',
     '',
     'REF, a post reference, is AUTHOR-ID/POST-ID as printed by post, feed, timeline and thread.',

@@ -16,6 +16,7 @@ import type { PostRef } from './records.js'
  *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }
  *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
  *   cur/<author hex>                              -> { v: indexed version, skipped }
+ *   interest/<topic name>                         an interest topic the user joined
  *
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
@@ -192,6 +193,17 @@ export class LocalIndex {
       if (include(entry.key.split('/')[3] ?? '')) n++
     }
     return n
+  }
+
+  /** Interest topics the user joined (local settings live beside the index, never replicated). */
+  async interests(): Promise<string[]> {
+    const out: string[] = []
+    for await (const entry of this.db.createReadStream(rangeOf('interest/'))) out.push(entry.key.slice('interest/'.length))
+    return out
+  }
+
+  async addInterest(name: string): Promise<void> {
+    if (!(await this.db.get('interest/' + name))) await this.db.put('interest/' + name, {})
   }
 
   async skippedCount(author: Uint8Array): Promise<number> {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import Corestore from 'corestore'
 import { ChrysalisError } from '../errors.js'
@@ -10,6 +11,11 @@ import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
 import { extractMentions, extractTopics, uniqueKeys, uniqueStrings } from '../feeds/text.js'
 import * as b4a from '../bytes.js'
+import type HyperDHT from 'hyperdht'
+import type { DhtNodeAddress } from 'hyperdht'
+import { createDht } from '../net/dht.js'
+import { Network } from '../net/network.js'
+import { interestTopic } from '../net/topics.js'
 import { postView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
 export interface NodeOptions {
@@ -31,7 +37,20 @@ export const STORE_DIR = 'store'
  *   const page = await node.timeline({ limit: 20 })
  *   await node.close()
  */
-export class ChrysalisNode {
+export interface NodeEvents {
+  /** A followed feed brought new or changed posts into the index. */
+  'feed-update': [{ id: string; changed: number }]
+}
+
+export interface NodeStatus {
+  online: boolean
+  peers: number
+  feeds: number
+  feedsReachable: number
+  recovering: boolean
+}
+
+export class ChrysalisNode extends EventEmitter<NodeEvents> {
   readonly home: string
   readonly identity: Identity
   readonly store: Corestore
@@ -41,8 +60,13 @@ export class ChrysalisNode {
   private following = new Set<string>()
   private blocked = new Set<string>()
   private closing: Promise<void> | null = null
+  private profileName = ''
+  private profileBio = ''
+  network: Network | null = null
+  private liveFeeds: Map<string, () => void> | null = null
 
   private constructor(home: string, identity: Identity, store: Corestore, opts: NodeOptions) {
+    super()
     this.home = home
     this.identity = identity
     this.store = store
@@ -73,6 +97,9 @@ export class ChrysalisNode {
     }
     await this.own.ready()
     await this.index.ready()
+    const profile = await this.own.profile()
+    this.profileName = profile?.name ?? ''
+    this.profileBio = profile?.bio ?? ''
     this.following = new Set((await this.own.following()).map((f) => toHex(f.target)))
     this.blocked = new Set((await this.own.blocked()).map((f) => toHex(f.target)))
     await this.index.update(this.own)
@@ -85,6 +112,9 @@ export class ChrysalisNode {
   }
 
   private async doClose(): Promise<void> {
+    for (const stop of this.liveFeeds?.values() ?? []) stop()
+    this.liveFeeds = null
+    if (this.network) await this.network.destroy()
     for (const feed of this.feeds.values()) await feed.close()
     this.feeds.clear()
     await this.index.close()
@@ -120,6 +150,8 @@ export class ChrysalisNode {
     if (name === undefined) throw new ChrysalisError('USAGE', 'you have no name yet; give one with --name NAME')
     const bio = fields.bio ?? current?.bio ?? ''
     await this.own.setProfile(current?.avatar ? { name, bio, avatar: current.avatar } : { name, bio })
+    this.profileName = name
+    this.profileBio = bio
     return this.whoami()
   }
 
@@ -198,7 +230,16 @@ export class ChrysalisNode {
       await this.own.setRelation('follow', target)
       this.following.add(hex)
     }
-    await this.index.update(this.feedOf(target))
+    const feed = this.feedOf(target)
+    if (this.network) {
+      const done = feed.core.findingPeers()
+      await this.network.joinFeed(feed.core.discoveryKey)
+      this.network.joinPeer(target) // the author, if online, serves their own feed
+      await this.network.flush()
+      done()
+    }
+    this.keepLive(feed)
+    await this.index.update(feed)
     return this.person(target)
   }
 
@@ -208,6 +249,8 @@ export class ChrysalisNode {
     if (!this.following.has(hex)) throw new ChrysalisError('NOT_FOUND', 'you do not follow this identity; see `chrysalis following`')
     await this.own.setRelation('unfollow', target)
     this.following.delete(hex)
+    this.dropLive(this.feedOf(target))
+    await this.network?.leaveFeed(this.feedOf(target).core.discoveryKey)
     return this.person(target)
   }
 
@@ -217,6 +260,8 @@ export class ChrysalisNode {
     if (this.following.has(hex)) {
       await this.own.setRelation('unfollow', target)
       this.following.delete(hex)
+      this.dropLive(this.feedOf(target))
+      await this.network?.leaveFeed(this.feedOf(target).core.discoveryKey)
     }
     if (!this.blocked.has(hex)) {
       await this.own.setRelation('block', target)
@@ -247,6 +292,10 @@ export class ChrysalisNode {
     return Promise.all(list.map(({ target }) => this.person(target)))
   }
 
+  followingCount(): number {
+    return this.following.size
+  }
+
   isFollowing(author: Uint8Array): boolean {
     return this.following.has(toHex(author))
   }
@@ -269,6 +318,180 @@ export class ChrysalisNode {
     const target = typeof id === 'string' ? parseId(id) : id
     if (b4a.equals(target, this.identity.publicKey)) throw new ChrysalisError('BAD_INPUT', `you cannot ${verb} yourself`)
     return target
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Network
+
+  /**
+   * Go online: one swarm keyed by the identity; announce the own feed; join every followed
+   * feed's topic as client and server (followers serve what they follow).
+   *
+   * @param opts.bootstrap DHT bootstrap nodes; null = the public HyperDHT.
+   * @param opts.dht an already-made DHT node (tests pass a testnet node).
+   */
+  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT } = {}): Promise<Network> {
+    if (this.network) return this.network
+    const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
+    const network: Network = new Network({
+      keyPair: this.identity.keyPair(),
+      store: this.store,
+      dht,
+      hello: () => ({ name: this.profileName, bio: this.profileBio, topics: network.interestNames() })
+    })
+    this.network = network
+    const feeds = [this.own, ...this.followedFeeds()]
+    const done = feeds.map((f) => f.core.findingPeers())
+    await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
+    for (const f of feeds) if (f !== this.own) network.joinPeer(f.author)
+    for (const name of await this.index.interests()) await network.joinInterest(name)
+    await network.flush()
+    for (const d of done) d()
+    return network
+  }
+
+  /**
+   * Bring every followed feed up to date as far as reachable peers allow, then index what
+   * arrived. Each feed waits at most until the deadline. A restored identity also looks for its
+   * own feed, and may write again once it has found it.
+   */
+  async sync(opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
+    const network = this.network ?? (await this.online())
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+    await network.flush()
+    const feeds: SyncResult['feeds'] = []
+    const followed = this.followedFeeds()
+    const lengths = await Promise.all(
+      followed.map(async (feed) => {
+        const before = feed.core.length
+        await untilDeadline(feed.core.update({ wait: true }), deadline)
+        return before
+      })
+    )
+    let recovered: boolean | null = null
+    if (this.recovering) {
+      await untilDeadline(this.own.core.update({ wait: true }), deadline)
+      recovered = this.own.core.length > 0
+      if (recovered) await this.finishRecovery()
+    }
+    let changed = 0
+    for (const [i, feed] of followed.entries()) {
+      const r = await this.index.update(feed)
+      changed += r.changed
+      feeds.push({
+        id: encodeId(feed.author),
+        name: (await feed.profile())?.name ?? null,
+        length: feed.core.length,
+        newBlocks: feed.core.length - lengths[i]!,
+        changedPosts: r.changed,
+        reachable: feed.core.peers.length > 0
+      })
+    }
+    await this.index.update(this.own)
+    return { feeds, changed, peers: network.connectionCount(), recovered }
+  }
+
+  /**
+   * Join an interest topic and list the people found there, plus people followed by the people
+   * you follow. Returns once every connection made has said hello, or at the deadline.
+   */
+  async discover(topic: string, opts: { timeoutMs?: number } = {}): Promise<DiscoverResult> {
+    const normal = interestTopic(topic).name // refuse a bad topic before going online
+    const network = this.network ?? (await this.online())
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+    await this.index.addInterest(normal) // remembered: the node announces itself there from now on
+    await untilDeadline(network.joinInterest(normal), deadline)
+    await untilDeadline(network.flush(), deadline)
+    await untilDeadline(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (network.list().length >= network.connectionCount()) {
+            network.off('peer', check)
+            resolve()
+          }
+        }
+        network.on('peer', check)
+        check()
+      }),
+      deadline
+    )
+    const people: DiscoveredPerson[] = []
+    const seen = new Set<string>([this.own.authorHex])
+    for (const peer of network.list()) {
+      const hex = toHex(peer.publicKey)
+      if (seen.has(hex) || this.blocked.has(hex)) continue
+      if (!peer.hello?.topics.includes(normal) && !peer.foundVia.has(normal)) continue
+      seen.add(hex)
+      people.push({ id: peer.id, fingerprint: fingerprint(peer.publicKey), name: peer.hello?.name || null, bio: peer.hello?.bio ?? '', via: `topic ${normal}`, following: this.following.has(hex) })
+    }
+    for (const feed of this.followedFeeds()) {
+      const via = (await feed.profile())?.name ?? encodeId(feed.author).slice(0, 8)
+      for (const { target } of await feed.following()) {
+        const hex = toHex(target)
+        if (seen.has(hex) || this.blocked.has(hex) || this.following.has(hex)) continue
+        seen.add(hex)
+        const profile = await untilDeadline(this.feedOf(target).profile(), Date.now() + 500)
+        people.push({ id: encodeId(target), fingerprint: fingerprint(target), name: profile?.name ?? null, bio: profile?.bio ?? '', via: `followed by ${via}`, following: false })
+      }
+    }
+    return { topic: normal, people }
+  }
+
+  /**
+   * Keep followed feeds live (for `serve` and the TUI): download each one whole in the
+   * background, so it stays readable offline and can be served to others while its author is
+   * away, and index new blocks as they arrive.
+   */
+  live(): void {
+    if (this.liveFeeds) return
+    this.liveFeeds = new Map()
+    for (const feed of this.followedFeeds()) this.keepLive(feed)
+  }
+
+  private keepLive(feed: Feed): void {
+    if (!this.liveFeeds || this.liveFeeds.has(feed.authorHex)) return
+    const download = feed.core.download({ start: 0, end: -1 })
+    const onAppend = (): void => {
+      this.index.update(feed).then(
+        (r) => {
+          if (r.changed > 0) this.emit('feed-update', { id: encodeId(feed.author), changed: r.changed })
+        },
+        () => {}
+      )
+    }
+    feed.core.on('append', onAppend)
+    this.liveFeeds.set(feed.authorHex, () => {
+      download.destroy()
+      feed.core.off('append', onAppend)
+    })
+    onAppend()
+  }
+
+  private dropLive(feed: Feed): void {
+    this.liveFeeds?.get(feed.authorHex)?.()
+    this.liveFeeds?.delete(feed.authorHex)
+  }
+
+  /** A one-line summary for status bars: peers, and followed feeds that have a peer now. */
+  status(): NodeStatus {
+    const followed = this.followedFeeds()
+    return {
+      online: this.network !== null,
+      peers: this.network?.connectionCount() ?? 0,
+      feeds: followed.length,
+      feedsReachable: followed.filter((f) => f.core.peers.length > 0).length,
+      recovering: this.recovering
+    }
+  }
+
+  private followedFeeds(): Feed[] {
+    return [...this.following].map((hex) => this.feedOf(b4a.from(hex, 'hex')))
+  }
+
+  private async finishRecovery(): Promise<void> {
+    await clearRecovering(this.home)
+    this.own.writeLock = null
+    await this.own.ready() // re-read the newest post id from the recovered feed
   }
 
   // -------------------------------------------------------------------------------------------
@@ -370,6 +593,41 @@ export class ChrysalisNode {
   private async view(post: StoredPost): Promise<PostView> {
     const name = (await this.feedOf(post.author).profile())?.name ?? null
     return postView(post, name)
+  }
+}
+
+export interface SyncResult {
+  feeds: Array<{ id: string; name: string | null; length: number; newBlocks: number; changedPosts: number; reachable: boolean }>
+  changed: number
+  peers: number
+  /** For a restored identity: whether its feed was found (null when not recovering). */
+  recovered: boolean | null
+}
+
+export interface DiscoveredPerson {
+  id: string
+  fingerprint: string
+  name: string | null
+  bio: string
+  /** How they were found: `topic NAME`, or `followed by NAME`. */
+  via: string
+  following: boolean
+}
+
+export interface DiscoverResult {
+  topic: string
+  people: DiscoveredPerson[]
+}
+
+/** Resolve with the promise's value, or with null once the deadline passes. */
+async function untilDeadline<T>(p: Promise<T>, deadline: number): Promise<T | null> {
+  const ms = deadline - Date.now()
+  if (ms <= 0) return null
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
