@@ -73,6 +73,8 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
+let started = 0
+
 /** Start a long-running CLI command (serve, bootstrap); SIGTERM and await it when the test ends. */
 export function daemon(t: Test, args: string[], opts: { env?: Record<string, string> } = {}): Daemon {
   assertLoopback(args, opts.env)
@@ -114,6 +116,7 @@ export function daemon(t: Test, args: string[], opts: { env?: Record<string, str
       return exited
     }
   }
-  t.teardown(() => d.stop(), { order: -1 })
+  // Stop in reverse start order: serve nodes before the bootstrap they unannounce through.
+  t.teardown(() => d.stop(), { order: -1 - ++started / 1000 })
   return d
 }
