@@ -136,3 +136,11 @@ test('writing refuses bad input and other people\'s posts, and writes nothing', 
   await t.exception(ada.delete(own.ref), /already deleted/)
   await t.exception(ada.edit(own.ref, 'x'), /already deleted/)
 })
+
+test('concurrent writes never share a post id', async (t) => {
+  const frozen = (): number => 1_790_000_000_000 // every post asks for the same millisecond
+  const ada = await makeNode(t, 'Ada', { now: frozen })
+  const posts = await Promise.all(Array.from({ length: 20 }, (_, i) => ada.post({ text: `concurrent ${i}` })))
+  t.is(new Set(posts.map((p) => p.ref)).size, 20, '20 distinct refs')
+  t.is((await ada.feed(undefined, { limit: 50 })).length, 20, 'all 20 posts are in the feed')
+})

@@ -218,6 +218,14 @@ export class OwnFeed extends Feed {
   private readonly now: () => number
   /** When set, every write is refused with this error (a restored identity still recovering). */
   writeLock: ChrysalisError | null = null
+  /** Writes run one at a time: two concurrent posts must not draw the same id. */
+  private writing: Promise<unknown> = Promise.resolve()
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writing.then(fn, fn)
+    this.writing = next.catch(() => {})
+    return next
+  }
 
   constructor(core: Hypercore, author: Buffer, opts: { now?: () => number } = {}) {
     super(core, author)
@@ -230,7 +238,11 @@ export class OwnFeed extends Feed {
     this.lastId = last ? (parsePostKey(last.key) ?? -1) : -1
   }
 
-  async setProfile(fields: { name: string; bio: string; avatar?: FileRef }): Promise<ProfileRecord> {
+  setProfile(fields: { name: string; bio: string; avatar?: FileRef }): Promise<ProfileRecord> {
+    return this.serial(() => this.#setProfile(fields))
+  }
+
+  async #setProfile(fields: { name: string; bio: string; avatar?: FileRef }): Promise<ProfileRecord> {
     this.checkWritable()
     const record: ProfileRecord = { type: 'profile', updatedAt: this.now(), name: fields.name, bio: fields.bio }
     if (fields.avatar) record.avatar = fields.avatar
@@ -238,7 +250,11 @@ export class OwnFeed extends Feed {
     return record
   }
 
-  async post(input: NewPost, reply?: { parent: PostRef; root: PostRef }): Promise<StoredPost> {
+  post(input: NewPost, reply?: { parent: PostRef; root: PostRef }): Promise<StoredPost> {
+    return this.serial(() => this.#post(input, reply))
+  }
+
+  async #post(input: NewPost, reply?: { parent: PostRef; root: PostRef }): Promise<StoredPost> {
     this.checkWritable()
     const createdAt = this.now()
     const record: PostRecord = {
@@ -257,7 +273,11 @@ export class OwnFeed extends Feed {
     return (await this.getPost(id))!
   }
 
-  async edit(id: number, text: string): Promise<StoredPost> {
+  edit(id: number, text: string): Promise<StoredPost> {
+    return this.serial(() => this.#edit(id, text))
+  }
+
+  async #edit(id: number, text: string): Promise<StoredPost> {
     this.checkWritable()
     const current = await this.own(id)
     const record: PostRecord = { ...current.record, text, editedAt: this.now() }
@@ -266,7 +286,11 @@ export class OwnFeed extends Feed {
   }
 
   /** Replaces the post with a tombstone: its place in threads stays, its content goes. */
-  async delete(id: number): Promise<StoredPost> {
+  delete(id: number): Promise<StoredPost> {
+    return this.serial(() => this.#delete(id))
+  }
+
+  async #delete(id: number): Promise<StoredPost> {
     this.checkWritable()
     const current = await this.own(id)
     const record: PostRecord = {
@@ -283,7 +307,11 @@ export class OwnFeed extends Feed {
     return (await this.getPost(id))!
   }
 
-  async setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {
+  setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {
+    return this.serial(() => this.#setRelation(type, target))
+  }
+
+  async #setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {
     this.checkWritable()
     const record: RelationRecord = { type, at: this.now(), target }
     const key = type === 'follow' || type === 'unfollow' ? followKey(target) : blockKey(target)
