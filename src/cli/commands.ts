@@ -28,6 +28,8 @@ export interface Context {
   bootstrap(): DhtNodeAddress[] | null
   /** Report progress on stderr (never on stdout, which --json keeps for the result). */
   progress(line: string): void
+  /** Answer other CLI processes' commands for this home through `node` (the local socket). */
+  serveRequests(node: ChrysalisNode): Promise<() => Promise<void>>
   readStdin(): Promise<string>
 }
 
@@ -37,6 +39,10 @@ export interface Command {
   options?: Record<string, OptionSpec>
   /** [min, max] positional arguments after the command name(s). */
   args: [number, number]
+  /** Opens the node: runs through a running `serve` for the same home when there is one. */
+  usesNode?: boolean
+  /** Holds the home for as long as it runs (serve): refused while another node runs there. */
+  servesHome?: boolean
   run(ctx: Context): Promise<void>
 }
 
@@ -83,6 +89,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'whoami',
     summary: 'show your identity ID, fingerprint, name and bio',
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const me = await ctx.withNode((node) => node.whoami())
       ctx.print(formatProfile(me), me)
@@ -94,6 +101,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'show or change your name and bio',
     options: { name: { type: 'string' }, bio: { type: 'string' } },
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const name = str(ctx, 'name')
       const bio = str(ctx, 'bio')
@@ -111,6 +119,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs in the text count too',
     options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
     args: [1, 1],
+    usesNode: true,
     async run(ctx) {
       const text = await textArg(ctx, 0)
       const post = await ctx.withNode((node) => node.post({ text, topics: list(ctx, 'topic'), mentions: list(ctx, 'mention') }))
@@ -123,6 +132,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'answer a post or a comment',
     options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
     args: [2, 2],
+    usesNode: true,
     async run(ctx) {
       const text = await textArg(ctx, 1)
       const post = await ctx.withNode((node) => node.comment(ctx.args[0]!, text, { topics: list(ctx, 'topic'), mentions: list(ctx, 'mention') }))
@@ -134,6 +144,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'edit REF TEXT',
     summary: 'replace the text of one of your posts (the signed history keeps the old one)',
     args: [2, 2],
+    usesNode: true,
     async run(ctx) {
       const text = await textArg(ctx, 1)
       const post = await ctx.withNode((node) => node.edit(ctx.args[0]!, text))
@@ -145,6 +156,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'delete REF',
     summary: 'delete one of your posts (readers show it as deleted; the signed history keeps it)',
     args: [1, 1],
+    usesNode: true,
     async run(ctx) {
       const post = await ctx.withNode((node) => node.delete(ctx.args[0]!))
       ctx.print(`Deleted ${post.ref}.`, post)
@@ -156,6 +168,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: "list someone's posts and comments, newest first (yours without ID)",
     options: { ...LIMIT, before: { type: 'string' } },
     args: [0, 1],
+    usesNode: true,
     async run(ctx) {
       const before = str(ctx, 'before')
       const posts = await ctx.withNode((node) => node.feed(ctx.args[0], { limit: limit(ctx), ...(before !== undefined ? { before } : {}) }))
@@ -168,6 +181,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'the newest posts of you and the people you follow',
     options: { ...LIMIT, before: { type: 'string' } },
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const before = str(ctx, 'before')
       const page = await ctx.withNode((node) => node.timeline({ limit: limit(ctx), ...(before !== undefined ? { before } : {}) }))
@@ -180,6 +194,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'thread REF',
     summary: 'a post and its comments as a tree',
     args: [1, 1],
+    usesNode: true,
     async run(ctx) {
       const thread = await ctx.withNode((node) => node.thread(ctx.args[0]!))
       ctx.print(formatThread(thread), thread)
@@ -195,6 +210,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'following',
     summary: 'the identities you follow',
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const people = await ctx.withNode((node) => node.followingList())
       ctx.print(formatPeople(people, 'You follow nobody yet: chrysalis follow ID'), { following: people })
@@ -205,6 +221,7 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'blocked',
     summary: 'the identities you blocked',
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const people = await ctx.withNode((node) => node.blockedList())
       ctx.print(formatPeople(people, 'You blocked nobody.'), { blocked: people })
@@ -216,6 +233,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'go online, bring every followed feed up to date, print what changed, exit',
     options: { timeout: { type: 'string' } },
     args: [0, 0],
+    usesNode: true,
     async run(ctx) {
       const timeoutMs = seconds(ctx, 'timeout', 10)
       const result = await ctx.withNode(async (node) => {
@@ -238,6 +256,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'join an interest topic and list the people found there (and whom your follows follow)',
     options: { timeout: { type: 'string' } },
     args: [1, 1],
+    usesNode: true,
     async run(ctx) {
       const timeoutMs = seconds(ctx, 'timeout', 10)
       const result = await ctx.withNode(async (node) => {
@@ -254,10 +273,12 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'serve',
     summary: 'keep your node online: announce, replicate, serve what you follow, until Ctrl-C',
     args: [0, 0],
+    servesHome: true,
     async run(ctx) {
       await ctx.withNode(async (node) => {
         await node.online({ bootstrap: ctx.bootstrap() })
         node.live()
+        const stopServing = await ctx.serveRequests(node)
         const me = await node.whoami()
         ctx.print(`serving ${me.name ?? '(no name)'} (${me.fingerprint}) ${me.id}`, { serving: me.id })
         const render = (): void => {
@@ -269,6 +290,7 @@ export const COMMANDS: Record<string, Command> = {
         const sig = await waitForSignal()
         clearInterval(timer)
         ctx.progress(`${sig}: closing…`)
+        await stopServing()
       })
     }
   },
@@ -351,6 +373,7 @@ COMMANDS['identity never-posted'] = {
   usage: 'identity never-posted',
   summary: 'after a restore: state that this identity never posted, so it may write without recovering a feed',
   args: [0, 0],
+  usesNode: true,
   async run(ctx) {
     await ctx.withNode((node) => node.confirmNeverPosted())
     ctx.print('Noted: this identity starts a new feed here. You can post now.', { recovering: false })
@@ -362,6 +385,7 @@ function relationCommand(verb: 'follow' | 'unfollow' | 'block' | 'unblock', summ
     usage: `${verb} ID`,
     summary,
     args: [1, 1],
+    usesNode: true,
     async run(ctx) {
       const person = await ctx.withNode((node) => node[verb](ctx.args[0]!))
       ctx.print(`${done} ${person.name ?? '(no name yet)'} (${person.fingerprint}) ${person.id}.`, person)

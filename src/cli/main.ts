@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util'
 import { ChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
+import { Writable } from 'node:stream'
 import { parseBootstrap } from '../net/dht.js'
+import { callNode, listenNode } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 
 const GLOBAL: Record<string, OptionSpec> = {
@@ -21,7 +23,16 @@ const GLOBAL: Record<string, OptionSpec> = {
  * `chrysalis [--home DIR] [--json] COMMAND …`. Returns the exit code: 0, 1 for errors, 2 for
  * usage errors. Errors are one line on stderr (and with --json also {"error"} on stdout).
  */
-export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+export interface MainOptions {
+  /** Run against this open node (a request routed to a running `serve`). */
+  node?: ChrysalisNode
+  /** Standard input sent along with a routed request. */
+  stdin?: string | null
+}
+
+type IO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
+
+export async function main(argv: string[], io: IO = process, opts: MainOptions = {}): Promise<number> {
   const json = argv.includes('--json')
   try {
     const { command, name, rest } = findCommand(argv)
@@ -40,6 +51,20 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
       throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
     }
     const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
+    if (!opts.node && command.servesHome && (await probeNode(home))) {
+      throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
+    }
+    if (!opts.node && command.usesNode) {
+      // A node running for this home holds its store: run the command there.
+      const stdin = parsed.positionals.includes('-') ? await readStdin() : null
+      const routed = await callNode(home, { argv, stdin })
+      if (routed) {
+        io.stdout.write(routed.stdout)
+        io.stderr.write(routed.stderr)
+        return routed.code
+      }
+      if (stdin !== null) opts = { ...opts, stdin }
+    }
     const ctx: Context = {
       home,
       json,
@@ -49,6 +74,7 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
         io.stdout.write(json ? JSON.stringify(data) + '\n' : human + '\n')
       },
       async withNode(fn) {
+        if (opts.node) return fn(opts.node)
         const node = await ChrysalisNode.open({ home })
         try {
           return await fn(node)
@@ -56,18 +82,25 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
           await node.close()
         }
       },
-      readStdin,
+      readStdin: () => (opts.stdin != null ? Promise.resolve(opts.stdin) : readStdin()),
+      async serveRequests(node) {
+        return listenNode(home, async (req) => {
+          const out = capture()
+          const code = await main(req.argv, out.io, { node, stdin: req.stdin })
+          return { stdout: out.stdout(), stderr: out.stderr(), code }
+        })
+      },
       bootstrap() {
         const flags = Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
         const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
         return values.length ? parseBootstrap(values) : null
       },
       progress(line) {
-        if (!json && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${line}`)
+        if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${line}`)
       }
     }
     await command.run(ctx)
-    if (!json && process.stderr.isTTY) io.stderr.write('\r\x1b[2K')
+    if (!json && !opts.node && process.stderr.isTTY) io.stderr.write('\r\x1b[2K')
     return 0
   } catch (err) {
     const e = toUserError(err)
@@ -76,6 +109,24 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
     if (process.env.CHRYSALIS_DEBUG && err instanceof Error && err.stack) io.stderr.write(err.stack + '\n')
     return e.exitCode
   }
+}
+
+/** An IO pair that collects what a routed command prints. */
+function capture(): { io: IO; stdout: () => string; stderr: () => string } {
+  let out = ''
+  let err = ''
+  const sink = (append: (s: string) => void): NodeJS.WritableStream =>
+    new Writable({
+      write(chunk: Buffer | string, _enc, cb) {
+        append(chunk.toString())
+        cb()
+      }
+    })
+  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, stdout: () => out, stderr: () => err }
+}
+
+async function probeNode(home: string): Promise<boolean> {
+  return (await callNode(home, { argv: ['--json', 'whoami'], stdin: null })) !== null
 }
 
 function findCommand(argv: string[]): { command: Command | null; name: string | null; rest: string[] } {
