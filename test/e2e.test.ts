@@ -1,13 +1,13 @@
 import test from 'brittle'
 import path from 'node:path'
-import { tmpDir } from './helpers.js'
+import { tmpDir, waitFor } from './helpers.js'
 import { daemon, freeUdpPort, json } from './helpers-cli.js'
 
 // Whole CLI processes on a loopback bootstrap: the way people use Chrysalis.
 
 type PostJson = { ref: string; text: string; authorName: string }
 
-test('e2e: A posts and serves; B follows and syncs; A goes offline and D gets A\'s feed from B; discover lists A and B', async (t) => {
+test('e2e: A posts and serves; B follows, syncs, comments; A sees it via her socket; C sees it via A; discover lists A and B; D gets A\'s feed from B while A is offline', async (t) => {
   const dir = await tmpDir(t)
   const port = await freeUdpPort()
   const boot = daemon(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)])
@@ -41,6 +41,25 @@ test('e2e: A posts and serves; B follows and syncs; A goes offline and D gets A\
   t.is(ada?.bio, 'Kaypro manuals')
   const serveB = daemon(t, [...home('b'), ...net, 'serve'])
   await serveB.waitFor(/serving Bob/)
+
+  // Bob comments (through his running node); Ada's running node verifies it, backlinks it, and
+  // she sees it in the thread and in her notifications, via her local socket.
+  const comment = await json<PostJson>(t, [...home('b'), 'comment', post.ref, 'Pages 40-52 are the schematics.'])
+  await waitFor(async () => {
+    const th = await json<{ comments: PostJson[] }>(t, [...home('a'), 'thread', post.ref])
+    return th.comments.some((c) => c.ref === comment.ref)
+  }, 30_000, "Bob's comment in Ada's thread")
+  const notes = await json<{ notifications: Array<{ kind: string; post: PostJson | null }> }>(t, [...home('a'), 'notifications'])
+  t.is(notes.notifications[0]?.kind, 'comment')
+  t.is(notes.notifications[0]?.post?.ref, comment.ref, "Ada's notifications show Bob's comment")
+
+  // Cy follows only Ada, and still sees Bob's comment in the thread (through Ada's backlink).
+  await json(t, [...home('c'), 'init', '--name', 'Cy'])
+  await json(t, [...home('c'), 'follow', a.id])
+  const cySync = await json<{ fetchedComments: number }>(t, [...home('c'), ...net, 'sync', '--timeout', '15'])
+  t.ok(cySync.fetchedComments >= 1, 'sync fetched the comment by someone Cy does not follow')
+  const cyThread = await json<{ comments: PostJson[] }>(t, [...home('c'), 'thread', post.ref])
+  t.alike(cyThread.comments.map((c) => c.text), ['Pages 40-52 are the schematics.'], 'Cy sees Bob\'s comment, offline')
 
   // Dee, who follows Ada and Bob, discovers both on the topic.
   await json(t, [...home('d'), 'init', '--name', 'Dee'])

@@ -93,6 +93,8 @@ declare module 'hyperbee' {
   export interface ReadOptions {
     reverse?: boolean
     limit?: number
+    wait?: boolean
+    timeout?: number
   }
   export interface DiffEntry<K, V> {
     left: Entry<K, V> | null
@@ -116,7 +118,7 @@ declare module 'hyperbee' {
     ready(): Promise<void>
     close(): Promise<void>
     put(key: K, value?: V): Promise<void>
-    get(key: K, opts?: { wait?: boolean; update?: boolean }): Promise<Entry<K, V> | null>
+    get(key: K, opts?: { wait?: boolean; timeout?: number; update?: boolean }): Promise<Entry<K, V> | null>
     del(key: K): Promise<void>
     peek(range?: Range<K>, opts?: ReadOptions): Promise<Entry<K, V> | null>
     batch(): Batch<K, V>

@@ -206,6 +206,21 @@ export const COMMANDS: Record<string, Command> = {
   block: relationCommand('block', 'hide an identity everywhere (and stop following it)', 'Blocked'),
   unblock: relationCommand('unblock', 'undo a block', 'Unblocked'),
 
+  notifications: {
+    usage: 'notifications [--limit N]',
+    summary: 'comments on your posts and mentions of you, newest first',
+    options: { ...LIMIT },
+    args: [0, 0],
+    usesNode: true,
+    async run(ctx) {
+      const list = await ctx.withNode((node) => node.notifications({ limit: limit(ctx) }))
+      const human = list.map((n) =>
+        n.post ? `${n.kind === 'comment' ? 'Comment' : 'Mention'}:\n${formatPost(n.post, { indent: '  ' })}` : `${n.kind} ${n.ref ?? ''} (not available here now)`
+      )
+      ctx.print(human.length ? human.join('\n\n') : 'No notifications yet.', { notifications: list })
+    }
+  },
+
   following: {
     usage: 'following',
     summary: 'the identities you follow',

@@ -13,7 +13,12 @@ import {
   postKey,
   rangeOf,
   followKey,
-  blockKey
+  blockKey,
+  BACKLINK_PREFIX,
+  backlinkKey,
+  parseBacklinkKey,
+  postIdHex,
+  sameRef
 } from './layout.js'
 import {
   decodeRecord,
@@ -29,6 +34,15 @@ import {
 } from './records.js'
 
 export type FeedBee = Hyperbee<string, Buffer>
+
+export interface ReadOptions {
+  wait: boolean
+  timeout?: number
+}
+
+export const READ_TIMEOUT_MS = 8000
+/** Answer with what is here, never waiting for peers. */
+export const LOCAL_ONLY: ReadOptions = { wait: false }
 
 /** One post as stored: its id in the author's feed, the record, and the block it came from. */
 export interface StoredPost {
@@ -54,6 +68,17 @@ export class Feed {
   readonly author: Buffer
   readonly bee: FeedBee
   readonly skipped: SkipStats = { count: 0, lastReason: null }
+  /** Set while the node is online: reads may wait for peers that are still connecting. */
+  online = false
+
+  /**
+   * How a read treats blocks this store does not have: when online or replicating with someone,
+   * ask peers for up to 8 s; otherwise answer at once with what is here (no read ever hangs
+   * offline).
+   */
+  readOptions(): ReadOptions {
+    return this.online || this.core.peers.length > 0 ? { wait: true, timeout: READ_TIMEOUT_MS } : { wait: false }
+  }
 
   constructor(core: Hypercore, author: Buffer) {
     this.author = author
@@ -81,14 +106,14 @@ export class Feed {
   }
 
   async profile(): Promise<Valid<ProfileRecord> | null> {
-    const entry = await this.guard(this.bee.get(PROFILE_KEY), null)
+    const entry = await this.guard(this.bee.get(PROFILE_KEY, this.readOptions()), null)
     if (!entry) return null
     const record = this.decode(entry.value, 'profile')
     return record?.type === 'profile' ? record : null
   }
 
-  async getPost(id: number): Promise<StoredPost | null> {
-    const entry = await this.guard(this.bee.get(postKey(id)), null)
+  async getPost(id: number, readOptions = this.readOptions()): Promise<StoredPost | null> {
+    const entry = await this.guard(this.bee.get(postKey(id), readOptions), null)
     return entry ? this.toPost(entry.key, entry.value, entry.seq) : null
   }
 
@@ -100,7 +125,7 @@ export class Feed {
     const out: StoredPost[] = []
     await this.guard(
       (async () => {
-        for await (const entry of this.bee.createReadStream(range, { reverse: true, limit })) {
+        for await (const entry of this.bee.createReadStream(range, { reverse: true, limit, ...this.readOptions() })) {
           const post = this.toPost(entry.key, entry.value, entry.seq)
           if (post) out.push(post)
         }
@@ -121,7 +146,7 @@ export class Feed {
 
   async relation(prefix: typeof FOLLOW_PREFIX | typeof BLOCK_PREFIX, target: Uint8Array): Promise<RelationRecord | null> {
     const key = prefix === FOLLOW_PREFIX ? followKey(target) : blockKey(target)
-    const entry = await this.guard(this.bee.get(key), null)
+    const entry = await this.guard(this.bee.get(key, this.readOptions()), null)
     if (!entry) return null
     const record = this.decode(entry.value, key)
     return record && isRelation(record) && b4a.equals(record.target, target) ? record : null
@@ -130,7 +155,7 @@ export class Feed {
   private async relations(prefix: string, active: 'follow' | 'block'): Promise<Array<{ target: Buffer; at: number }>> {
     const out: Array<{ target: Buffer; at: number }> = []
     const read = async (): Promise<void> => {
-      for await (const entry of this.bee.createReadStream(rangeOf(prefix))) {
+      for await (const entry of this.bee.createReadStream(rangeOf(prefix), this.readOptions())) {
         const target = parseRelationKey(entry.key)
         const record = target ? this.decode(entry.value, entry.key) : null
         if (!target || !record || !isRelation(record) || !b4a.equals(record.target, target)) {
@@ -171,14 +196,54 @@ export class Feed {
     return null
   }
 
+  /** Like guard(), but lets unavailability through (the index must not advance past a gap). */
+  async guardDecoding(read: Promise<void>): Promise<void> {
+    try {
+      await read
+    } catch (err) {
+      if (!isDecodingError(err)) throw err
+      this.skip(`unreadable feed structure (${(err as Error).message.split(' (')[0]})`)
+    }
+  }
+
+  /** Comments by others that this feed's author linked into the thread of their post `rootId`. */
+  async backlinks(rootId: number): Promise<Array<{ comment: PostRef; parent: PostRef }>> {
+    const out: Array<{ comment: PostRef; parent: PostRef }> = []
+    const read = async (): Promise<void> => {
+      for await (const entry of this.bee.createReadStream(rangeOf(`${BACKLINK_PREFIX}${postIdHex(rootId)}/`), this.readOptions())) {
+        const link = this.toBacklink(entry.key, entry.value)
+        if (link) out.push(link)
+      }
+    }
+    await this.guard(read(), undefined)
+    return out
+  }
+
+  /** Decode a backlink entry; null (and counted) unless the record matches its key. */
+  toBacklink(key: string, value: Buffer): { rootId: number; comment: PostRef; parent: PostRef } | null {
+    const parsed = parseBacklinkKey(key)
+    const record = parsed ? this.decode(value, key) : null
+    if (!parsed || !record) {
+      if (!parsed) this.skip(`unknown key ${key.slice(0, 40)}`)
+      return null
+    }
+    if (record.type !== 'backlink' || !sameRef(record.comment, parsed.comment) || b4a.equals(record.comment.author, this.author)) {
+      this.skip(`record under ${key.slice(0, 40)} does not match its key`)
+      return null
+    }
+    return { rootId: parsed.rootId, comment: record.comment, parent: record.parent }
+  }
+
   /**
    * A block that is not a hyperbee node (a hostile or broken writer) makes hyperbee throw
-   * DECODING_ERROR: that read yields `fallback` and counts as skipped. Other errors propagate.
+   * DECODING_ERROR: that read yields `fallback` and counts as skipped. A block that is not here
+   * (offline, or no peer answered in time) yields `fallback` too, uncounted. Others propagate.
    */
   async guard<T>(read: Promise<T>, fallback: T): Promise<T> {
     try {
       return await read
     } catch (err) {
+      if (isUnavailable(err)) return fallback
       if (!isDecodingError(err)) throw err
       this.skip(`unreadable feed structure (${(err as Error).message.split(' (')[0]})`)
       return fallback
@@ -192,7 +257,17 @@ export class Feed {
 }
 
 export function isDecodingError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'DECODING_ERROR'
+  return errorCode(err) === 'DECODING_ERROR'
+}
+
+/** A block this store does not have and could not get: offline, or no peer answered in time. */
+export function isUnavailable(err: unknown): boolean {
+  const code = errorCode(err)
+  return code === 'BLOCK_NOT_AVAILABLE' || code === 'REQUEST_TIMEOUT'
+}
+
+function errorCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
 }
 
 function isRelation(r: FeedRecord): r is RelationRecord {
@@ -305,6 +380,17 @@ export class OwnFeed extends Feed {
     if (current.record.reply) record.reply = current.record.reply
     await this.bee.put(postKey(id), encodeRecord(record))
     return (await this.getPost(id))!
+  }
+
+  /** Link someone else's comment into the thread of my post `rootId` (once). */
+  addBacklink(rootId: number, comment: PostRef, parent: PostRef): Promise<boolean> {
+    return this.serial(async () => {
+      this.checkWritable()
+      const key = backlinkKey(rootId, comment)
+      if (await this.bee.get(key)) return false
+      await this.bee.put(key, encodeRecord({ type: 'backlink', at: this.now(), comment, parent }))
+      return true
+    })
   }
 
   setRelation(type: RelationRecord['type'], target: Buffer): Promise<RelationRecord> {

@@ -12,11 +12,23 @@ import { LIMITS, type PostRef } from './records.js'
  *   post/<id: 12 hex digits>   posts and comments, newest = highest id
  *   follow/<identity: 64 hex>  the latest follow or unfollow of that identity
  *   block/<identity: 64 hex>   the latest block or unblock of that identity
+ *   backlink/<root id>/<commenter: 64 hex>/<comment id>   a comment by someone else in my thread
  */
 export const PROFILE_KEY = 'profile'
 export const POST_PREFIX = 'post/'
 export const FOLLOW_PREFIX = 'follow/'
 export const BLOCK_PREFIX = 'block/'
+export const BACKLINK_PREFIX = 'backlink/'
+
+export function backlinkKey(rootId: number, comment: PostRef): string {
+  return `${BACKLINK_PREFIX}${postIdHex(rootId)}/${toHex(comment.author)}/${postIdHex(comment.id)}`
+}
+
+const BACKLINK_KEY = /^backlink\/([0-9a-f]{12})\/([0-9a-f]{64})\/([0-9a-f]{12})$/
+export function parseBacklinkKey(key: string): { rootId: number; comment: PostRef } | null {
+  const m = BACKLINK_KEY.exec(key)
+  return m ? { rootId: parseInt(m[1]!, 16), comment: { author: b4a.from(m[2]!, 'hex'), id: parseInt(m[3]!, 16) } } : null
+}
 
 export const POST_ID_DIGITS = 12
 

@@ -3,7 +3,8 @@ import Hyperbee, { type Batch } from 'hyperbee'
 import * as b4a from '../bytes.js'
 import { toHex } from '../identity/encoding.js'
 import type { Feed, StoredPost } from './feed.js'
-import { POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
+import { BACKLINK_PREFIX, POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
+import { isUnavailable } from './feed.js'
 import type { PostRef } from './records.js'
 
 /**
@@ -17,11 +18,13 @@ import type { PostRef } from './records.js'
  *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
  *   cur/<author hex>                              -> { v: indexed version, skipped }
  *   interest/<topic name>                         an interest topic the user joined
+ *   notif/<time>/<author hex>/<id hex>            a comment or mention addressed to me -> { k }
+ *   out/<target hex>/<id hex>                     a notification still to deliver -> { k }
  *
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
  */
-type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string }
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string }
 type IndexBee = Hyperbee<string, IndexValue>
 
 export interface IndexedRef extends PostRef {
@@ -36,6 +39,8 @@ export interface ThreadEntry extends PostRef {
 export interface UpdateResult {
   /** Posts added or changed in the index. */
   changed: number
+  /** True when blocks were missing (offline): nothing was indexed, the next update retries. */
+  incomplete?: boolean
   /** Records the feed holds that were skipped as malformed, in this update. */
   skipped: number
   version: number
@@ -99,12 +104,16 @@ export class LocalIndex {
       const skippedBefore = feed.skipped.count
       const batch = this.db.batch()
       let changed = 0
+      const opts = feed.readOptions()
       const read = async (): Promise<void> => {
         if (from === 0 && Number.isFinite(this.initialWindow)) {
           // First sight of this feed: index only its newest posts (a sparse read), not its history.
-          for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow })) {
+          for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow, ...opts })) {
             const post = feed.toPost(entry.key, entry.value, entry.seq)
             if (post && (await this.add(batch, post))) changed++
+          }
+          for await (const entry of snap.createReadStream(rangeOf(BACKLINK_PREFIX), { limit: 10 * this.initialWindow, ...opts })) {
+            if (await this.addBacklink(batch, feed, entry.key, entry.value)) changed++
           }
         } else {
           for await (const { left, right } of snap.createDiffStream(from, rangeOf(POST_PREFIX))) {
@@ -115,11 +124,20 @@ export class LocalIndex {
             if (post) await this.add(batch, post)
             changed++
           }
+          for await (const { left } of snap.createDiffStream(from, rangeOf(BACKLINK_PREFIX))) {
+            if (left && (await this.addBacklink(batch, feed, left.key, left.value))) changed++
+          }
         }
       }
-      // A feed whose newest block is not a bee node is unreadable at this version: counted and
-      // passed over; its next valid write makes it readable again.
-      await feed.guard(read(), undefined)
+      try {
+        // A feed whose newest block is not a bee node is unreadable at this version: counted and
+        // passed over; its next valid write makes it readable again.
+        await feed.guardDecoding(read())
+      } catch (err) {
+        if (!isUnavailable(err)) throw err
+        await batch.close()
+        return { changed: 0, skipped: 0, version: from, incomplete: true }
+      }
       const skipped = feed.skipped.count - skippedBefore
       await batch.put('cur/' + hex, { v: version, skipped: (cur?.value.skipped ?? 0) + skipped })
       await batch.flush()
@@ -144,6 +162,16 @@ export class LocalIndex {
       await batch.put(value.tl, {})
     }
     await batch.put(byKey, value)
+    return true
+  }
+
+  /** A backlink in the root author's feed adds someone else's comment to that thread. */
+  private async addBacklink(batch: Batch<string, IndexValue>, feed: Feed, key: string, value: Buffer): Promise<boolean> {
+    const link = feed.toBacklink(key, value)
+    if (!link) return false
+    const th = `th/${feed.authorHex}/${postIdHex(link.rootId)}/${toHex(link.comment.author)}/${postIdHex(link.comment.id)}`
+    if (await batch.get(th)) return false
+    await batch.put(th, { p: refPath(link.parent) })
     return true
   }
 
@@ -204,6 +232,44 @@ export class LocalIndex {
 
   async addInterest(name: string): Promise<void> {
     if (!(await this.db.get('interest/' + name))) await this.db.put('interest/' + name, {})
+  }
+
+  /** Record a notification once; false when it was already there. */
+  async addNotification(kind: string, ref: PostRef, at: number): Promise<boolean> {
+    const by = `notified/${refPath(ref)}`
+    if (await this.db.get(by)) return false
+    const batch = this.db.batch()
+    await batch.put(`notif/${postIdHex(at)}/${refPath(ref)}`, { k: kind })
+    await batch.put(by, {})
+    await batch.flush()
+    return true
+  }
+
+  async notifications(limit: number): Promise<Array<{ kind: string; ref: PostRef; at: number }>> {
+    const out: Array<{ kind: string; ref: PostRef; at: number }> = []
+    for await (const entry of this.db.createReadStream(rangeOf('notif/'), { reverse: true, limit })) {
+      const [, at, author, id] = entry.key.split('/')
+      const ref = parseRefPath(`${author}/${id}`)
+      if (ref && at) out.push({ kind: entry.value.k ?? 'comment', ref, at: parseInt(at, 16) })
+    }
+    return out
+  }
+
+  async queueOutgoing(target: Uint8Array, id: number, kind: string): Promise<void> {
+    await this.db.put(`out/${toHex(target)}/${postIdHex(id)}`, { k: kind })
+  }
+
+  async outgoing(): Promise<Array<{ target: Buffer; id: number; kind: string }>> {
+    const out: Array<{ target: Buffer; id: number; kind: string }> = []
+    for await (const entry of this.db.createReadStream(rangeOf('out/'))) {
+      const [, target, id] = entry.key.split('/')
+      if (target && id) out.push({ target: b4a.from(target, 'hex'), id: parseInt(id, 16), kind: entry.value.k ?? 'comment' })
+    }
+    return out
+  }
+
+  async delivered(target: Uint8Array, id: number): Promise<void> {
+    await this.db.del(`out/${toHex(target)}/${postIdHex(id)}`)
   }
 
   async skippedCount(author: Uint8Array): Promise<number> {

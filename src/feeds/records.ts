@@ -29,7 +29,8 @@ export const RecordType = {
   follow: 3,
   unfollow: 4,
   block: 5,
-  unblock: 6
+  unblock: 6,
+  backlink: 7
 } as const
 export type RecordTypeName = keyof typeof RecordType
 
@@ -87,7 +88,18 @@ export interface RelationRecord {
   target: Buffer
 }
 
-export type FeedRecord = ProfileRecord | PostRecord | RelationRecord
+/**
+ * Written by a thread's root author into their own feed: "this comment, by someone else, belongs
+ * in my thread". Readers of the root learn of comments by people they do not follow this way.
+ */
+export interface BacklinkRecord {
+  type: 'backlink'
+  at: number
+  comment: PostRef
+  parent: PostRef
+}
+
+export type FeedRecord = ProfileRecord | PostRecord | RelationRecord | BacklinkRecord
 
 declare const valid: unique symbol
 /** A record that passed decodeRecord's checks. Only the decoder makes these. */
@@ -126,6 +138,9 @@ export function encodeRecord(record: FeedRecord): Buffer {
     case 'block':
     case 'unblock':
       w.uint(0).uint(record.at).fixed(record.target, 32)
+      break
+    case 'backlink':
+      writePostRef(writePostRef(w.uint(0).uint(record.at), record.comment), record.parent)
       break
     default:
       checkExhaustive(record)
@@ -183,6 +198,11 @@ export function validateRecord(record: FeedRecord): void {
       checkTime(record.at, 'at')
       checkKey(record.target, 'the identity')
       return
+    case 'backlink':
+      checkTime(record.at, 'at')
+      checkPostRef(record.comment)
+      checkPostRef(record.parent)
+      return
     default:
       checkExhaustive(record)
   }
@@ -235,6 +255,13 @@ function readRecord(r: Reader): FeedRecord {
       if (flags & POST_DELETED) record.deletedAt = r.uint()
       r.end((flags & ~POST_KNOWN) !== 0)
       return record
+    }
+    case 'backlink': {
+      const at = r.uint()
+      const comment = readPostRef(r)
+      const parent = readPostRef(r)
+      r.end(flags !== 0)
+      return { type, at, comment, parent }
     }
     default: {
       const at = r.uint()

@@ -68,6 +68,23 @@ export function decodeNotify(bytes: Uint8Array): Notify {
   return { kind, id }
 }
 
+/** "I processed your notification about post `id`": the sender may forget it. */
+export interface Ack {
+  id: number
+}
+
+export function encodeAck(a: Ack): Buffer {
+  return new Writer().uint(MESSAGE_VERSION).uint(0).uint(a.id).finish()
+}
+
+export function decodeAck(bytes: Uint8Array): Ack {
+  const r = reader(bytes)
+  const flags = r.uint()
+  const id = r.uint(LIMITS.postId)
+  r.end(flags !== 0)
+  return { id }
+}
+
 function reader(bytes: Uint8Array): Reader {
   if (bytes.byteLength > MAX_MESSAGE_BYTES) throw new DecodeError(`message of ${bytes.byteLength} bytes is above the limit`)
   const r = new Reader(bytes)

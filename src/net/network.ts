@@ -7,7 +7,7 @@ import type Corestore from 'corestore'
 import type { KeyPair } from '../identity/keys.js'
 import { encodeId, toHex } from '../identity/encoding.js'
 import { DecodeError } from '../feeds/wire.js'
-import { PROTOCOL, decodeHello, decodeNotify, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
+import { PROTOCOL, decodeAck, decodeHello, decodeNotify, encodeAck, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
 
 export interface Peer {
@@ -28,7 +28,8 @@ export interface NetworkEvents {
   /** A peer completed the hello exchange. */
   peer: [Peer]
   'peer-leave': [Peer]
-  notify: [Peer, Notify]
+  /** Process the notification, then call `done` to acknowledge it. */
+  notify: [Peer, Notify, () => void]
   /** A peer sent something that does not decode; it was disconnected. */
   'bad-peer': [Buffer, string]
 }
@@ -59,6 +60,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly interests = new Map<string, { topic: Buffer; discovery: Discovery }>()
   private readonly feeds = new Map<string, Discovery>()
   private readonly banned = new Set<string>()
+  private readonly acks = new Map<string, () => void>()
   private destroying: Promise<void> | null = null
 
   constructor(opts: NetworkOptions) {
@@ -162,7 +164,10 @@ export class Network extends EventEmitter<NetworkEvents> {
     const channel = mux.createChannel({
       protocol: PROTOCOL,
       handshake: c.raw,
-      messages: [{ encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onNotify(state, bytes)) }],
+      messages: [
+        { encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onNotify(state, bytes)) },
+        { encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onAck(state, bytes)) }
+      ],
       onopen: (handshake) => this.guard(conn, () => state && this.onHello(state, handshake))
     })
     if (channel === null) return // this connection already has our channel
@@ -189,7 +194,64 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   private onNotify(state: PeerState, bytes: Uint8Array): void {
     if (!state.hello) throw new DecodeError('a notification before hello')
-    this.emit('notify', publicPeer(state), decodeNotify(bytes))
+    const message = decodeNotify(bytes)
+    let acked = false
+    this.emit('notify', publicPeer(state), message, () => {
+      if (acked || state.channel.closed) return
+      acked = true
+      state.channel.messages[1]!.send(encodeAck({ id: message.id }))
+    })
+  }
+
+  private onAck(state: PeerState, bytes: Uint8Array): void {
+    const { id } = decodeAck(bytes)
+    const key = `${toHex(state.publicKey)}/${id}`
+    this.acks.get(key)?.()
+    this.acks.delete(key)
+  }
+
+  /**
+   * Deliver a notification to an identity: connect to it directly (by public key, no topic),
+   * send, and wait for its acknowledgement. False when it could not be done before the deadline.
+   */
+  async deliver(publicKey: Buffer, message: Notify, deadline: number): Promise<boolean> {
+    this.joinPeer(publicKey)
+    const peer = await this.waitForPeer(publicKey, deadline)
+    if (!peer) return false
+    const key = `${toHex(publicKey)}/${message.id}`
+    let fail = (): void => {}
+    const acked = new Promise<boolean>((resolve) => {
+      const settle = (ok: boolean): void => {
+        clearTimeout(timer)
+        if (this.acks.get(key) === onAck) this.acks.delete(key)
+        resolve(ok)
+      }
+      const onAck = (): void => settle(true)
+      const timer = setTimeout(() => settle(false), Math.max(0, deadline - Date.now()))
+      this.acks.set(key, onAck)
+      fail = () => settle(false)
+    })
+    if (!this.notify(publicKey, message)) fail()
+    return acked
+  }
+
+  /** Resolve with the peer once it has said hello, or null at the deadline. */
+  waitForPeer(publicKey: Buffer, deadline: number): Promise<Peer | null> {
+    const ready = this.peer(publicKey)
+    if (ready) return Promise.resolve(ready)
+    return new Promise((resolve) => {
+      const onPeer = (p: Peer): void => {
+        if (!p.publicKey.equals(publicKey)) return
+        finish(p)
+      }
+      const timer = setTimeout(() => finish(null), Math.max(0, deadline - Date.now()))
+      const finish = (p: Peer | null): void => {
+        clearTimeout(timer)
+        this.off('peer', onPeer)
+        resolve(p)
+      }
+      this.on('peer', onPeer)
+    })
   }
 
   /**

@@ -5,8 +5,8 @@ import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
 import { clearRecovering, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
-import { Feed, OwnFeed, type StoredPost } from '../feeds/feed.js'
-import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
+import { Feed, LOCAL_ONLY, OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { feedKeyOf, formatRef, parseRef, rangeOf, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
 import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
 import { extractMentions, extractTopics, uniqueKeys, uniqueStrings } from '../feeds/text.js'
@@ -16,7 +16,7 @@ import type { DhtNodeAddress } from 'hyperdht'
 import { createDht } from '../net/dht.js'
 import { Network } from '../net/network.js'
 import { interestTopic } from '../net/topics.js'
-import { postView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
+import { postView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
 export interface NodeOptions {
   home: string
@@ -27,6 +27,7 @@ export interface NodeOptions {
 }
 
 export const STORE_DIR = 'store'
+
 
 /**
  * One Chrysalis node: the identity, its corestore, its own feed, the feeds it follows and the
@@ -40,6 +41,8 @@ export const STORE_DIR = 'store'
 export interface NodeEvents {
   /** A followed feed brought new or changed posts into the index. */
   'feed-update': [{ id: string; changed: number }]
+  /** Someone commented on your post or mentioned you (verified from their feed). */
+  notification: [NotificationView]
 }
 
 export interface NodeStatus {
@@ -64,6 +67,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private profileBio = ''
   network: Network | null = null
   private liveFeeds: Map<string, () => void> | null = null
+  private readonly clock: () => number
 
   private constructor(home: string, identity: Identity, store: Corestore, opts: NodeOptions) {
     super()
@@ -71,6 +75,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     this.identity = identity
     this.store = store
     const now = opts.now ?? Date.now
+    this.clock = now
     this.own = new OwnFeed(store.get({ keyPair: identity.keyPair() }), identity.publicKey, { now })
     this.index = new LocalIndex(store.get({ name: 'local-index' }), { now, initialWindow: opts.initialWindow ?? 500 })
   }
@@ -177,6 +182,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   async post(input: { text: string; topics?: string[]; mentions?: string[] }): Promise<PostView> {
     const stored = await this.own.post(this.composePost(input))
     await this.index.update(this.own)
+    await this.queueNotifications(stored)
     return this.view(stored)
   }
 
@@ -190,6 +196,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const root = parent.record.reply?.root ?? parentRef
     const stored = await this.own.post(this.composePost({ text, ...opts }), { parent: parentRef, root })
     await this.index.update(this.own)
+    await this.queueNotifications(stored)
     return this.view(stored)
   }
 
@@ -340,6 +347,14 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       hello: () => ({ name: this.profileName, bio: this.profileBio, topics: network.interestNames() })
     })
     this.network = network
+    for (const feed of this.feeds.values()) feed.online = true
+    this.own.online = true
+    network.on('notify', (peer, message, done) => {
+      this.onNotify(peer.publicKey, message.id).then(done, done)
+    })
+    network.on('peer', (peer) => {
+      void this.deliverTo(peer.publicKey, Date.now() + 10_000)
+    })
     const feeds = [this.own, ...this.followedFeeds()]
     const done = feeds.map((f) => f.core.findingPeers())
     await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
@@ -388,7 +403,9 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       })
     }
     await this.index.update(this.own)
-    return { feeds, changed, peers: network.connectionCount(), recovered }
+    const delivered = await this.flushOutbox(deadline)
+    const fetched = await this.prefetchComments(deadline)
+    return { feeds, changed, peers: network.connectionCount(), recovered, delivered, fetchedComments: fetched }
   }
 
   /**
@@ -484,6 +501,113 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Comments across peers: notifications, backlinks
+
+  /** A comment notifies the authors of its parent and root; a mention notifies the mentioned. */
+  private async queueNotifications(post: StoredPost): Promise<void> {
+    const targets = new Map<string, { key: Buffer; kind: 'comment' | 'mention' }>()
+    const reply = post.record.reply
+    for (const key of reply ? [reply.root.author, reply.parent.author] : []) targets.set(toHex(key), { key, kind: 'comment' })
+    for (const key of post.record.mentions) if (!targets.has(toHex(key))) targets.set(toHex(key), { key, kind: 'mention' })
+    targets.delete(this.own.authorHex)
+    for (const { key, kind } of targets.values()) await this.index.queueOutgoing(key, post.id, kind)
+    if (this.network) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
+  }
+
+  /** Deliver what is queued for one identity, if it can be reached before the deadline. */
+  private async deliverTo(target: Buffer, deadline: number): Promise<number> {
+    const network = this.network
+    if (!network) return 0
+    let n = 0
+    for (const item of await this.index.outgoing()) {
+      if (!item.target.equals(target)) continue
+      if (!(await network.deliver(target, { kind: item.kind === 'mention' ? 'mention' : 'comment', id: item.id }, deadline))) break
+      await this.index.delivered(target, item.id)
+      n++
+    }
+    return n
+  }
+
+  private async flushOutbox(deadline: number): Promise<number> {
+    const targets = new Map<string, Buffer>()
+    for (const item of await this.index.outgoing()) targets.set(toHex(item.target), item.target)
+    const counts = await Promise.all([...targets.values()].map((t) => this.deliverTo(t, deadline)))
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
+  /**
+   * Someone says their post `id` concerns us. Never trusted: the post is read from their feed
+   * (verified by hypercore), and only a comment in our thread or a mention of us counts. A
+   * comment in one of our threads is backlinked from our feed, unless we blocked its author.
+   */
+  async onNotify(from: Buffer, id: number): Promise<void> {
+    if (this.blocked.has(toHex(from)) || b4a.equals(from, this.identity.publicKey)) return
+    const feed = this.feedOf(from)
+    // The sender is connected and serves its own feed: learn its length before reading.
+    await untilDeadline(feed.core.update({ wait: true }), Date.now() + 8000)
+    const post = await feed.getPost(id)
+    if (!post || post.record.deletedAt !== undefined) return
+    const me = this.identity.publicKey
+    const r = post.record
+    const ref = { author: from, id }
+    const comment = r.reply !== undefined && (b4a.equals(r.reply.root.author, me) || b4a.equals(r.reply.parent.author, me))
+    const mention = r.mentions.some((m) => b4a.equals(m, me))
+    if (!comment && !mention) return
+    if (r.reply && b4a.equals(r.reply.root.author, me) && !this.recovering) {
+      const root = await this.own.getPost(r.reply.root.id)
+      if (root && (await this.own.addBacklink(root.id, ref, r.reply.parent))) await this.index.update(this.own)
+    }
+    if (await this.index.addNotification(comment ? 'comment' : 'mention', ref, this.now())) {
+      this.emit('notification', { kind: comment ? 'comment' : 'mention', at: this.now(), post: await this.view(post) })
+    }
+  }
+
+  /** Comments on you and mentions of you, newest first. */
+  async notifications(opts: { limit?: number } = {}): Promise<NotificationView[]> {
+    const out: NotificationView[] = []
+    for (const n of await this.index.notifications(opts.limit ?? 50)) {
+      if (this.blocked.has(toHex(n.ref.author))) continue
+      const stored = await this.feedOf(n.ref.author).getPost(n.ref.id)
+      out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.view(stored) : null, ref: formatRef(n.ref) })
+    }
+    return out
+  }
+
+  /**
+   * Fetch comments by people we do not follow that sit in threads we can see (learned through
+   * backlinks), so threads read complete offline. They come from anyone holding them: the
+   * thread's author verified each one and so holds it too.
+   */
+  private async prefetchComments(deadline: number): Promise<number> {
+    const wanted: Array<{ feed: Feed; id: number }> = []
+    for await (const entry of this.index.db.createReadStream(rangeOf('th/'), { limit: 5000 })) {
+      const [, , , hex, idHex] = entry.key.split('/')
+      if (!hex || !idHex || hex === this.own.authorHex || this.following.has(hex) || this.blocked.has(hex)) continue
+      const feed = this.feedOf(b4a.from(hex, 'hex'))
+      if (await feed.getPost(parseInt(idHex, 16), LOCAL_ONLY)) continue // already here
+      wanted.push({ feed, id: parseInt(idHex, 16) })
+    }
+    if (wanted.length === 0) return 0
+    // Its author may be online; else any connected peer holding the feed answers (the thread's
+    // author verified the comment, so holds it).
+    // Do not wait on connecting to them: an offline author would hold us to the deadline.
+    const authors = new Map(wanted.map(({ feed }) => [feed.authorHex, feed]))
+    for (const feed of authors.values()) this.network?.joinPeer(feed.author)
+    await Promise.all(
+      [...authors.values()].map(async (feed) => {
+        await untilDeadline(firstPeer(feed), deadline)
+        await untilDeadline(feed.core.update({ wait: true }), deadline)
+      })
+    )
+    const fetched = await Promise.all(wanted.map(async ({ feed, id }) => (await untilDeadline(feed.getPost(id), deadline)) !== null))
+    return fetched.filter(Boolean).length
+  }
+
+  private now(): number {
+    return this.clock()
+  }
+
   private followedFeeds(): Feed[] {
     return [...this.following].map((hex) => this.feedOf(b4a.from(hex, 'hex')))
   }
@@ -553,6 +677,11 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
 
     const nodes = new Map<string, ThreadNode>()
     const entries = await this.index.thread(rootRef)
+    // The root author's backlinks, read live: complete even when we do not follow them.
+    const known = new Set(entries.map((e) => formatRef(e)))
+    for (const link of await this.feedOf(rootRef.author).backlinks(rootRef.id)) {
+      if (!known.has(formatRef(link.comment))) entries.push({ ...link.comment, parent: link.parent })
+    }
     for (const entry of entries) {
       if (!this.visible(toHex(entry.author))) continue
       const stored = await this.feedOf(entry.author).getPost(entry.id)
@@ -585,6 +714,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     let feed = this.feeds.get(hex)
     if (!feed) {
       feed = new Feed(this.store.get({ key: feedKeyOf(author) }), author)
+      feed.online = this.network !== null
       this.feeds.set(hex, feed)
     }
     return feed
@@ -602,6 +732,10 @@ export interface SyncResult {
   peers: number
   /** For a restored identity: whether its feed was found (null when not recovering). */
   recovered: boolean | null
+  /** Notifications (comments, mentions) delivered to the people concerned. */
+  delivered: number
+  /** Comments by people you do not follow, fetched for threads you can see. */
+  fetchedComments: number
 }
 
 export interface DiscoveredPerson {
@@ -617,6 +751,13 @@ export interface DiscoveredPerson {
 export interface DiscoverResult {
   topic: string
   people: DiscoveredPerson[]
+}
+
+/** Resolves once the feed's core has a replicating peer (hypercore's update() does not wait for one). */
+async function firstPeer(feed: Feed): Promise<void> {
+  await feed.core.ready()
+  if (feed.core.peers.length > 0) return
+  await new Promise<void>((resolve) => feed.core.once('peer-add', () => resolve()))
 }
 
 /** Resolve with the promise's value, or with null once the deadline passes. */

@@ -80,3 +80,11 @@ export function postView(post: StoredPost, authorName: string | null): PostView 
     deleted: r.deletedAt !== undefined
   }
 }
+
+export interface NotificationView {
+  kind: 'comment' | 'mention'
+  at: number
+  /** The comment or post; null when its author's feed does not hold it here now. */
+  post: PostView | null
+  ref?: string
+}
