@@ -15,6 +15,8 @@ import { Feed, OwnFeed } from '../src/feeds/feed.js'
 import { feedKeyOf } from '../src/feeds/layout.js'
 import { tmpDir, waitFor } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
+import { decodeAck, encodeAck } from '../src/net/messages.js'
+import vectors from './fixtures/messages.json' with { type: 'json' }
 
 async function makeNet(t: { teardown(fn: () => unknown, o?: { order?: number }): void }, testnet: Testnet, name: string, topics: string[] = []) {
   const identity = Identity.generate()
@@ -45,6 +47,26 @@ function peerNamed(net: Network, name: string): Promise<Peer> {
     net.on('peer', onPeer)
   })
 }
+
+test('message and topic vectors: exact bytes both ways', (t) => {
+  for (const v of vectors.interestTopics) {
+    t.is(interestTopic(v.input).name, v.name)
+    t.is(interestTopic(v.input).topic.toString('hex'), v.topic)
+  }
+  for (const v of vectors.hello) {
+    t.is(encodeHello(v.message).toString('hex'), v.hex)
+    t.alike(decodeHello(Buffer.from(v.hex, 'hex')), v.message)
+  }
+  for (const v of vectors.notify) {
+    const message = { kind: v.message.kind as 'comment' | 'mention', id: v.message.id }
+    t.is(encodeNotify(message).toString('hex'), v.hex)
+    t.alike(decodeNotify(Buffer.from(v.hex, 'hex')), message)
+  }
+  for (const v of vectors.ack) {
+    t.is(encodeAck(v.message).toString('hex'), v.hex)
+    t.alike(decodeAck(Buffer.from(v.hex, 'hex')), v.message)
+  }
+})
 
 test('messages: hello and notify round trip; garbage refused', (t) => {
   const hello = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }

@@ -2,7 +2,7 @@ import { DecodeError, Reader, Writer } from '../feeds/wire.js'
 import { LIMITS, normalizeTopic } from '../feeds/records.js'
 
 /**
- * Wire messages of the `chrysalis/v1` protomux channel (protocol.md §9). Same primitives and the
+ * Wire messages of the `chrysalis/v1` protomux channel (protocol.md §8). Same primitives and the
  * same evolution rule as feed records: a version, flag bits for optional fields, bounded reads,
  * trailing bytes only after an unknown flag bit. Decoders throw DecodeError; the caller drops the
  * peer.

@@ -3,7 +3,7 @@ import { normalizeTopic } from '../feeds/records.js'
 import { ChrysalisError } from '../errors.js'
 
 /**
- * Swarm topics (protocol.md §9.1). A feed's topic is its hypercore discovery key (already a
+ * Swarm topics (protocol.md §8.1). A feed's topic is its hypercore discovery key (already a
  * keyed hash of the feed key, never the key itself). An interest topic is
  * domainHash('chrysalis/interest/v1', normalised name), so "Vintage Manuals" and
  * "vintage-manuals" meet on one topic and no other application's topic collides with ours.

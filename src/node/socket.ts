@@ -8,7 +8,7 @@ import { ChrysalisError } from '../errors.js'
 /**
  * While a node runs for a home (`serve`, the TUI), other CLI commands for that home run through
  * it over a Unix socket: `HOME/node.sock`, mode 0600 inside the 0700 home. One request per
- * connection, each a line of JSON (protocol.md §11).
+ * connection, each a line of JSON (protocol.md §10).
  */
 export interface RouteRequest {
   argv: string[]
