@@ -1,7 +1,10 @@
 import test from 'brittle'
 import createTestnet from 'hyperdht/testnet.js'
-import { makeNode, waitFor } from './helpers.js'
-import type { ChrysalisNode } from '../src/node/node.js'
+import path from 'node:path'
+import { makeNode, tmpDir, waitFor } from './helpers.js'
+import { ChrysalisNode } from '../src/node/node.js'
+import { Identity } from '../src/identity/keys.js'
+import { markRecovering, saveIdentity } from '../src/identity/home.js'
 
 async function online(nodes: ChrysalisNode[], testnet: Awaited<ReturnType<typeof createTestnet>>): Promise<void> {
   for (const n of nodes) await n.online({ dht: testnet.createNode() })
@@ -32,4 +35,86 @@ test('a comment by someone the author does not follow reaches the author and eve
   const synced = await cy.sync({ timeoutMs: 10_000 })
   t.ok(synced.fetchedComments >= 1)
   t.alike((await cy.thread(post.ref)).comments.map((c) => c.text), ['Pages 40-52 are the schematics.'], 'Cy, who follows only Ada, sees it')
+})
+
+test('a restored identity recovers its feed from peers before it may post, and never forks', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await makeNode(t, 'Ada')
+  const bob = await makeNode(t, 'Bob')
+  await online([ada, bob], testnet)
+  const first = await ada.post({ text: 'written on the first device' })
+  await bob.follow(ada.identity.publicKey)
+  await bob.sync({ timeoutMs: 10_000 })
+  await ada.close() // the first device is gone; only Bob holds Ada's feed now
+
+  const home = path.join(await tmpDir(t), 'restored')
+  await markRecovering(home)
+  await saveIdentity(home, Identity.fromSeed(ada.identity.exportSeed()))
+  const restored = await ChrysalisNode.open({ home })
+  t.teardown(() => restored.close())
+  t.ok(restored.recovering)
+  await t.exception(restored.post({ text: 'too early' }), /would fork it/)
+  t.is(restored.own.core.length, 0, 'nothing was written')
+
+  await restored.online({ dht: testnet.createNode() })
+  const result = await restored.sync({ timeoutMs: 10_000 })
+  t.is(result.recovered, true, 'the feed was found on a peer')
+  t.absent(restored.recovering)
+  const recoveredLength = restored.own.core.length
+  t.ok(recoveredLength >= 3, 'the whole feed came back')
+  const next = await restored.post({ text: 'written on the second device' })
+  t.ok(parseInt(next.id, 16) > parseInt(first.id, 16), 'post ids continue after the recovered ones')
+  t.is(restored.own.core.length, recoveredLength + 1, 'appended after the recovered history: no fork')
+  t.is((await restored.whoami()).name, 'Ada', 'the profile came back too')
+  await waitFor(async () => (await bob.refresh({ update: true })) && (await bob.timeline()).posts.some((p) => p.ref === next.ref), 10_000, 'Bob to see the new post')
+  t.pass('a follower accepts the continued feed')
+})
+
+test('blocking: a blocked identity\'s comments are not backlinked or notified', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await makeNode(t, 'Ada')
+  const mallory = await makeNode(t, 'Mallory')
+  const bob = await makeNode(t, 'Bob')
+  await online([ada, mallory, bob], testnet)
+  const post = await ada.post({ text: 'Kaypro II manual' })
+  await ada.block(mallory.identity.publicKey)
+  for (const n of [mallory, bob]) {
+    await n.follow(ada.identity.publicKey)
+    await n.sync({ timeoutMs: 10_000 })
+  }
+  await mallory.comment(post.ref, 'spam spam spam')
+  const good = await bob.comment(post.ref, 'useful answer')
+  await waitFor(async () => (await ada.notifications()).length >= 1, 15_000, "Bob's notification")
+  await waitFor(async () => (await mallory.index.outgoing()).length === 0, 15_000, "the ack of Mallory's notify")
+  t.pass("Mallory's notify was acknowledged all the same (so she stops retrying)")
+  t.alike((await ada.notifications()).map((n) => n.post?.ref), [good.ref], 'only Bob notified Ada')
+  t.alike((await ada.thread(post.ref)).comments.map((c) => c.ref), [good.ref], 'only Bob was backlinked')
+})
+
+test('a node restart keeps follows, timeline, notifications and interests', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await makeNode(t, 'Ada')
+  const bob = await makeNode(t, 'Bob')
+  await online([ada, bob], testnet)
+  const post = await ada.post({ text: 'Kaypro II manual' })
+  await bob.follow(ada.identity.publicKey)
+  await bob.discover('vintage-manuals', { timeoutMs: 2000 })
+  await bob.sync({ timeoutMs: 10_000 })
+  const comment = await bob.comment(post.ref, 'thanks!')
+  await waitFor(async () => (await ada.notifications()).length === 1, 15_000, 'the notification')
+
+  const home = ada.home
+  await ada.close()
+  const again = await ChrysalisNode.open({ home })
+  t.teardown(() => again.close())
+  t.is((await again.notifications())[0]?.post?.ref, comment.ref, 'notifications survive (readable offline)')
+  t.alike((await again.thread(post.ref)).comments.map((c) => c.ref), [comment.ref], 'the thread, offline')
+
+  const bobHome = bob.home
+  await bob.close()
+  const bob2 = await ChrysalisNode.open({ home: bobHome })
+  t.teardown(() => bob2.close())
+  t.alike((await bob2.followingList()).map((p) => p.name), ['Ada'])
+  t.is((await bob2.timeline()).posts[0]?.ref, post.ref, 'the timeline, offline and at once')
+  t.alike(await bob2.index.interests(), ['vintage-manuals'], 'joined interests are remembered')
 })

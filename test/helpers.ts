@@ -16,7 +16,8 @@ export interface Test {
 /** A fresh directory removed when the test ends. */
 export async function tmpDir(t: Test): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chrysalis-test-'))
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  // After everything that may still write into it has closed (default order 0).
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true, maxRetries: 3 }), { order: 10 })
   return dir
 }
 

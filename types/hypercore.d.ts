@@ -45,7 +45,7 @@ declare module 'hypercore' {
     append(block: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
     get(index: number, opts?: CoreGetOptions): Promise<Buffer | null>
     has(start: number, end?: number): Promise<boolean>
-    update(opts?: { wait?: boolean }): Promise<boolean>
+    update(opts?: { wait?: boolean; force?: boolean }): Promise<boolean>
     download(range?: DownloadRange): Download
     findingPeers(): () => void
     replicate(isInitiator: boolean | Duplex, opts?: { keepAlive?: boolean }): Duplex
@@ -125,7 +125,7 @@ declare module 'hyperbee' {
     checkout(version: number): Hyperbee<K, V>
     snapshot(): Hyperbee<K, V>
     createReadStream(range?: Range<K>, opts?: ReadOptions): AsyncIterable<Entry<K, V>>
-    createDiffStream(otherVersion: number, range?: Range<K>): AsyncIterable<DiffEntry<K, V>>
+    createDiffStream(otherVersion: number, rangeAndOptions?: Range<K> & { wait?: boolean; timeout?: number }): AsyncIterable<DiffEntry<K, V>>
     createHistoryStream(opts?: { gte?: number; gt?: number; lte?: number; lt?: number; reverse?: boolean; limit?: number }): AsyncIterable<HistoryEntry<K, V>>
   }
 }

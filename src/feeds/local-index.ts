@@ -116,7 +116,7 @@ export class LocalIndex {
             if (await this.addBacklink(batch, feed, entry.key, entry.value)) changed++
           }
         } else {
-          for await (const { left, right } of snap.createDiffStream(from, rangeOf(POST_PREFIX))) {
+          for await (const { left, right } of snap.createDiffStream(from, { ...rangeOf(POST_PREFIX), ...opts })) {
             const id = parsePostKey((left ?? right)!.key)
             if (id === null) continue
             if (right) await this.remove(batch, feed.author, id)
@@ -124,7 +124,7 @@ export class LocalIndex {
             if (post) await this.add(batch, post)
             changed++
           }
-          for await (const { left } of snap.createDiffStream(from, rangeOf(BACKLINK_PREFIX))) {
+          for await (const { left } of snap.createDiffStream(from, { ...rangeOf(BACKLINK_PREFIX), ...opts })) {
             if (left && (await this.addBacklink(batch, feed, left.key, left.value))) changed++
           }
         }

@@ -99,6 +99,7 @@ function damagedIdentity(home: string): ChrysalisError {
 export const RECOVERY_FILE = 'recovery.json'
 
 export async function markRecovering(home: string): Promise<void> {
+  await ensureHome(home)
   await writeFileAtomic(path.join(home, RECOVERY_FILE), JSON.stringify({ state: 'recovering', since: Date.now() }) + '\n', 0o600)
 }
 

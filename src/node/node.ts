@@ -66,7 +66,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private profileName = ''
   private profileBio = ''
   network: Network | null = null
-  private liveFeeds: Map<string, () => void> | null = null
+  private readonly liveFeeds = new Map<string, () => void>()
+  private backfill = false
   private readonly clock: () => number
 
   private constructor(home: string, identity: Identity, store: Corestore, opts: NodeOptions) {
@@ -117,8 +118,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   }
 
   private async doClose(): Promise<void> {
-    for (const stop of this.liveFeeds?.values() ?? []) stop()
-    this.liveFeeds = null
+    for (const stop of this.liveFeeds.values()) stop()
+    this.liveFeeds.clear()
     if (this.network) await this.network.destroy()
     for (const feed of this.feeds.values()) await feed.close()
     this.feeds.clear()
@@ -244,8 +245,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       this.network.joinPeer(target) // the author, if online, serves their own feed
       await this.network.flush()
       done()
+      this.keepLive(feed)
     }
-    this.keepLive(feed)
     await this.index.update(feed)
     return this.person(target)
   }
@@ -362,6 +363,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     for (const name of await this.index.interests()) await network.joinInterest(name)
     await network.flush()
     for (const d of done) d()
+    for (const feed of this.followedFeeds()) this.keepLive(feed)
     return network
   }
 
@@ -376,6 +378,10 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     await network.flush()
     const feeds: SyncResult['feeds'] = []
     const followed = this.followedFeeds()
+    // Live indexing (new blocks as they arrive) may index a feed before we do: count both.
+    const liveChanges = new Map<string, number>()
+    const onUpdate = (e: { id: string; changed: number }): void => void liveChanges.set(e.id, (liveChanges.get(e.id) ?? 0) + e.changed)
+    this.on('feed-update', onUpdate)
     const lengths = await Promise.all(
       followed.map(async (feed) => {
         const before = feed.core.length
@@ -385,23 +391,28 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     )
     let recovered: boolean | null = null
     if (this.recovering) {
-      await untilDeadline(this.own.core.update({ wait: true }), deadline)
+      // Our own core is writable, and hypercore does not update a writable core unless forced.
+      await untilDeadline(firstPeer(this.own), deadline)
+      await untilDeadline(this.own.core.update({ wait: true, force: true }), deadline)
       recovered = this.own.core.length > 0
       if (recovered) await this.finishRecovery()
     }
     let changed = 0
     for (const [i, feed] of followed.entries()) {
       const r = await this.index.update(feed)
-      changed += r.changed
+      const id = encodeId(feed.author)
+      const n = r.changed + (liveChanges.get(id) ?? 0)
+      changed += n
       feeds.push({
-        id: encodeId(feed.author),
+        id,
         name: (await feed.profile())?.name ?? null,
         length: feed.core.length,
         newBlocks: feed.core.length - lengths[i]!,
-        changedPosts: r.changed,
+        changedPosts: n,
         reachable: feed.core.peers.length > 0
       })
     }
+    this.off('feed-update', onUpdate)
     await this.index.update(this.own)
     const delivered = await this.flushOutbox(deadline)
     const fetched = await this.prefetchComments(deadline)
@@ -455,19 +466,23 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   }
 
   /**
-   * Keep followed feeds live (for `serve` and the TUI): download each one whole in the
-   * background, so it stays readable offline and can be served to others while its author is
-   * away, and index new blocks as they arrive.
+   * For `serve` and the TUI: also download each followed feed's whole history in the
+   * background, so this node can serve all of it to others while its author is away.
    */
   live(): void {
-    if (this.liveFeeds) return
-    this.liveFeeds = new Map()
+    this.backfill = true
+    for (const stop of this.liveFeeds.values()) stop()
+    this.liveFeeds.clear()
     for (const feed of this.followedFeeds()) this.keepLive(feed)
   }
 
+  /**
+   * While online, every followed feed stays readable offline: blocks appended from now on are
+   * downloaded as they arrive, and indexed.
+   */
   private keepLive(feed: Feed): void {
-    if (!this.liveFeeds || this.liveFeeds.has(feed.authorHex)) return
-    const download = feed.core.download({ start: 0, end: -1 })
+    if (this.liveFeeds.has(feed.authorHex)) return
+    const download = feed.core.download({ start: this.backfill ? 0 : feed.core.length, end: -1 })
     const onAppend = (): void => {
       this.index.update(feed).then(
         (r) => {
@@ -481,12 +496,11 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       download.destroy()
       feed.core.off('append', onAppend)
     })
-    onAppend()
   }
 
   private dropLive(feed: Feed): void {
-    this.liveFeeds?.get(feed.authorHex)?.()
-    this.liveFeeds?.delete(feed.authorHex)
+    this.liveFeeds.get(feed.authorHex)?.()
+    this.liveFeeds.delete(feed.authorHex)
   }
 
   /** A one-line summary for status bars: peers, and followed feeds that have a peer now. */
