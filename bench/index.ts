@@ -1,12 +1,14 @@
 // `npm run bench`: measurements, not tests. Numbers go into the issue notes, never into asserts.
 import os from 'node:os'
 import { appendRate, remoteNewest, type Row } from './feeds.js'
+import { networkBench } from './network.js'
 
 
 const rows: Row[] = []
 console.log(`chrysalis bench · node ${process.version} · ${os.cpus().length} cores · ${os.cpus()[0]?.model ?? ''}`)
 rows.push(...(await appendRate(2000)))
 rows.push(...(await remoteNewest(10_000, 50)))
+rows.push(...(await networkBench()))
 
 const width = Math.max(...rows.map((r) => r.what.length))
 for (const r of rows) console.log(`${r.what.padEnd(width)}  ${r.value}`)

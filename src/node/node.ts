@@ -241,8 +241,9 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const feed = this.feedOf(target)
     if (this.network) {
       const done = feed.core.findingPeers()
+      // The author, when online, announces this topic: no direct connection attempt needed (one to
+      // an offline author would hold up the flush for its whole timeout).
       await this.network.joinFeed(feed.core.discoveryKey)
-      this.network.joinPeer(target) // the author, if online, serves their own feed
       await this.network.flush()
       done()
       this.keepLive(feed)
@@ -359,7 +360,6 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const feeds = [this.own, ...this.followedFeeds()]
     const done = feeds.map((f) => f.core.findingPeers())
     await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
-    for (const f of feeds) if (f !== this.own) network.joinPeer(f.author)
     for (const name of await this.index.interests()) await network.joinInterest(name)
     await network.flush()
     for (const d of done) d()
@@ -375,7 +375,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   async sync(opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
     const network = this.network ?? (await this.online())
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
-    await network.flush()
+    await untilDeadline(network.flush(), deadline)
     const feeds: SyncResult['feeds'] = []
     const followed = this.followedFeeds()
     // Live indexing (new blocks as they arrive) may index a feed before we do: count both.
