@@ -132,6 +132,10 @@ export class Network extends EventEmitter<NetworkEvents> {
     if (!publicKey.equals(this.publicKey)) this.swarm.joinPeer(publicKey)
   }
 
+  leavePeer(publicKey: Buffer): void {
+    this.swarm.leavePeer(publicKey)
+  }
+
   /** Wait until pending lookups are done and the connections they found are attempted. */
   async flush(): Promise<void> {
     await this.swarm.flush()
@@ -216,6 +220,15 @@ export class Network extends EventEmitter<NetworkEvents> {
    */
   async deliver(publicKey: Buffer, message: Notify, deadline: number): Promise<boolean> {
     this.joinPeer(publicKey)
+    try {
+      return await this.sendAndAwaitAck(publicKey, message, deadline)
+    } finally {
+      // hyperswarm retries explicit peers forever: release it (an open connection stays open).
+      this.leavePeer(publicKey)
+    }
+  }
+
+  private async sendAndAwaitAck(publicKey: Buffer, message: Notify, deadline: number): Promise<boolean> {
     const peer = await this.waitForPeer(publicKey, deadline)
     if (!peer) return false
     const key = `${toHex(publicKey)}/${message.id}`

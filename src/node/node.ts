@@ -615,6 +615,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       })
     )
     const fetched = await Promise.all(wanted.map(async ({ feed, id }) => (await untilDeadline(feed.getPost(id), deadline)) !== null))
+    for (const feed of authors.values()) this.network?.leavePeer(feed.author)
     return fetched.filter(Boolean).length
   }
 
