@@ -140,6 +140,18 @@ test('a peer sending garbage is disconnected and the node keeps working', async 
   t.is(bob.id, b.identity.id, 'an honest peer still connects afterwards')
 })
 
+/** Open `author`'s feed in `who`'s store, find peers on its topic, and learn its length. */
+async function followOverSwarm(who: { store: Corestore; net: Network }, author: Identity): Promise<Feed> {
+  const feed = new Feed(who.store.get({ key: feedKeyOf(author.publicKey) }), author.publicKey)
+  await feed.ready()
+  const done = feed.core.findingPeers()
+  await who.net.joinFeed(feed.core.discoveryKey)
+  await who.net.flush()
+  done()
+  await feed.core.update({ wait: true })
+  return feed
+}
+
 test('feeds replicate over the swarm; followers serve what they follow', async (t) => {
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const a = await makeNet(t, testnet, 'Ada')
@@ -149,26 +161,14 @@ test('feeds replicate over the swarm; followers serve what they follow', async (
   await a.net.joinFeed(own.core.discoveryKey)
 
   const b = await makeNet(t, testnet, 'Bob')
-  const copy = new Feed(b.store.get({ key: feedKeyOf(a.identity.publicKey) }), a.identity.publicKey)
-  await copy.ready()
-  const done = copy.core.findingPeers()
-  await b.net.joinFeed(copy.core.discoveryKey)
-  await b.net.flush()
-  done()
-  await copy.core.update({ wait: true })
+  const copy = await followOverSwarm(b, a.identity)
   t.is((await copy.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Bob reads Ada\'s post over the swarm')
   await copy.core.download({ start: 0, end: copy.core.length }).done()
 
   // Ada goes offline; Dee gets Ada's feed from Bob.
   await a.net.destroy()
   const d = await makeNet(t, testnet, 'Dee')
-  const third = new Feed(d.store.get({ key: feedKeyOf(a.identity.publicKey) }), a.identity.publicKey)
-  await third.ready()
-  const done2 = third.core.findingPeers()
-  await d.net.joinFeed(third.core.discoveryKey)
-  await d.net.flush()
-  done2()
-  await third.core.update({ wait: true })
+  const third = await followOverSwarm(d, a.identity)
   t.is((await third.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Dee reads it from Bob while Ada is offline')
 })
 
