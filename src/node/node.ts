@@ -5,8 +5,8 @@ import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
 import { clearRecovering, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
-import { Feed, LOCAL_ONLY, OwnFeed, type StoredPost } from '../feeds/feed.js'
-import { feedKeyOf, formatRef, parseRef, rangeOf, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
+import { Feed, OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
 import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
 import { extractMentions, extractTopics, uniqueKeys, uniqueStrings } from '../feeds/text.js'
@@ -15,6 +15,8 @@ import type HyperDHT from 'hyperdht'
 import type { DhtNodeAddress } from 'hyperdht'
 import { createDht } from '../net/dht.js'
 import { Network } from '../net/network.js'
+import { Conversations } from './conversations.js'
+import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
 import { postView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
@@ -69,6 +71,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private readonly liveFeeds = new Map<string, () => void>()
   private backfill = false
   private readonly clock: () => number
+  private readonly conversations: Conversations
 
   private constructor(home: string, identity: Identity, store: Corestore, opts: NodeOptions) {
     super()
@@ -79,6 +82,18 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     this.clock = now
     this.own = new OwnFeed(store.get({ keyPair: identity.keyPair() }), identity.publicKey, { now })
     this.index = new LocalIndex(store.get({ name: 'local-index' }), { now, initialWindow: opts.initialWindow ?? 500 })
+    this.conversations = new Conversations({
+      own: this.own,
+      index: this.index,
+      network: () => this.network,
+      feedOf: (author) => this.feedOf(author),
+      isBlocked: (hex) => this.blocked.has(hex),
+      isFollowed: (hex) => this.following.has(hex),
+      recovering: () => this.recovering,
+      now: () => this.clock(),
+      view: (post) => this.view(post),
+      notify: (n) => this.emit('notification', n)
+    })
   }
 
   static async open(opts: NodeOptions): Promise<ChrysalisNode> {
@@ -183,7 +198,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   async post(input: { text: string; topics?: string[]; mentions?: string[] }): Promise<PostView> {
     const stored = await this.own.post(this.composePost(input))
     await this.index.update(this.own)
-    await this.queueNotifications(stored)
+    await this.conversations.queue(stored)
     return this.view(stored)
   }
 
@@ -197,7 +212,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const root = parent.record.reply?.root ?? parentRef
     const stored = await this.own.post(this.composePost({ text, ...opts }), { parent: parentRef, root })
     await this.index.update(this.own)
-    await this.queueNotifications(stored)
+    await this.conversations.queue(stored)
     return this.view(stored)
   }
 
@@ -355,7 +370,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       this.onNotify(peer.publicKey, message.id).then(done, done)
     })
     network.on('peer', (peer) => {
-      void this.deliverTo(peer.publicKey, Date.now() + 10_000)
+      void this.conversations.deliverTo(peer.publicKey, Date.now() + 10_000)
     })
     const feeds = [this.own, ...this.followedFeeds()]
     const done = feeds.map((f) => f.core.findingPeers())
@@ -414,8 +429,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     }
     this.off('feed-update', onUpdate)
     await this.index.update(this.own)
-    const delivered = await this.flushOutbox(deadline)
-    const fetched = await this.prefetchComments(deadline)
+    const delivered = await this.conversations.flushOutbox(deadline)
+    const fetched = await this.conversations.prefetchComments(deadline)
     return { feeds, changed, peers: network.connectionCount(), recovered, delivered, fetchedComments: fetched }
   }
 
@@ -515,112 +530,14 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Comments across peers: notifications, backlinks
-
-  /** A comment notifies the authors of its parent and root; a mention notifies the mentioned. */
-  private async queueNotifications(post: StoredPost): Promise<void> {
-    const targets = new Map<string, { key: Buffer; kind: 'comment' | 'mention' }>()
-    const reply = post.record.reply
-    for (const key of reply ? [reply.root.author, reply.parent.author] : []) targets.set(toHex(key), { key, kind: 'comment' })
-    for (const key of post.record.mentions) if (!targets.has(toHex(key))) targets.set(toHex(key), { key, kind: 'mention' })
-    targets.delete(this.own.authorHex)
-    for (const { key, kind } of targets.values()) await this.index.queueOutgoing(key, post.id, kind)
-    if (this.network) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
-  }
-
-  /** Deliver what is queued for one identity, if it can be reached before the deadline. */
-  private async deliverTo(target: Buffer, deadline: number): Promise<number> {
-    const network = this.network
-    if (!network) return 0
-    let n = 0
-    for (const item of await this.index.outgoing()) {
-      if (!item.target.equals(target)) continue
-      if (!(await network.deliver(target, { kind: item.kind === 'mention' ? 'mention' : 'comment', id: item.id }, deadline))) break
-      await this.index.delivered(target, item.id)
-      n++
-    }
-    return n
-  }
-
-  private async flushOutbox(deadline: number): Promise<number> {
-    const targets = new Map<string, Buffer>()
-    for (const item of await this.index.outgoing()) targets.set(toHex(item.target), item.target)
-    const counts = await Promise.all([...targets.values()].map((t) => this.deliverTo(t, deadline)))
-    return counts.reduce((a, b) => a + b, 0)
-  }
-
-  /**
-   * Someone says their post `id` concerns us. Never trusted: the post is read from their feed
-   * (verified by hypercore), and only a comment in our thread or a mention of us counts. A
-   * comment in one of our threads is backlinked from our feed, unless we blocked its author.
-   */
-  async onNotify(from: Buffer, id: number): Promise<void> {
-    if (this.blocked.has(toHex(from)) || b4a.equals(from, this.identity.publicKey)) return
-    const feed = this.feedOf(from)
-    // The sender is connected and serves its own feed: learn its length before reading.
-    await untilDeadline(feed.core.update({ wait: true }), Date.now() + 8000)
-    const post = await feed.getPost(id)
-    if (!post || post.record.deletedAt !== undefined) return
-    const me = this.identity.publicKey
-    const r = post.record
-    const ref = { author: from, id }
-    const comment = r.reply !== undefined && (b4a.equals(r.reply.root.author, me) || b4a.equals(r.reply.parent.author, me))
-    const mention = r.mentions.some((m) => b4a.equals(m, me))
-    if (!comment && !mention) return
-    if (r.reply && b4a.equals(r.reply.root.author, me) && !this.recovering) {
-      const root = await this.own.getPost(r.reply.root.id)
-      if (root && (await this.own.addBacklink(root.id, ref, r.reply.parent))) await this.index.update(this.own)
-    }
-    if (await this.index.addNotification(comment ? 'comment' : 'mention', ref, this.now())) {
-      this.emit('notification', { kind: comment ? 'comment' : 'mention', at: this.now(), post: await this.view(post) })
-    }
-  }
-
   /** Comments on you and mentions of you, newest first. */
-  async notifications(opts: { limit?: number } = {}): Promise<NotificationView[]> {
-    const out: NotificationView[] = []
-    for (const n of await this.index.notifications(opts.limit ?? 50)) {
-      if (this.blocked.has(toHex(n.ref.author))) continue
-      const stored = await this.feedOf(n.ref.author).getPost(n.ref.id)
-      out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.view(stored) : null, ref: formatRef(n.ref) })
-    }
-    return out
+  notifications(opts: { limit?: number } = {}): Promise<NotificationView[]> {
+    return this.conversations.list(opts)
   }
 
-  /**
-   * Fetch comments by people we do not follow that sit in threads we can see (learned through
-   * backlinks), so threads read complete offline. They come from anyone holding them: the
-   * thread's author verified each one and so holds it too.
-   */
-  private async prefetchComments(deadline: number): Promise<number> {
-    const wanted: Array<{ feed: Feed; id: number }> = []
-    for await (const entry of this.index.db.createReadStream(rangeOf('th/'), { limit: 5000 })) {
-      const [, , , hex, idHex] = entry.key.split('/')
-      if (!hex || !idHex || hex === this.own.authorHex || this.following.has(hex) || this.blocked.has(hex)) continue
-      const feed = this.feedOf(b4a.from(hex, 'hex'))
-      if (await feed.getPost(parseInt(idHex, 16), LOCAL_ONLY)) continue // already here
-      wanted.push({ feed, id: parseInt(idHex, 16) })
-    }
-    if (wanted.length === 0) return 0
-    // Its author may be online; else any connected peer holding the feed answers (the thread's
-    // author verified the comment, so holds it).
-    // Do not wait on connecting to them: an offline author would hold us to the deadline.
-    const authors = new Map(wanted.map(({ feed }) => [feed.authorHex, feed]))
-    for (const feed of authors.values()) this.network?.joinPeer(feed.author)
-    await Promise.all(
-      [...authors.values()].map(async (feed) => {
-        await untilDeadline(firstPeer(feed), deadline)
-        await untilDeadline(feed.core.update({ wait: true }), deadline)
-      })
-    )
-    const fetched = await Promise.all(wanted.map(async ({ feed, id }) => (await untilDeadline(feed.getPost(id), deadline)) !== null))
-    for (const feed of authors.values()) this.network?.leavePeer(feed.author)
-    return fetched.filter(Boolean).length
-  }
-
-  private now(): number {
-    return this.clock()
+  /** Handle a notification from `from` about its post `id` (the network calls this). */
+  onNotify(from: Buffer, id: number): Promise<void> {
+    return this.conversations.onNotify(from, id)
   }
 
   private followedFeeds(): Feed[] {
@@ -766,25 +683,6 @@ export interface DiscoveredPerson {
 export interface DiscoverResult {
   topic: string
   people: DiscoveredPerson[]
-}
-
-/** Resolves once the feed's core has a replicating peer (hypercore's update() does not wait for one). */
-async function firstPeer(feed: Feed): Promise<void> {
-  await feed.core.ready()
-  if (feed.core.peers.length > 0) return
-  await new Promise<void>((resolve) => feed.core.once('peer-add', () => resolve()))
-}
-
-/** Resolve with the promise's value, or with null once the deadline passes. */
-async function untilDeadline<T>(p: Promise<T>, deadline: number): Promise<T | null> {
-  const ms = deadline - Date.now()
-  if (ms <= 0) return null
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** Open the corestore in HOME, turning RocksDB's lock error into one line a person can act on. */

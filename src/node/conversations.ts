@@ -1,0 +1,137 @@
+import * as b4a from '../bytes.js'
+import { toHex } from '../identity/encoding.js'
+import { LOCAL_ONLY, type Feed, type OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { formatRef, rangeOf } from '../feeds/layout.js'
+import type { LocalIndex } from '../feeds/local-index.js'
+import type { Network } from '../net/network.js'
+import { firstPeer, untilDeadline } from './deadline.js'
+import type { NotificationView, PostView } from './views.js'
+
+/** What Conversations needs from the node: injected, so the node stays the one owner of state. */
+export interface ConversationDeps {
+  own: OwnFeed
+  index: LocalIndex
+  network(): Network | null
+  feedOf(author: Buffer): Feed
+  isBlocked(hex: string): boolean
+  isFollowed(hex: string): boolean
+  recovering(): boolean
+  now(): number
+  view(post: StoredPost): Promise<PostView>
+  notify(n: NotificationView): void
+}
+
+/**
+ * Comments across peers (protocol.md §8.3, §9): the outbox of notifications we owe others, the
+ * handling of notifications others send us, backlinks into our threads, and fetching comments
+ * by people we do not follow that appear in threads we can see.
+ */
+export class Conversations {
+  private readonly d: ConversationDeps
+
+  constructor(deps: ConversationDeps) {
+    this.d = deps
+  }
+
+  /** A comment notifies the authors of its parent and root; a mention notifies the mentioned. */
+  async queue(post: StoredPost): Promise<void> {
+    const targets = new Map<string, { key: Buffer; kind: 'comment' | 'mention' }>()
+    const reply = post.record.reply
+    for (const key of reply ? [reply.root.author, reply.parent.author] : []) targets.set(toHex(key), { key, kind: 'comment' })
+    for (const key of post.record.mentions) if (!targets.has(toHex(key))) targets.set(toHex(key), { key, kind: 'mention' })
+    targets.delete(this.d.own.authorHex)
+    for (const { key, kind } of targets.values()) await this.d.index.queueOutgoing(key, post.id, kind)
+    if (this.d.network()) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
+  }
+
+  /** Deliver what is queued for one identity, if it can be reached before the deadline. */
+  async deliverTo(target: Buffer, deadline: number): Promise<number> {
+    const network = this.d.network()
+    if (!network) return 0
+    let n = 0
+    for (const item of await this.d.index.outgoing()) {
+      if (!item.target.equals(target)) continue
+      if (!(await network.deliver(target, { kind: item.kind === 'mention' ? 'mention' : 'comment', id: item.id }, deadline))) break
+      await this.d.index.delivered(target, item.id)
+      n++
+    }
+    return n
+  }
+
+  async flushOutbox(deadline: number): Promise<number> {
+    const targets = new Map<string, Buffer>()
+    for (const item of await this.d.index.outgoing()) targets.set(toHex(item.target), item.target)
+    const counts = await Promise.all([...targets.values()].map((t) => this.deliverTo(t, deadline)))
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
+  /**
+   * Someone says their post `id` concerns us. Never trusted: the post is read from their feed
+   * (verified by hypercore), and only a comment in our thread or a mention of us counts. A
+   * comment in one of our threads is backlinked from our feed, unless we blocked its author.
+   */
+  async onNotify(from: Buffer, id: number): Promise<void> {
+    const me = this.d.own.author
+    if (this.d.isBlocked(toHex(from)) || b4a.equals(from, me)) return
+    const feed = this.d.feedOf(from)
+    // The sender is connected and serves its own feed: learn its length before reading.
+    await untilDeadline(feed.core.update({ wait: true }), Date.now() + 8000)
+    const post = await feed.getPost(id)
+    if (!post || post.record.deletedAt !== undefined) return
+    const r = post.record
+    const ref = { author: from, id }
+    const comment = r.reply !== undefined && (b4a.equals(r.reply.root.author, me) || b4a.equals(r.reply.parent.author, me))
+    const mention = r.mentions.some((m) => b4a.equals(m, me))
+    if (!comment && !mention) return
+    if (r.reply && b4a.equals(r.reply.root.author, me) && !this.d.recovering()) {
+      const root = await this.d.own.getPost(r.reply.root.id)
+      if (root && (await this.d.own.addBacklink(root.id, ref, r.reply.parent))) await this.d.index.update(this.d.own)
+    }
+    const kind = comment ? 'comment' : 'mention'
+    if (await this.d.index.addNotification(kind, ref, this.d.now())) {
+      this.d.notify({ kind, at: this.d.now(), post: await this.d.view(post) })
+    }
+  }
+
+  /** Comments on you and mentions of you, newest first. */
+  async list(opts: { limit?: number } = {}): Promise<NotificationView[]> {
+    const out: NotificationView[] = []
+    for (const n of await this.d.index.notifications(opts.limit ?? 50)) {
+      if (this.d.isBlocked(toHex(n.ref.author))) continue
+      const stored = await this.d.feedOf(n.ref.author).getPost(n.ref.id)
+      out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.d.view(stored) : null, ref: formatRef(n.ref) })
+    }
+    return out
+  }
+
+  /**
+   * Fetch comments by people we do not follow that sit in threads we can see (learned through
+   * backlinks), so threads read complete offline. They come from anyone holding them: the
+   * thread's author verified each one and so holds it too.
+   */
+  async prefetchComments(deadline: number): Promise<number> {
+    const wanted: Array<{ feed: Feed; id: number }> = []
+    for await (const entry of this.d.index.db.createReadStream(rangeOf('th/'), { limit: 5000 })) {
+      const [, , , hex, idHex] = entry.key.split('/')
+      if (!hex || !idHex || hex === this.d.own.authorHex || this.d.isFollowed(hex) || this.d.isBlocked(hex)) continue
+      const feed = this.d.feedOf(b4a.from(hex, 'hex'))
+      if (await feed.getPost(parseInt(idHex, 16), LOCAL_ONLY)) continue // already here
+      wanted.push({ feed, id: parseInt(idHex, 16) })
+    }
+    if (wanted.length === 0) return 0
+    // Its author may be online; else any connected peer holding the feed answers. Do not wait on
+    // connecting to the author: an offline one would hold us to the deadline.
+    const network = this.d.network()
+    const authors = new Map(wanted.map(({ feed }) => [feed.authorHex, feed]))
+    for (const feed of authors.values()) network?.joinPeer(feed.author)
+    await Promise.all(
+      [...authors.values()].map(async (feed) => {
+        await untilDeadline(firstPeer(feed), deadline)
+        await untilDeadline(feed.core.update({ wait: true }), deadline)
+      })
+    )
+    const fetched = await Promise.all(wanted.map(async ({ feed, id }) => (await untilDeadline(feed.getPost(id), deadline)) !== null))
+    for (const feed of authors.values()) network?.leavePeer(feed.author)
+    return fetched.filter(Boolean).length
+  }
+}
