@@ -388,7 +388,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    * own feed, and may write again once it has found it.
    */
   async sync(opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
-    const network = this.network ?? (await this.online())
+    const network = this.requireOnline()
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
     await untilDeadline(network.flush(), deadline)
     const feeds: SyncResult['feeds'] = []
@@ -440,7 +440,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    */
   async discover(topic: string, opts: { timeoutMs?: number } = {}): Promise<DiscoverResult> {
     const normal = interestTopic(topic).name // refuse a bad topic before going online
-    const network = this.network ?? (await this.online())
+    const network = this.requireOnline()
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
     await this.index.addInterest(normal) // remembered: the node announces itself there from now on
     await untilDeadline(network.joinInterest(normal), deadline)
@@ -538,6 +538,12 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   /** Handle a notification from `from` about its post `id` (the network calls this). */
   onNotify(from: Buffer, id: number): Promise<void> {
     return this.conversations.onNotify(from, id)
+  }
+
+  /** Never go online implicitly: which DHT to use (public, or a loopback one in tests) is the caller's choice. */
+  private requireOnline(): Network {
+    if (!this.network) throw new ChrysalisError('BAD_INPUT', 'the node is not online; call online() first')
+    return this.network
   }
 
   private followedFeeds(): Feed[] {
