@@ -197,12 +197,13 @@ export class Feed {
   }
 
   /** Like guard(), but lets unavailability through (the index must not advance past a gap). */
-  async guardDecoding(read: Promise<void>): Promise<void> {
+  async guardDecoding<T>(read: Promise<T>, fallback: T): Promise<T> {
     try {
-      await read
+      return await read
     } catch (err) {
       if (!isDecodingError(err)) throw err
       this.skip(`unreadable feed structure (${(err as Error).message.split(' (')[0]})`)
+      return fallback
     }
   }
 
@@ -241,12 +242,10 @@ export class Feed {
    */
   async guard<T>(read: Promise<T>, fallback: T): Promise<T> {
     try {
-      return await read
+      return await this.guardDecoding(read, fallback)
     } catch (err) {
       if (isUnavailable(err)) return fallback
-      if (!isDecodingError(err)) throw err
-      this.skip(`unreadable feed structure (${(err as Error).message.split(' (')[0]})`)
-      return fallback
+      throw err
     }
   }
 

@@ -132,7 +132,7 @@ export class LocalIndex {
       try {
         // A feed whose newest block is not a bee node is unreadable at this version: counted and
         // passed over; its next valid write makes it readable again.
-        await feed.guardDecoding(read())
+        await feed.guardDecoding(read(), undefined)
       } catch (err) {
         if (!isUnavailable(err)) throw err
         await batch.close()

@@ -126,7 +126,7 @@ export class Conversations {
     for (const feed of authors.values()) network?.joinPeer(feed.author)
     await Promise.all(
       [...authors.values()].map(async (feed) => {
-        await untilDeadline(firstPeer(feed), deadline)
+        await firstPeer(feed, deadline)
         await untilDeadline(feed.core.update({ wait: true }), deadline)
       })
     )

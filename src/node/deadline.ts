@@ -12,9 +12,21 @@ export async function untilDeadline<T>(p: Promise<T>, deadline: number): Promise
   }
 }
 
-/** Resolves once the feed's core has a replicating peer (hypercore's update() does not wait for one). */
-export async function firstPeer(feed: Feed): Promise<void> {
+/**
+ * True once the feed's core has a replicating peer (hypercore's update() does not wait for one),
+ * false at the deadline. Removes its listener either way: long-running nodes call this often.
+ */
+export async function firstPeer(feed: Feed, deadline: number): Promise<boolean> {
   await feed.core.ready()
-  if (feed.core.peers.length > 0) return
-  await new Promise<void>((resolve) => feed.core.once('peer-add', () => resolve()))
+  if (feed.core.peers.length > 0) return true
+  return new Promise<boolean>((resolve) => {
+    const onPeer = (): void => finish(true)
+    const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()))
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer)
+      feed.core.off('peer-add', onPeer)
+      resolve(ok)
+    }
+    feed.core.on('peer-add', onPeer)
+  })
 }

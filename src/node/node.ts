@@ -407,7 +407,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     let recovered: boolean | null = null
     if (this.recovering) {
       // Our own core is writable, and hypercore does not update a writable core unless forced.
-      await untilDeadline(firstPeer(this.own), deadline)
+      await firstPeer(this.own, deadline)
       await untilDeadline(this.own.core.update({ wait: true, force: true }), deadline)
       recovered = this.own.core.length > 0
       if (recovered) await this.finishRecovery()
