@@ -24,6 +24,12 @@ export type ErrorCode =
   | 'NOT_YOURS'
   | 'DELETED'
   | 'RECOVERING'
+  // transfer
+  | 'BAD_TORRENT'
+  | 'NOTHING_TO_SHARE'
+  | 'FILE_CHANGED'
+  | 'NO_PEERS'
+  | 'TRANSFER_FAILED'
 
 export class ChrysalisError extends Error {
   readonly code: ErrorCode
