@@ -11,7 +11,7 @@ export async function exists(file: string): Promise<boolean> {
 }
 
 /** Create `file` (which must not exist), write `data`, fsync, close. */
-export async function writeNewFileSynced(file: string, data: string, mode: number): Promise<void> {
+export async function writeNewFileSynced(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const fh = await fs.open(file, 'wx', mode)
   try {
     await fh.writeFile(data)
@@ -22,7 +22,7 @@ export async function writeNewFileSynced(file: string, data: string, mode: numbe
 }
 
 /** Write to a temporary file beside the target, sync, then rename over it: readers never see a partial file. */
-export async function writeFileAtomic(target: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`
   try {
     await writeNewFileSynced(tmp, data, mode)

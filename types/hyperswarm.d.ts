@@ -95,6 +95,8 @@ declare module 'protomux' {
     readonly opened: boolean
     readonly closed: boolean
     readonly messages: Array<Message<Uint8Array>>
+    /** False while the connection's write buffer is full (wait for ondrain). */
+    readonly drained: boolean
     open(handshake?: Uint8Array): void
     close(): void
   }
@@ -107,9 +109,15 @@ declare module 'protomux' {
     onopen?: (handshake: Uint8Array) => void
     onclose?: (isRemote: boolean) => void
     ondestroy?: () => void
+    ondrain?: () => void
   }
   export default class Protomux {
     static from(stream: Duplex): Protomux
+    readonly stream: Duplex
     createChannel(opts: ChannelOptions): Channel | null
+    /** Be asked (`notify(id)`) when the remote opens a channel of `protocol` (any id when id is null). */
+    pair(opts: { protocol: string; id?: Buffer | null }, notify: (id: Buffer) => void | Promise<void>): void
+    unpair(opts: { protocol: string; id?: Buffer | null }): void
+    opened(opts: { protocol: string; id?: Buffer | null }): boolean
   }
 }

@@ -18,7 +18,8 @@ import {
   backlinkKey,
   parseBacklinkKey,
   postIdHex,
-  sameRef
+  sameRef,
+  torrentKey
 } from './layout.js'
 import {
   decodeRecord,
@@ -115,6 +116,15 @@ export class Feed {
   async getPost(id: number, readOptions = this.readOptions()): Promise<StoredPost | null> {
     const entry = await this.guard(this.bee.get(postKey(id), readOptions), null)
     return entry ? this.toPost(entry.key, entry.value, entry.seq) : null
+  }
+
+  /**
+   * The .torrent this author published for an infohash, as stored: the caller (src/transfer)
+   * parses it and checks it against the infohash before trusting a byte of it.
+   */
+  async torrent(infohash: Uint8Array): Promise<Buffer | null> {
+    const entry = await this.guard(this.bee.get(torrentKey(infohash), this.readOptions()), null)
+    return entry ? entry.value : null
   }
 
   /** The newest posts and comments first; `before` pages back from a post id. */
@@ -379,6 +389,16 @@ export class OwnFeed extends Feed {
     if (current.record.reply) record.reply = current.record.reply
     await this.bee.put(postKey(id), encodeRecord(record))
     return (await this.getPost(id))!
+  }
+
+  /** Publish a torrent's metadata (the caller built and checked it), once per infohash. */
+  putTorrent(infohash: Uint8Array, torrent: Buffer): Promise<void> {
+    return this.serial(async () => {
+      this.checkWritable()
+      const key = torrentKey(infohash)
+      if (await this.bee.get(key)) return
+      await this.bee.put(key, torrent)
+    })
   }
 
   /** Link someone else's comment into the thread of my post `rootId` (once). */

@@ -19,6 +19,12 @@ export const POST_PREFIX = 'post/'
 export const FOLLOW_PREFIX = 'follow/'
 export const BLOCK_PREFIX = 'block/'
 export const BACKLINK_PREFIX = 'backlink/'
+/** `torrent/<64 hex v2 infohash>` → a standard .torrent (info and piece layers), protocol.md §4.4. */
+export const TORRENT_PREFIX = 'torrent/'
+
+export function torrentKey(infohash: Uint8Array): string {
+  return TORRENT_PREFIX + toHex(infohash)
+}
 
 export function backlinkKey(rootId: number, comment: PostRef): string {
   return `${BACKLINK_PREFIX}${postIdHex(rootId)}/${toHex(comment.author)}/${postIdHex(comment.id)}`

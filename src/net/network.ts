@@ -32,6 +32,8 @@ export interface NetworkEvents {
   notify: [Peer, Notify, () => void]
   /** A peer sent something that does not decode; it was disconnected. */
   'bad-peer': [Buffer, string]
+  /** A new connection's muxer, for other protocols (torrents) to open their channels on. */
+  connection: [Buffer, Protomux]
 }
 
 export interface NetworkOptions {
@@ -59,6 +61,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly peers = new Map<string, PeerState>()
   private readonly interests = new Map<string, { topic: Buffer; discovery: Discovery }>()
   private readonly feeds = new Map<string, Discovery>()
+  private readonly topics = new Map<string, Discovery>()
+  private readonly muxes = new Map<string, Protomux>()
   private readonly banned = new Set<string>()
   private readonly acks = new Map<string, () => void>()
   private destroying: Promise<void> | null = null
@@ -110,6 +114,35 @@ export class Network extends EventEmitter<NetworkEvents> {
     const key = toHex(discoveryKey)
     if (!this.feeds.delete(key)) return
     await this.swarm.leave(discoveryKey)
+  }
+
+  /** Join any other topic (a torrent's); refreshed once so simultaneous joiners meet. */
+  async joinTopic(topic: Buffer, opts: { server: boolean; client: boolean }): Promise<void> {
+    const key = toHex(topic)
+    if (this.topics.has(key)) return
+    const discovery = this.swarm.join(topic, opts)
+    this.topics.set(key, discovery)
+    await discovery.flushed()
+    await discovery.refresh(opts)
+    await discovery.flushed()
+  }
+
+  /** Look a joined topic up again now (a download that has run out of peers). */
+  async refreshTopic(topic: Buffer): Promise<void> {
+    const discovery = this.topics.get(toHex(topic))
+    if (!discovery) return
+    await discovery.refresh()
+    await discovery.flushed()
+  }
+
+  async leaveTopic(topic: Buffer): Promise<void> {
+    if (!this.topics.delete(toHex(topic))) return
+    await this.swarm.leave(topic)
+  }
+
+  /** Open connections: remote identity and the connection's muxer. */
+  connections(): Array<{ publicKey: Buffer; mux: Protomux }> {
+    return [...this.peers.values()].map((p) => ({ publicKey: p.publicKey, mux: this.muxes.get(toHex(p.publicKey))! })).filter((c) => c.mux)
   }
 
   /** Join an interest topic as client and server; returns its normalised name. */
@@ -183,12 +216,15 @@ export class Network extends EventEmitter<NetworkEvents> {
     // A newer connection to the same peer replaces the older one (hyperswarm keeps one of two
     // duplicates and destroys the other).
     this.peers.set(key, state)
+    this.muxes.set(key, mux)
     conn.on('close', () => {
       if (this.peers.get(key) !== state) return
       this.peers.delete(key)
+      this.muxes.delete(key)
       if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
     channel.open(encodeHello(this.hello()))
+    this.emit('connection', conn.remotePublicKey, mux)
   }
 
   private onHello(state: PeerState, bytes: Uint8Array): void {

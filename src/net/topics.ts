@@ -15,3 +15,11 @@ export function interestTopic(name: string): { name: string; topic: Buffer } {
   }
   return { name: normal, topic: domainHash('chrysalis/interest/v1', Buffer.from(normal, 'utf-8')) }
 }
+
+/**
+ * A torrent's topic: domainHash('chrysalis/torrent/v1', v2 infohash). Peers of a torrent meet
+ * there without revealing the infohash to DHT nodes that do not already know it.
+ */
+export function torrentTopic(infohash: Uint8Array): Buffer {
+  return domainHash('chrysalis/torrent/v1', infohash)
+}

@@ -18,6 +18,8 @@ import { Network } from '../net/network.js'
 import { Conversations } from './conversations.js'
 import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
+import { Transfers } from '../transfer/session.js'
+import { NodeFiles } from './files.js'
 import { postView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
 export interface NodeOptions {
@@ -29,6 +31,7 @@ export interface NodeOptions {
 }
 
 export const STORE_DIR = 'store'
+export const TORRENTS_DIR = 'torrents'
 
 
 /**
@@ -72,8 +75,11 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private backfill = false
   private readonly clock: () => number
   private readonly conversations: Conversations
+  /** Torrents shared and fetched (HOME/torrents). */
+  readonly transfers: Transfers
+  readonly files: NodeFiles
 
-  private constructor(home: string, identity: Identity, store: Corestore, opts: NodeOptions) {
+  private constructor(home: string, identity: Identity, store: Corestore, transfers: Transfers, opts: NodeOptions) {
     super()
     this.home = home
     this.identity = identity
@@ -94,12 +100,27 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       view: (post) => this.view(post),
       notify: (n) => this.emit('notification', n)
     })
+    this.transfers = transfers
+    this.files = new NodeFiles({
+      transfers,
+      own: this.own,
+      feedOf: (author) => this.feedOf(author),
+      getPost: (ref) => this.findPost(ref),
+      network: () => this.network
+    })
   }
 
   static async open(opts: NodeOptions): Promise<ChrysalisNode> {
     const identity = await loadIdentity(opts.home)
     const store = await openStore(opts.home)
-    const node = new ChrysalisNode(opts.home, identity, store, opts)
+    let transfers: Transfers
+    try {
+      transfers = await Transfers.open(path.join(opts.home, TORRENTS_DIR))
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    const node = new ChrysalisNode(opts.home, identity, store, transfers, opts)
     try {
       await node.ready()
     } catch (err) {
@@ -135,6 +156,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private async doClose(): Promise<void> {
     for (const stop of this.liveFeeds.values()) stop()
     this.liveFeeds.clear()
+    await this.transfers.close()
     if (this.network) await this.network.destroy()
     for (const feed of this.feeds.values()) await feed.close()
     this.feeds.clear()
@@ -195,8 +217,17 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   // -------------------------------------------------------------------------------------------
   // Writing
 
-  async post(input: { text: string; topics?: string[]; mentions?: string[] }): Promise<PostView> {
-    const stored = await this.own.post(this.composePost(input))
+  /**
+   * Post; `attach` paths are shared first (hashed, published, seeded) and referenced by the post.
+   * Nothing is posted if any of them cannot be shared.
+   */
+  async post(input: { text: string; topics?: string[]; mentions?: string[]; attach?: string[]; onProgress?: (file: string, done: number, total: number) => void }): Promise<PostView> {
+    const attachments = []
+    const composed = this.composePost(input) // bad topics or mentions fail before any hashing
+    for (const file of input.attach ?? []) {
+      attachments.push(await this.files.attachment(file, { onProgress: (d, t) => input.onProgress?.(file, d, t) }))
+    }
+    const stored = await this.own.post({ ...composed, attachments })
     await this.index.update(this.own)
     await this.conversations.queue(stored)
     return this.view(stored)
@@ -379,6 +410,9 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     await network.flush()
     for (const d of done) d()
     for (const feed of this.followedFeeds()) this.keepLive(feed)
+    // Seed everything shared or fetched, and go on with unfinished downloads.
+    this.transfers.attach(network)
+    await this.transfers.resumeAll()
     return network
   }
 
@@ -597,6 +631,26 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const before = opts.before !== undefined ? parseRef(`${encodeId(author)}/${opts.before}`).id : undefined
     const posts = await this.feedOf(author).posts({ limit: opts.limit ?? 20, ...(before !== undefined ? { before } : {}) })
     return Promise.all(posts.map((p) => this.view(p)))
+  }
+
+  /**
+   * A post from anyone, looked for on the network when it is not here: through its author's
+   * feed topic (the author or whoever replicates the feed), waiting up to `timeoutMs` for a peer.
+   */
+  async findPost(ref: PostRef, timeoutMs = 10_000): Promise<StoredPost | null> {
+    const feed = this.feedOf(ref.author)
+    const here = await feed.getPost(ref.id, { wait: false })
+    if (here || !this.network) return here
+    const deadline = Date.now() + timeoutMs
+    this.network.joinPeer(ref.author)
+    try {
+      await untilDeadline(this.network.joinFeed(feed.core.discoveryKey), deadline)
+      if (!(await firstPeer(feed, deadline))) return null
+      await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
+      return await feed.getPost(ref.id)
+    } finally {
+      this.network.leavePeer(ref.author)
+    }
   }
 
   async getPost(ref: string | PostRef): Promise<PostView | null> {

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { buildMetainfo, checkComponent, choosePieceLength, type HashedFile, type Metainfo } from './metainfo.js'
+import { sameTime } from './storage.js'
 import { blockHashes, blocksPerPiece, nextPow2, rootFromLayer, subtreeRoot } from './merkle.js'
 
 /**
@@ -48,7 +49,7 @@ export async function createTorrent(input: string, opts: CreateOptions = {}): Pr
       opts.onProgress?.(done, total)
     })
     const after = await fs.stat(e.file)
-    if (after.size !== e.length || after.mtimeMs !== e.mtimeMs) {
+    if (after.size !== e.length || !sameTime(after.mtimeMs, e.mtimeMs)) {
       throw new ChrysalisError('FILE_CHANGED', `${e.file} changed while it was being hashed; share it again once it stops changing`)
     }
     files.push({ path: e.parts, ...hashed })
@@ -66,7 +67,7 @@ interface Entry {
 
 /** Regular files under a directory, in torrent order (path components compared as bytes). */
 async function listFiles(dir: string, parts: string[] = []): Promise<Entry[]> {
-  const names = (await fs.readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare)
+  const names = (await fs.readdir(dir, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b))
   const out: Entry[] = []
   for (const raw of names) {
     const part = checkComponent(raw, `the directory ${dir}`)

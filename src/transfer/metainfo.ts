@@ -12,7 +12,7 @@ import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
  */
 export const LIMITS = {
   /** The whole .torrent (info and piece layers). */
-  torrentBytes: 32 * 1024 * 1024,
+  torrentBytes: 12 * 1024 * 1024,
   files: 100_000,
   depth: 32,
   componentBytes: 255,
@@ -169,7 +169,7 @@ export function parseTorrent(bytes: Uint8Array, opts: { infohash?: Uint8Array; r
   const info = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(span[0], span[1])
   const meta = parseInfo(info)
   if (opts.infohash && !meta.infohash.equals(opts.infohash)) throw bad('the torrent does not match the infohash asked for; it was refused')
-  const layers = top.get('piece layers') ?? new Map()
+  const layers: BValue = top.get('piece layers') ?? new Map<string, BValue>()
   if (!(layers instanceof Map)) throw bad('the torrent\'s piece layers are not a dictionary; it was refused')
   for (const f of meta.files) {
     if (!f.piecesRoot || f.pieceCount <= 1) continue
@@ -191,13 +191,13 @@ const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i
 /** A path component safe to create on any common filesystem, or a clear refusal. */
 export function checkComponent(raw: Buffer | string, where: string): string {
   const bytes = typeof raw === 'string' ? utf8(raw) : raw
-  const text = bytes.toString('utf-8')
+  const text: string = bytes.toString('utf-8')
   const why =
     bytes.length === 0 ? 'an empty name'
     : !utf8(text).equals(bytes) ? 'a name that is not UTF-8'
     : bytes.length > LIMITS.componentBytes ? `a name longer than ${LIMITS.componentBytes} bytes`
     : text === '.' || text === '..' ? `the name "${text}"`
-    : /[/\\\0-\x1f\x7f]/.test(text) ? `the name ${JSON.stringify(text)} (slash, backslash or control character)`
+    : /[/\\]|\p{Cc}/u.test(text) ? `the name ${JSON.stringify(text)} (slash, backslash or control character)`
     : RESERVED.test(text) ? `the reserved name "${text}"`
     : null
   if (why) throw bad(`${where} has ${why}; it was refused`)
