@@ -13,7 +13,7 @@ interface Run {
   stderr: string
 }
 
-const NETWORKED = new Set(['sync', 'discover', 'serve'])
+const NETWORKED = new Set(['sync', 'discover', 'serve', 'fetch'])
 
 /** Tests run on loopback only: a networked command without a loopback bootstrap is a test bug. */
 function assertLoopback(args: string[], env: Record<string, string> | undefined): void {

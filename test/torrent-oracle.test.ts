@@ -8,29 +8,9 @@ import { promisify } from 'node:util'
 import { createTorrent } from '../src/transfer/create.js'
 import { parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
 import { tmpDir } from './helpers.js'
+import { ORACLE, oracleMake } from './helpers-oracle.js'
 
 const exec = promisify(execFile)
-export const ORACLE = path.resolve(import.meta.dirname, '../../shared/tools/bt-oracle.py')
-
-interface OracleResult {
-  v2: { infohash: string; bytes: Buffer }
-  hybrid: { infohash: string; v1: string; bytes: Buffer }
-}
-
-export async function oracleMake(target: string, pieceLength: number, out: string): Promise<OracleResult> {
-  const { stdout } = await exec('/usr/bin/python3', [ORACLE, 'make', target, String(pieceLength), out])
-  const line = (kind: string): RegExpExecArray => {
-    const m = new RegExp(`^${kind}\\s+v2=([0-9a-f]{64}) v1=(\\S+) pieces=\\d+ -> (.*)$`, 'm').exec(stdout)
-    if (!m) throw new Error(`oracle output without ${kind}: ${stdout}`)
-    return m
-  }
-  const v2 = line('v2')
-  const hy = line('hybrid')
-  return {
-    v2: { infohash: v2[1]!, bytes: await fs.readFile(v2[3]!) },
-    hybrid: { infohash: hy[1]!, v1: hy[2]!, bytes: await fs.readFile(hy[3]!) }
-  }
-}
 
 async function write(file: string, size: number, seed: number): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true })

@@ -31,6 +31,8 @@ export interface Context {
   /** Answer other CLI processes' commands for this home through `node` (the local socket). */
   serveRequests(node: ChrysalisNode): Promise<() => Promise<void>>
   readStdin(): Promise<string>
+  /** A path argument made absolute against the caller's working directory. */
+  resolvePath(p: string): string
 }
 
 export interface Command {
@@ -115,14 +117,23 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   post: {
-    usage: 'post TEXT [--topic T]... [--mention ID]...',
-    summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs in the text count too',
-    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
+    usage: 'post TEXT [--topic T]... [--mention ID]... [--attach PATH]...',
+    summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs count too; --attach shares files with it',
+    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true }, attach: { type: 'string', multiple: true } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
       const text = await textArg(ctx, 0)
-      const post = await ctx.withNode((node) => node.post({ text, topics: list(ctx, 'topic'), mentions: list(ctx, 'mention') }))
+      const attach = list(ctx, 'attach').map((p) => ctx.resolvePath(p))
+      const post = await ctx.withNode((node) =>
+        node.post({
+          text,
+          topics: list(ctx, 'topic'),
+          mentions: list(ctx, 'mention'),
+          attach,
+          onProgress: (file, done, total) => ctx.progress(`hashing ${path.basename(file)}: ${Math.floor((100 * done) / total)}%`)
+        })
+      )
       ctx.print(`Posted.\n${formatPost(post)}`, post)
     }
   },
@@ -408,7 +419,7 @@ function relationCommand(verb: 'follow' | 'unfollow' | 'block' | 'unblock', summ
   }
 }
 
-function seconds(ctx: Context, name: string, fallback: number): number {
+export function seconds(ctx: Context, name: string, fallback: number): number {
   const v = str(ctx, name)
   if (v === undefined) return fallback * 1000
   const n = Number(v)
@@ -428,12 +439,12 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
   })
 }
 
-function str(ctx: Context, name: string): string | undefined {
+export function str(ctx: Context, name: string): string | undefined {
   const v = ctx.values[name]
   return typeof v === 'string' ? v : undefined
 }
 
-function list(ctx: Context, name: string): string[] {
+export function list(ctx: Context, name: string): string[] {
   const v = ctx.values[name]
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
@@ -451,7 +462,7 @@ async function textArg(ctx: Context, i: number): Promise<string> {
   return text === '-' ? (await ctx.readStdin()).replace(/\n$/, '') : text
 }
 
-function usage(message: string): ChrysalisError {
+export function usage(message: string): ChrysalisError {
   return new ChrysalisError('USAGE', message)
 }
 

@@ -10,6 +10,9 @@ import { Writable } from 'node:stream'
 import { parseBootstrap } from '../net/dht.js'
 import { callNode, listenNode } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
+import { FILE_COMMANDS } from './files.js'
+
+Object.assign(COMMANDS, FILE_COMMANDS)
 
 const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },
@@ -28,6 +31,8 @@ export interface MainOptions {
   node?: ChrysalisNode
   /** Standard input sent along with a routed request. */
   stdin?: string | null
+  /** The caller's working directory (routed requests); default process.cwd(). */
+  cwd?: string
 }
 
 type IO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
@@ -57,7 +62,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
     if (!opts.node && command.usesNode) {
       // A node running for this home holds its store: run the command there.
       const stdin = parsed.positionals.includes('-') ? await readStdin() : null
-      const routed = await callNode(home, { argv, stdin })
+      const routed = await callNode(home, { argv, stdin, cwd: process.cwd() })
       if (routed) {
         io.stdout.write(routed.stdout)
         io.stderr.write(routed.stderr)
@@ -70,6 +75,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       json,
       values: parsed.values,
       args: parsed.positionals,
+      resolvePath: (p) => path.resolve(opts.cwd ?? process.cwd(), p),
       print(human, data) {
         io.stdout.write(json ? JSON.stringify(data) + '\n' : human + '\n')
       },
@@ -86,7 +92,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       async serveRequests(node) {
         return listenNode(home, async (req) => {
           const out = capture()
-          const code = await main(req.argv, out.io, { node, stdin: req.stdin })
+          const code = await main(req.argv, out.io, { node, stdin: req.stdin, ...(req.cwd ? { cwd: req.cwd } : {}) })
           return { stdout: out.stdout(), stderr: out.stderr(), code }
         })
       },

@@ -66,14 +66,9 @@ export class NodeFiles {
 
   /** What a fetch argument names: a post's attachments, a magnet, or an infohash. */
   async resolve(target: string): Promise<FetchTarget[]> {
-    const magnet = parseMagnet(target)
-    if (magnet) return [{ infohash: magnet.infohash, name: magnet.name, author: null }]
-    let ref: PostRef
-    try {
-      ref = parseRef(target)
-    } catch {
-      throw new ChrysalisError('USAGE', `"${target.slice(0, 40)}" is not a post ref, a magnet link or a 64-hex infohash`)
-    }
+    const parsed = parseFetchTarget(target)
+    if ('infohash' in parsed) return [parsed]
+    const ref = parsed.ref
     const post = await this.getPost(ref)
     if (!post) throw new ChrysalisError('NOT_FOUND', 'that post is not available here or from reachable peers; follow its author and sync, then try again')
     if (post.record.attachments.length === 0) throw new ChrysalisError('NOT_FOUND', 'that post has no attachments to fetch')
@@ -133,6 +128,17 @@ export class NodeFiles {
 
   remove(infohash: Buffer): Promise<void> {
     return this.transfers.remove(infohash)
+  }
+}
+
+/** Check a fetch argument's form without touching the network. */
+export function parseFetchTarget(target: string): FetchTarget | { ref: PostRef } {
+  const magnet = parseMagnet(target)
+  if (magnet) return { infohash: magnet.infohash, name: magnet.name, author: null }
+  try {
+    return { ref: parseRef(target) }
+  } catch {
+    throw new ChrysalisError('USAGE', `"${target.slice(0, 40)}" is not a post ref, a magnet link or a 64-hex infohash`)
   }
 }
 

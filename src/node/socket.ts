@@ -14,6 +14,8 @@ export interface RouteRequest {
   argv: string[]
   /** Standard input of the calling process, when a command reads it (`post -`). */
   stdin: string | null
+  /** The calling process's working directory: relative paths in argv are relative to it. */
+  cwd?: string
 }
 
 export interface RouteResponse {
@@ -124,10 +126,11 @@ export function callNode(home: string, req: RouteRequest): Promise<RouteResponse
 function parseRequest(line: string): RouteRequest {
   const v = JSON.parse(line) as unknown
   if (typeof v !== 'object' || v === null) throw new TypeError('request')
-  const { argv, stdin } = v as { argv?: unknown; stdin?: unknown }
+  const { argv, stdin, cwd } = v as { argv?: unknown; stdin?: unknown; cwd?: unknown }
   if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new TypeError('argv')
   if (stdin !== null && typeof stdin !== 'string') throw new TypeError('stdin')
-  return { argv, stdin }
+  if (cwd !== undefined && (typeof cwd !== 'string' || !path.isAbsolute(cwd))) throw new TypeError('cwd')
+  return { argv, stdin, ...(cwd === undefined ? {} : { cwd }) }
 }
 
 function parseResponse(text: string): RouteResponse {

@@ -60,6 +60,8 @@ export interface TransferView {
   downloadRate: number
   uploadRate: number
   uploaded: number
+  /** Bytes received from peers since this node started the torrent (verified or not). */
+  downloaded: number
   /** Where the data is: the shared path, or the file/directory fetched. */
   path: string | null
 }
@@ -449,6 +451,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
       downloadRate: Math.round(entry.rate.down),
       uploadRate: Math.round(entry.rate.up),
       uploaded: entry.torrent?.uploaded ?? 0,
+      downloaded: entry.torrent?.downloaded ?? 0,
       path: where
     }
   }

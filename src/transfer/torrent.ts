@@ -115,6 +115,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly peers = new Map<string, Peer>()
   private readonly banned = new Set<string>()
   private readonly jobs = new Map<number, Job>()
+  /** Verified pieces being written: neither wanted again nor had yet. */
+  private readonly writing = new Set<number>()
   private availability: Uint16Array = new Uint16Array(0)
   private unchoked = 0
   private stopped = false
@@ -223,8 +225,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       uploaded: 0,
       askedMetadata: false
     }
+    // A newer connection to the same peer replaces the older one and takes over its work.
     const old = this.peers.get(key)
-    if (old) old.channel.close()
+    if (old) {
+      this.onClose(old)
+      old.channel.close()
+    }
     this.peers.set(key, peer)
     channel.open(encodeHello({ hasMetadata: this.meta !== null, bitfield: this.store ? this.store.have.bytes : Buffer.alloc(0) }))
   }
@@ -416,7 +422,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     // Near the end, a peer's share of what is left, so one fast peer does not take it all.
     let active = 0
     for (const p of this.peers.values()) if (p.opened && !p.choked) active++
-    const left = (this.wanted.count - this.store!.have.count) * this.meta.pieceLength
+    const left = (this.wanted.count - this.store!.have.count - this.writing.size) * this.meta.pieceLength
     const cap = Math.max(2 * this.meta.pieceLength, Math.min(LIMITS.pipelineBytes, left / Math.max(1, active)))
     for (const p of only ? [only] : this.peers.values()) {
       while (p.opened && !p.choked && p.bits && p.requestedBytes < cap && p.requests.size < LIMITS.pipelineRequests) {
@@ -436,7 +442,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     let bestAvail = Infinity
     const n = this.meta!.pieceCount
     for (let i = 0; i < n; i++) {
-      if (!wanted.get(i) || have.get(i) || !bits.get(i) || this.jobs.has(i)) continue
+      if (!wanted.get(i) || have.get(i) || !bits.get(i) || this.jobs.has(i) || this.writing.has(i)) continue
       const a = this.availability[i]!
       if (a < bestAvail) {
         best = i
@@ -510,8 +516,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         other.channel.messages[Msg.cancel]!.send(encodeChunk(r.ref))
       }
     }
+    this.writing.add(job.piece)
     this.store!.write(job.piece, data).then(
-      () => this.onWritten(job.piece),
+      () => {
+        this.writing.delete(job.piece)
+        this.onWritten(job.piece)
+      },
       (err: unknown) => {
         this.emit('error', err instanceof Error ? err : new Error(String(err)))
         this.stop()
