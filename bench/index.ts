@@ -2,6 +2,7 @@
 import os from 'node:os'
 import { appendRate, remoteNewest, type Row } from './feeds.js'
 import { networkBench } from './network.js'
+import { transferBench } from './transfer.js'
 
 
 const rows: Row[] = []
@@ -9,6 +10,7 @@ console.log(`chrysalis bench · node ${process.version} · ${os.cpus().length} c
 rows.push(...(await appendRate(2000)))
 rows.push(...(await remoteNewest(10_000, 50)))
 rows.push(...(await networkBench()))
+rows.push(...(await transferBench(512, 3)))
 
 const width = Math.max(...rows.map((r) => r.what.length))
 for (const r of rows) console.log(`${r.what.padEnd(width)}  ${r.value}`)

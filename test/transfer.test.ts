@@ -51,8 +51,10 @@ async function seeder(t: Parameters<typeof makeNode>[0], testnet: Testnet, dir: 
   const copy = path.join(dir, name, path.basename(source))
   await fs.mkdir(path.dirname(copy), { recursive: true })
   await fs.copyFile(source, copy)
-  const node = await online(t, testnet, name)
+  // Shared while offline, seeded once online.
+  const node = await makeNode(t, name)
   const infohash = Buffer.from((await node.files.share(copy)).infohash, 'hex')
+  await node.online({ dht: testnet.createNode() })
   return { node, infohash, copy }
 }
 

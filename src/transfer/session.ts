@@ -225,6 +225,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
     this.net = net
     net.on('connection', this.onConnection)
     for (const c of net.connections()) this.connect(c.publicKey, c.mux)
+    // Torrents started while offline (a share before going online) announce now.
+    for (const entry of this.entries.values()) this.announce(entry)
     this.ticker ??= setInterval(() => this.tick(), 1000)
     this.ticker.unref()
   }
@@ -252,11 +254,17 @@ export class Transfers extends EventEmitter<TransferEvents> {
     torrent.on('done', () => void this.onDone(entry))
     torrent.on('piece', () => this.emit('update', this.view(entry)))
     if (entry.meta) await this.openStore(entry)
-    if (this.net) {
-      for (const c of this.net.connections()) torrent.attach(c.publicKey, c.mux)
-      const downloading = entry.state.status !== 'seeding'
-      void this.net.joinTopic(torrentTopic(torrent.infohash), { server: true, client: downloading }).catch(() => {})
-    }
+    this.announce(entry)
+  }
+
+  /** On the network: open the torrent on existing connections and join its topic. */
+  private announce(entry: Entry): void {
+    const torrent = entry.torrent
+    if (!this.net || !torrent) return
+    const downloading = entry.state.status !== 'seeding'
+    // Seeders wait for downloaders to open the channel (Transfers.connect pairs them).
+    if (downloading) for (const c of this.net.connections()) torrent.attach(c.publicKey, c.mux)
+    void this.net.joinTopic(torrentTopic(torrent.infohash), { server: true, client: downloading }).catch(() => {})
   }
 
   private async openStore(entry: Entry): Promise<void> {

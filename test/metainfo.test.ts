@@ -1,0 +1,100 @@
+// Metadata from the network is untrusted: every refusal happens in parsing, before a byte is written.
+import test from 'brittle'
+import crypto from 'node:crypto'
+import { encode, key, type BDict, type BValue } from '../src/transfer/bencode.js'
+import { buildMetainfo, choosePieceLength, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
+import { isChrysalisError } from '../src/errors.js'
+import { BLOCK, blockHashes, nextPow2, padHash, rootFromLayer, sha256, subtreeRoot } from '../src/transfer/merkle.js'
+
+const root = (): Buffer => crypto.randomBytes(32)
+const file = (length: number, piecesRoot: Buffer | null = root()): BDict => {
+  const leaf: BDict = new Map<string, BValue>([['length', length]])
+  if (piecesRoot) leaf.set(key('pieces root'), piecesRoot)
+  return new Map([['', leaf]])
+}
+function torrent(tree: BDict, opts: { name?: string; pieceLength?: number; layers?: BDict } = {}): Buffer {
+  const info: BDict = new Map<string, BValue>([
+    ['file tree', tree],
+    ['meta version', 2],
+    ['name', Buffer.from(opts.name ?? 'kaypro')],
+    ['piece length', opts.pieceLength ?? 16384]
+  ])
+  return encode(new Map<string, BValue>([['info', info], ['piece layers', opts.layers ?? new Map()]]))
+}
+const dir = (entries: Array<[string, BValue]>): BDict => new Map(entries.map(([k, v]) => [key(k), v]))
+
+function refused(t: { ok(v: unknown, m?: string): void }, bytes: Buffer, pattern: RegExp, what: string): void {
+  try {
+    parseTorrent(bytes)
+    t.ok(false, `${what}: accepted`)
+  } catch (err) {
+    t.ok(isChrysalisError(err, 'BAD_TORRENT') && pattern.test(err.message), `${what}: ${(err as Error).message}`)
+  }
+}
+
+test('paths that escape, empty or reserved components, and bad names are refused', (t) => {
+  refused(t, torrent(dir([['..', dir([['passwd', file(10)]])]])), /the name "\.\."/, '.. component')
+  refused(t, torrent(dir([['.', file(10)]])), /the name "\."/, '. component')
+  refused(t, torrent(dir([['/etc', dir([['passwd', file(10)]])]])), /slash/, 'absolute path component')
+  refused(t, torrent(dir([['a\\b', file(10)]])), /slash, backslash/, 'backslash')
+  refused(t, torrent(dir([['', file(10)]])), /empty name/, 'empty component')
+  refused(t, torrent(dir([['CON.txt', file(10)]])), /reserved name/, 'reserved name')
+  refused(t, torrent(dir([['ok\nname', file(10)]])), /control character/, 'control character')
+  refused(t, torrent(dir([['a', file(10)]]), { name: '..' }), /the name "\.\."/, 'torrent name ..')
+  refused(t, torrent(new Map([[Buffer.from([0xff, 0xfe]).toString('latin1'), file(10)]])), /not UTF-8/, 'non-UTF-8 name')
+  let deep: BDict = file(10)
+  for (let i = 0; i < 40; i++) deep = dir([[`d${i}`, deep]])
+  refused(t, torrent(deep), /deeper|nesting/, 'absurd nesting')
+})
+
+test('absurd sizes and counts are refused', (t) => {
+  refused(t, torrent(dir([['big.iso', file(2 ** 50)]])), /absurd length/, 'a 1 PiB file')
+  refused(t, torrent(dir([['big.iso', file(2 ** 40)]])), /more than \d+ pieces/, '2^26 pieces')
+  refused(t, torrent(dir([['a', file(10)]]), { pieceLength: 49152 }), /power of two/, 'piece length 48 KiB')
+  refused(t, torrent(dir([['a', file(10)]]), { pieceLength: 8192 }), /power of two/, 'piece length 8 KiB')
+  refused(t, torrent(dir([['a', file(0, null)]])), /no data/, 'only an empty file')
+  refused(t, torrent(dir([['a', file(-1)]])), /non-canonical|absurd/, 'negative length')
+  refused(t, torrent(dir([['a', file(10, Buffer.alloc(31))]])), /no valid pieces root/, 'short pieces root')
+  refused(t, Buffer.from('d4:infod4:name1:ae'), /not valid bencode/, 'truncated bencode')
+  refused(t, Buffer.concat([torrent(dir([['a', file(10)]])).subarray(0, -1), Buffer.from('i0ee')]), /not valid bencode/, 'trailing garbage')
+})
+
+test('piece layers are checked against the pieces root; the info against the infohash', (t) => {
+  const pl = 16384
+  const data = crypto.randomBytes(5 * pl + 100)
+  const layer: Buffer[] = []
+  for (let at = 0; at < data.length; at += pl) layer.push(subtreeRoot(blockHashes(data.subarray(at, at + pl)), 1))
+  const good = rootFromLayer(layer, pl)
+  const meta = buildMetainfo({ name: 'a.bin', multi: false, pieceLength: pl, files: [{ path: ['a.bin'], length: data.length, piecesRoot: good, layer }] })
+  const bytes = torrentBytes(meta)
+  t.ok(parseTorrent(bytes, { infohash: meta.infohash }).infohash.equals(meta.infohash), 'the right torrent parses')
+  try {
+    parseTorrent(bytes, { infohash: crypto.randomBytes(32) })
+    t.fail('a torrent for another infohash was accepted')
+  } catch (err) {
+    t.ok(/does not match the infohash/.test((err as Error).message))
+  }
+  const flipped = Buffer.from(bytes)
+  flipped[flipped.length - 10]! ^= 1 // inside the last piece-layer hash
+  refused(t, flipped, /does not match its pieces root/, 'a flipped piece-layer byte')
+  const noLayers = torrent(dir([['a.bin', file(data.length, good)]]), { name: 'a.bin' })
+  refused(t, noLayers, /lacks the piece layer/, 'missing piece layer')
+})
+
+test('merkle: a one-block file, padding with zero subtrees, piece-length rule, magnets', (t) => {
+  const block = crypto.randomBytes(100)
+  t.alike(subtreeRoot(blockHashes(block), 1), sha256(block), 'a one-block root is SHA-256 of the data')
+  const leaves = blockHashes(crypto.randomBytes(3 * BLOCK))
+  const four = sha256(Buffer.concat([sha256(Buffer.concat([leaves[0]!, leaves[1]!])), sha256(Buffer.concat([leaves[2]!, Buffer.alloc(32)]))]))
+  t.alike(subtreeRoot(leaves, nextPow2(3)), four, 'three leaves pad with one zero leaf')
+  t.alike(padHash(1), sha256(Buffer.alloc(64)), 'the root of two zero leaves')
+  t.is(choosePieceLength(1), 16384)
+  t.is(choosePieceLength(512 * 1024 * 1024), 256 * 1024, '512 MiB: 256 KiB pieces')
+  t.is(choosePieceLength(100 * 2 ** 30), 4 * 1024 * 1024, 'capped at 4 MiB')
+  const ih = crypto.randomBytes(32)
+  t.alike(parseMagnet(`magnet:?xt=urn:btmh:1220${ih.toString('hex').toUpperCase()}&dn=x`)?.infohash, ih, 'upper-case hex')
+  t.alike(parseMagnet(ih.toString('hex'))?.infohash, ih, 'a bare infohash')
+  t.is(parseMagnet('kaypro'), null)
+  const meta = buildMetainfo({ name: 'a b.pdf', multi: false, pieceLength: 16384, files: [{ path: ['a b.pdf'], length: 10, piecesRoot: sha256(Buffer.alloc(10)), layer: [] }] })
+  t.is(magnetOf(meta), `magnet:?xt=urn:btmh:1220${meta.infohash.toString('hex')}&dn=a%20b.pdf`)
+})
