@@ -98,3 +98,16 @@ test('merkle: a one-block file, padding with zero subtrees, piece-length rule, m
   const meta = buildMetainfo({ name: 'a b.pdf', multi: false, pieceLength: 16384, files: [{ path: ['a b.pdf'], length: 10, piecesRoot: sha256(Buffer.alloc(10)), layer: [] }] })
   t.is(magnetOf(meta), `magnet:?xt=urn:btmh:1220${meta.infohash.toString('hex')}&dn=a%20b.pdf`)
 })
+
+test('vectors: test/fixtures/torrents.json (protocol.md §11) still hold', async (t) => {
+  const { default: v } = await import('./fixtures/torrents.json', { with: { type: 'json' } })
+  const { torrentVectors } = await import('./fixtures/torrent-vectors.js')
+  const { torrentTopic } = await import('../src/net/topics.js')
+  t.alike(JSON.parse(JSON.stringify(torrentVectors())), { files: v.files, pieceLength: v.pieceLength, torrents: v.torrents, messages: v.messages }, 'torrents and messages, byte for byte')
+  t.is(torrentTopic(Buffer.from(v.torrentTopic.infohash, 'hex')).toString('hex'), v.torrentTopic.topic)
+  for (const tv of v.torrents) {
+    const meta = parseTorrent(Buffer.from(tv.torrent, 'hex'), { infohash: Buffer.from(tv.infohash, 'hex') })
+    t.is(meta.files.length, 3)
+    t.is(magnetOf(meta), tv.magnet)
+  }
+})
