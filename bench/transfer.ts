@@ -31,7 +31,7 @@ async function newHome(dir: string, name: string): Promise<string> {
 
 function child(args: string[]): Promise<{ seconds: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fetch_child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), '--import', 'tsx', path.join(here, 'fetch_child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     c.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -40,14 +40,14 @@ function child(args: string[]): Promise<{ seconds: number; bytes: number }> {
   })
 }
 
-export async function transferBench(mib = 512, runs = 3): Promise<Row[]> {
+export async function transferBench(mib = 512, runs = 3, opts: { only?: 'fetch' } = {}): Promise<Row[]> {
   const rows: Row[] = []
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chrysalis-bench-tx-'))
   const file = path.join(dir, 'data.bin')
   try {
     await makeTestFile(file, mib)
     // 1. Hashing: `share` against raw node:crypto SHA-256 of the same file.
-    rows.push(...(await sha256Baseline(file)))
+    if (opts.only !== 'fetch') rows.push(...(await sha256Baseline(file)))
     const hashTimes: number[] = []
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now()
@@ -79,6 +79,7 @@ export async function transferBench(mib = 512, runs = 3): Promise<Row[]> {
     }
 
     // 3. Baselines on the same bytes.
+    if (opts.only === 'fetch') return rows
     rows.push(...(await hypercoreBaseline(mib, { file, runs })))
     rows.push(...(await libtorrentBaseline(file, { runs })))
   } finally {
@@ -88,6 +89,6 @@ export async function transferBench(mib = 512, runs = 3): Promise<Row[]> {
 }
 
 if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
-  const rows = await transferBench(Number(process.argv[2] ?? 512), Number(process.argv[3] ?? 3))
+  const rows = await transferBench(Number(process.argv[2] ?? 512), Number(process.argv[3] ?? 3), process.argv[4] === 'fetch' ? { only: 'fetch' } : {})
   for (const r of rows) console.log(`${r.what}  ${r.value}`)
 }

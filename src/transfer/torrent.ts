@@ -41,9 +41,13 @@ export const LIMITS = {
   uploadSlots: 8,
   /** Requests a peer may queue with us; more are rejected. */
   servedQueue: 64,
+  /** Reads in flight for one peer's requests. */
+  readsAhead: 4,
   /** Bytes we keep requested from one peer (less near the end, so every peer gets a share). */
   pipelineBytes: 4 * 1024 * 1024,
   pipelineRequests: 64,
+  /** Bytes asked for in one request (at most MAX_CHUNK). */
+  requestBytes: MAX_CHUNK,
   /** In endgame, a piece in flight this long may also be asked of another peer. */
   endgameAfterMs: 1000,
   /** A request unanswered this long is given to someone else. */
@@ -346,12 +350,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     peer.serving = true
     try {
       while (peer.queue.length > 0 && peer.channel.drained && !peer.channel.closed && !this.stopped) {
-        const ref = peer.queue.shift()!
-        const data = await this.store!.read(ref.piece, ref.offset, ref.length)
+        // A few reads at once: disk latency overlaps, and the answers go out in request order.
+        const batch = peer.queue.splice(0, LIMITS.readsAhead)
+        const datas = await Promise.all(batch.map((ref) => this.store!.read(ref.piece, ref.offset, ref.length)))
         if (peer.channel.closed || peer.choking) break
-        peer.channel.messages[Msg.data]!.send(encodeData(ref.piece, ref.offset, data))
-        peer.uploaded += data.length
-        this.uploaded += data.length
+        batch.forEach((ref, i) => {
+          const data = datas[i]!
+          peer.channel.messages[Msg.data]!.send(encodeData(ref.piece, ref.offset, data))
+          peer.uploaded += data.length
+          this.uploaded += data.length
+        })
       }
     } catch (err) {
       if (err instanceof FileChangedError) {
@@ -465,14 +473,14 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (!job) this.jobs.set(piece, (job = { piece, size, startedAt: Date.now(), parts: new Map() }))
     let chunks = 0
     const now = Date.now()
-    for (let offset = 0; offset < size; offset += MAX_CHUNK) {
-      const ref = { piece, offset, length: Math.min(MAX_CHUNK, size - offset) }
+    for (let offset = 0; offset < size; offset += LIMITS.requestBytes) {
+      const ref = { piece, offset, length: Math.min(LIMITS.requestBytes, size - offset) }
       peer.requests.set(`${piece}:${offset}`, { ref, at: now })
       peer.requestedBytes += ref.length
       peer.channel.messages[Msg.request]!.send(encodeChunk(ref))
       chunks++
     }
-    job.parts.set(peer.key, { buf: size <= MAX_CHUNK ? Buffer.alloc(0) : Buffer.allocUnsafe(size), missing: chunks })
+    job.parts.set(peer.key, { buf: size <= LIMITS.requestBytes ? Buffer.alloc(0) : Buffer.allocUnsafe(size), missing: chunks })
   }
 
   private onData(peer: Peer, msg: { piece: number; offset: number; data: Buffer }): void {
@@ -488,7 +496,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const job = this.jobs.get(msg.piece)
     const part = job?.parts.get(peer.key)
     if (!job || !part) return
-    if (job.size <= MAX_CHUNK) part.buf = msg.data
+    if (job.size <= LIMITS.requestBytes) part.buf = msg.data
     else msg.data.copy(part.buf, msg.offset)
     if (--part.missing === 0) this.completePiece(peer, job, part.buf)
     this.fill(peer)
