@@ -21,9 +21,11 @@ export async function writeNewFileSynced(file: string, data: string | Uint8Array
   }
 }
 
+let tmpCounter = 0
+
 /** Write to a temporary file beside the target, sync, then rename over it: readers never see a partial file. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode: number): Promise<void> {
-  const tmp = `${target}.${process.pid}.${Date.now()}.tmp`
+  const tmp = `${target}.${process.pid}.${Date.now()}.${++tmpCounter}.tmp`
   try {
     await writeNewFileSynced(tmp, data, mode)
     await fs.rename(tmp, target)

@@ -7,6 +7,8 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
+import c from 'compact-encoding'
+import { TORRENT_PROTOCOL } from '../src/transfer/messages.js'
 import { makeNode, tmpDir } from './helpers.js'
 
 async function online(t: Parameters<typeof makeNode>[0], testnet: Testnet, name: string): Promise<ChrysalisNode> {
@@ -107,4 +109,36 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
   const view = await fetching
   t.is(view.status, 'seeding')
   t.is(await sha(path.join(out, 'cpm.img')), hash, 'complete and correct from the honest seeder')
+})
+
+test('a peer sending garbage on a torrent channel loses that channel; the seeder carries on', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const dir = await tmpDir(t)
+  const { file, hash } = await dataFile(dir, 'manual.pdf', 1024 * 1024)
+  const s = await seeder(t, testnet, dir, 'S', file)
+  const attacker = await online(t, testnet, 'M')
+  await connect(attacker, s.node)
+  const banned = new Promise<Buffer>((resolve) => s.node.transfers.once('ban', (_ih, pk) => resolve(pk)))
+  const conn = attacker.network!.connections().find((x) => x.publicKey.equals(s.node.identity.publicKey))!
+  const mux = conn.mux as typeof conn.mux & { cork(): void; uncork(): void }
+  const ch = mux.createChannel({
+    protocol: TORRENT_PROTOCOL,
+    id: s.infohash,
+    handshake: c.raw,
+    messages: Array.from({ length: 10 }, () => ({ encoding: c.raw, onmessage: () => {} }))
+  })!
+  // A handshake with a trailing byte, and in the same batch messages that would touch the state
+  // of a peer that no longer exists.
+  mux.cork()
+  ch.open(Buffer.from([1, 0, 0, 0xff]))
+  ch.messages[0]!.send(Buffer.from([1, 0]))
+  ch.messages[1]!.send(Buffer.from([1, 1, 0xff]))
+  ch.messages[4]!.send(Buffer.from([1, 0, 0, 0]))
+  mux.uncork()
+  t.alike(await banned, attacker.identity.publicKey, 'the malformed peer is banned for the torrent')
+  const fetcher = await online(t, testnet, 'F')
+  await connect(fetcher, s.node)
+  const out = path.join(dir, 'out')
+  await fetcher.files.fetch({ infohash: s.infohash, name: null, author: null }, { out })
+  t.is(await sha(path.join(out, 'manual.pdf')), hash, 'the seeder still serves everyone else')
 })

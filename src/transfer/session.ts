@@ -185,9 +185,13 @@ export class Transfers extends EventEmitter<TransferEvents> {
       await this.save(entry.state, null)
     }
     if (!entry.meta && opts.meta) {
-      entry.meta = opts.meta
-      this.layout(entry)
-      await this.save(entry.state, entry.meta)
+      if (entry.torrent) {
+        await this.onMetadata(entry, opts.meta) // running and still waiting for peers' metadata
+      } else {
+        entry.meta = opts.meta
+        this.layout(entry)
+        await this.save(entry.state, entry.meta)
+      }
     }
     const done = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }))
     await this.start(entry)
@@ -243,17 +247,37 @@ export class Transfers extends EventEmitter<TransferEvents> {
     if (entry.torrent) return
     const torrent = new Torrent(Buffer.from(entry.state.infohash, 'hex'), { meta: entry.meta })
     entry.torrent = torrent
-    torrent.on('metadata', (meta) => void this.onMetadata(entry, meta))
+    // Events of a torrent already stopped (paused, removed, replaced) change nothing.
+    const current = (): boolean => entry.torrent === torrent
+    const fail = (err: unknown): void => {
+      if (current()) void this.stopWith(entry, err)
+    }
+    torrent.on('metadata', (meta) => {
+      if (current()) void this.onMetadata(entry, meta)
+    })
     torrent.on('ban', (pk, reason) => this.emit('ban', entry.state.infohash, pk, reason))
     torrent.on('changed', (err) => {
-      entry.torrent = null
+      if (!current()) return
       void this.stopWith(entry, err)
       this.emit('changed', entry.state.infohash, err)
     })
-    torrent.on('error', (err) => void this.stopWith(entry, err))
-    torrent.on('done', () => void this.onDone(entry))
+    torrent.on('error', fail)
+    torrent.on('file', () => {
+      // A finished file is at its final path: the state must say so before anything else happens.
+      if (current()) void this.save(entry.state, null).catch(fail)
+    })
+    torrent.on('done', () => {
+      if (current()) void this.onDone(entry).catch(fail)
+    })
     torrent.on('piece', () => this.emit('update', this.view(entry)))
-    if (entry.meta) await this.openStore(entry)
+    if (entry.meta) {
+      try {
+        await this.openStore(entry)
+      } catch (err) {
+        await this.stopWith(entry, err)
+        throw err
+      }
+    }
     this.announce(entry)
   }
 
@@ -464,7 +488,17 @@ export class Transfers extends EventEmitter<TransferEvents> {
     }
   }
 
-  private async save(state: SavedState, meta: Metainfo | null): Promise<void> {
+  /** Saves of one torrent run one after another, so the newest state is the one kept. */
+  private saving = new Map<string, Promise<unknown>>()
+
+  private save(state: SavedState, meta: Metainfo | null): Promise<void> {
+    const prev = this.saving.get(state.infohash) ?? Promise.resolve()
+    const next = prev.catch(() => {}).then(() => this.write(state, meta))
+    this.saving.set(state.infohash, next)
+    return next
+  }
+
+  private async write(state: SavedState, meta: Metainfo | null): Promise<void> {
     const d = path.join(this.dir, state.infohash)
     await fs.mkdir(d, { recursive: true })
     if (meta && !(await exists(path.join(d, TORRENT)))) await writeFileAtomic(path.join(d, TORRENT), torrentBytes(meta), 0o600)
@@ -477,10 +511,12 @@ export class Transfers extends EventEmitter<TransferEvents> {
     this.net?.off('connection', this.onConnection)
     this.net = null
     for (const entry of this.entries.values()) {
+      const running = entry.torrent !== null
       entry.torrent?.stop()
       entry.torrent = null
       await entry.store?.close()
       entry.store = null
+      if (running) await this.save(entry.state, null).catch(() => {})
       for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the node closed before the download finished; run the fetch again to resume'))
     }
   }

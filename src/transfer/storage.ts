@@ -77,6 +77,7 @@ export class PieceStore {
   private readonly handles = new Map<string, Promise<fs.FileHandle>>()
   private readonly checked = new Map<number, number>()
   private readonly finishing = new Set<number>()
+  private closed = false
 
   constructor(meta: Metainfo, slots: FileSlot[], logFile: string) {
     this.meta = meta
@@ -100,6 +101,8 @@ export class PieceStore {
   /** Load the resume log: pieces verified before a restart. */
   async open(): Promise<void> {
     const data = await fs.readFile(this.logFile).catch(() => Buffer.alloc(0))
+    // A crash in the middle of an append leaves a partial entry: cut it, so later ones align.
+    if (data.length % 4 !== 0) await fs.truncate(this.logFile, data.length - (data.length % 4))
     for (let at = 0; at + 4 <= data.length; at += 4) {
       const piece = data.readUInt32LE(at)
       if (piece >= this.meta.pieceCount) continue
@@ -149,6 +152,7 @@ export class PieceStore {
     const part = slot.path + PART
     const fh = await this.handle(part, 'w')
     await fh.write(data, 0, data.length, (piece - file.firstPiece) * this.meta.pieceLength)
+    if (this.closed) throw new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped')
     this.log ??= fs.open(this.logFile, 'a')
     const entry = Buffer.alloc(4)
     entry.writeUInt32LE(piece)
@@ -190,6 +194,7 @@ export class PieceStore {
   }
 
   private handle(file: string, mode: 'r' | 'w'): Promise<fs.FileHandle> {
+    if (this.closed) return Promise.reject(new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped'))
     const k = `${mode}:${file}`
     let h = this.handles.get(k)
     if (!h) {
@@ -210,6 +215,7 @@ export class PieceStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     const all = [...this.handles.values()]
     this.handles.clear()
     for (const h of all) await (await h.catch(() => null))?.close()

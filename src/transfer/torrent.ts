@@ -26,6 +26,9 @@ import {
   encodeUint
 } from './messages.js'
 import { Bitfield, FileChangedError, type PieceStore } from './storage.js'
+import { LIMITS as META_LIMITS } from './metainfo.js'
+
+const LIMITS_PIECES = META_LIMITS.pieces
 
 /**
  * One torrent on the wire: its channel on every connection that has it, what each peer has,
@@ -65,6 +68,8 @@ export interface TorrentEvents {
   /** The metadata arrived from a peer (verified against the infohash). */
   metadata: [Metainfo]
   piece: [number]
+  /** A file of the selection is complete, verified and at its final path. */
+  file: [number]
   /** Every selected file is complete and verified. */
   done: []
   /** A peer sent data that failed verification, or metadata that does not match: banned. */
@@ -99,6 +104,10 @@ interface Peer {
   downloaded: number
   uploaded: number
   askedMetadata: boolean
+  /** When we asked it for the metadata (0: not asked). */
+  askedAt: number
+  metadataSent: boolean
+  lastDataAt: number
 }
 
 /** A piece being assembled from one peer. */
@@ -125,6 +134,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private unchoked = 0
   private stopped = false
   private timer: NodeJS.Timeout | null = null
+  private encodedMeta: Buffer | null = null
   downloaded = 0
   uploaded = 0
 
@@ -134,14 +144,14 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.meta = opts.meta ?? null
     this.store = opts.store ?? null
     if (this.meta) this.availability = new Uint16Array(this.meta.pieceCount)
+    this.timer = setInterval(() => this.sweep(), 5000)
+    this.timer.unref()
   }
 
   /** Start downloading the store's selection (the store must be open). */
   download(): void {
     const store = this.store!
     this.wanted = store.wanted()
-    this.timer ??= setInterval(() => this.sweep(), 5000)
-    this.timer.unref()
     for (const p of this.peers.values()) this.updateInterest(p)
     this.fill()
   }
@@ -179,8 +189,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.banned.has(key)) return
     if (mux.opened({ protocol: TORRENT_PROTOCOL, id: this.infohash })) return
     let peer: Peer | null = null
+    // Messages protomux delivers after the channel closed (held during pairing) are dropped.
+    const live = (p: Peer | null): p is Peer => p !== null && !p.channel.closed && this.peers.get(p.key) === p
     const on = (fn: (p: Peer, m: Uint8Array) => void) => (m: Uint8Array) => {
-      if (peer) this.guard(peer, () => fn(peer!, m))
+      if (live(peer)) this.guard(peer, () => fn(peer!, m))
     }
     const channel = mux.createChannel({
       protocol: TORRENT_PROTOCOL,
@@ -199,7 +211,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         { encoding: c.raw, onmessage: on((p, m) => this.onMetadata(p, decodeMetadata(m))) }
       ],
       onopen: (handshake) => {
-        if (peer) this.guard(peer, () => this.onOpen(peer!, handshake))
+        if (live(peer)) this.guard(peer, () => this.onOpen(peer!, handshake))
       },
       onclose: () => {
         if (peer) this.onClose(peer)
@@ -227,7 +239,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       serving: false,
       downloaded: 0,
       uploaded: 0,
-      askedMetadata: false
+      askedMetadata: false,
+      askedAt: 0,
+      metadataSent: false,
+      lastDataAt: Date.now()
     }
     // A newer connection to the same peer replaces the older one and takes over its work.
     const old = this.peers.get(key)
@@ -266,17 +281,29 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private onClose(peer: Peer): void {
     if (this.peers.get(peer.key) !== peer) return
     this.peers.delete(peer.key)
+    const wasOpen = peer.opened
+    peer.opened = false
     if (peer.bits) for (let i = 0; i < peer.bits.size; i++) if (peer.bits.get(i)) this.availability[i]!--
     if (!peer.choking) this.unchoked--
     this.dropRequests(peer)
-    if (peer.opened) this.emit('peers', this.peerCount)
+    if (wasOpen) this.emit('peers', this.peerCount)
     this.unchokeWaiting()
     if (peer.askedMetadata && !this.meta) this.askMetadata()
     this.fill()
   }
 
   private onHave(peer: Peer, piece: number): void {
-    if (!this.meta) return
+    if (!this.meta) {
+      // Kept until the metadata tells how many pieces there are.
+      if (piece >= LIMITS_PIECES) throw new DecodeError(`have of piece ${piece} past any torrent`)
+      const bits = Buffer.alloc(Math.max(peer.rawBits.length, (piece >> 3) + 1))
+      peer.rawBits.copy(bits)
+      bits[piece >> 3]! |= 0x80 >> (piece & 7)
+      peer.rawBits = bits
+      peer.hasMetadata = true
+      this.askMetadata()
+      return
+    }
     if (piece >= this.meta.pieceCount) throw new DecodeError(`have of piece ${piece} past the end`)
     if (peer.bits!.set(piece)) this.availability[piece]!++
     if (!peer.interesting && this.wanted?.get(piece) && !this.store!.have.get(piece)) this.updateInterest(peer)
@@ -285,7 +312,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   private onBitfield(peer: Peer, bits: Buffer): void {
     if (!this.meta) {
+      // Someone with a bitfield has the metadata now.
       peer.rawBits = bits
+      peer.hasMetadata = true
+      this.askMetadata()
       return
     }
     if (peer.bits) for (let i = 0; i < peer.bits.size; i++) if (peer.bits.get(i)) this.availability[i]!--
@@ -352,8 +382,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       while (peer.queue.length > 0 && peer.channel.drained && !peer.channel.closed && !this.stopped) {
         // A few reads at once: disk latency overlaps, and the answers go out in request order.
         const batch = peer.queue.splice(0, LIMITS.readsAhead)
-        const datas = await Promise.all(batch.map((ref) => this.store!.read(ref.piece, ref.offset, ref.length)))
-        if (peer.channel.closed || peer.choking) break
+        let datas: Buffer[]
+        try {
+          datas = await Promise.all(batch.map((ref) => this.store!.read(ref.piece, ref.offset, ref.length)))
+        } catch (err) {
+          if (err instanceof FileChangedError) throw err
+          // A file being renamed into place, say: refuse these, serve the rest.
+          for (const ref of batch) if (!peer.channel.closed) peer.channel.messages[Msg.reject]!.send(encodeChunk(ref))
+          continue
+        }
+        if (peer.channel.closed || peer.choking || this.stopped) break
         batch.forEach((ref, i) => {
           const data = datas[i]!
           peer.channel.messages[Msg.data]!.send(encodeData(ref.piece, ref.offset, data))
@@ -362,11 +400,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         })
       }
     } catch (err) {
-      if (err instanceof FileChangedError) {
-        this.emit('changed', err)
+      if (!this.stopped) {
+        if (err instanceof FileChangedError) this.emit('changed', err)
+        else this.emit('error', err instanceof Error ? err : new Error(String(err)))
         this.stop()
-      } else {
-        this.emit('error', err instanceof Error ? err : new Error(String(err)))
       }
     } finally {
       peer.serving = false
@@ -376,7 +413,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   // --- metadata --------------------------------------------------------------------------
 
   private onMetadataRequest(peer: Peer): void {
-    peer.channel.messages[Msg.metadata]!.send(encodeMetadata(this.meta ? torrentBytes(this.meta) : null))
+    if (peer.metadataSent) throw new DecodeError('a second metadata request')
+    peer.metadataSent = true
+    if (this.meta && !this.encodedMeta) this.encodedMeta = encodeMetadata(torrentBytes(this.meta))
+    peer.channel.messages[Msg.metadata]!.send(this.encodedMeta ?? encodeMetadata(null))
   }
 
   private askMetadata(): void {
@@ -385,6 +425,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     for (const p of this.peers.values()) {
       if (p.opened && p.hasMetadata) {
         p.askedMetadata = true
+        p.askedAt = Date.now()
         p.channel.messages[Msg.metadataRequest]!.send(encodeEmpty())
         return
       }
@@ -392,8 +433,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private onMetadata(peer: Peer, bytes: Buffer | null): void {
-    if (!peer.askedMetadata) throw new DecodeError('metadata nobody asked for')
+    if (peer.askedAt === 0) throw new DecodeError('metadata nobody asked for')
     peer.askedMetadata = false
+    peer.askedAt = 0
     if (this.meta) return
     if (bytes === null) {
       peer.hasMetadata = false
@@ -492,6 +534,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     peer.requests.delete(k)
     peer.requestedBytes -= req.ref.length
     peer.downloaded += msg.data.length
+    peer.lastDataAt = Date.now()
     this.downloaded += msg.data.length
     const job = this.jobs.get(msg.piece)
     const part = job?.parts.get(peer.key)
@@ -499,7 +542,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (job.size <= LIMITS.requestBytes) part.buf = msg.data
     else msg.data.copy(part.buf, msg.offset)
     if (--part.missing === 0) this.completePiece(peer, job, part.buf)
-    this.fill(peer)
+    if (peer.opened) this.fill(peer)
   }
 
   private completePiece(peer: Peer, job: Job, data: Buffer): void {
@@ -526,11 +569,14 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     this.writing.add(job.piece)
     this.store!.write(job.piece, data).then(
-      () => {
+      (file) => {
         this.writing.delete(job.piece)
+        if (this.stopped) return
+        if (file !== null) this.emit('file', file)
         this.onWritten(job.piece)
       },
       (err: unknown) => {
+        if (this.stopped) return
         this.emit('error', err instanceof Error ? err : new Error(String(err)))
         this.stop()
       }
@@ -587,8 +633,20 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   /** Requests unanswered too long go back to the pool (the peer keeps its connection). */
   private sweep(): void {
-    const old = Date.now() - LIMITS.requestTimeoutMs
+    if (this.stopped) return
+    const now = Date.now()
+    const old = now - LIMITS.requestTimeoutMs
+    // A metadata request unanswered for long goes to another peer.
     for (const p of this.peers.values()) {
+      if (p.askedMetadata && p.askedAt < old) {
+        p.askedMetadata = false
+        p.hasMetadata = false
+        this.askMetadata()
+      }
+    }
+    for (const p of this.peers.values()) {
+      // A peer still sending is slow, not stuck: its requests wait.
+      if (p.lastDataAt >= old) continue
       const stale = new Set<number>()
       for (const r of p.requests.values()) if (r.at < old) stale.add(r.ref.piece)
       for (const piece of stale) {
@@ -610,11 +668,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     try {
       fn()
     } catch (err) {
-      if (err instanceof DecodeError) {
-        this.ban(peer, err.message)
-        return
-      }
-      throw err
+      // Whatever a peer's message makes fail, it costs that peer the channel, never the process.
+      this.ban(peer, err instanceof DecodeError ? err.message : `its message could not be handled (${(err as Error).message})`)
     }
   }
 }
