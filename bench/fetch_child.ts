@@ -9,7 +9,6 @@ if (!nodes.every((n) => n.host === '127.0.0.1')) throw new Error('loopback only'
 const node = await ChrysalisNode.open({ home })
 await node.online({ bootstrap: nodes })
 const [target] = await node.files.resolve(magnet)
-if (process.env.BENCH_DEBUG) setInterval(() => console.error(JSON.stringify(node.transfers.get(target!.infohash)), node.network?.connectionCount()), 1000).unref()
 const t0 = performance.now()
 const view = await node.files.fetch(target!, { out })
 const seconds = (performance.now() - t0) / 1000

@@ -161,8 +161,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   async fetch(infohash: Buffer, opts: { out: string; meta?: Metainfo | null; files?: string[] }): Promise<TransferView> {
     const hex = infohash.toString('hex')
     let entry = this.entries.get(hex)
-    if (entry && entry.state.role === 'shared' && entry.state.status === 'seeding') return this.view(entry)
-    if (entry && entry.state.role === 'fetched' && entry.state.status === 'seeding') return this.view(entry)
+    if (entry?.state.status === 'seeding') return this.view(entry) // shared or fetched already
     if (!entry) {
       const state: SavedState = {
         version: 1,
@@ -465,8 +464,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
         if (!slot || slot.skip) return
         size += f.length
         if (slot.done) have += f.length
-        else if (entry.store) for (let p = 0; p < f.pieceCount; p++) if (entry.store.have.get(f.firstPiece + p)) have += Math.min(meta.pieceLength, f.length - p * meta.pieceLength)
       })
+      // Running: the store counts verified bytes as pieces arrive (a view per piece stays cheap).
+      if (entry.store) have = entry.store.haveBytes
     }
     let where: string | null = null
     if (entry.state.role === 'shared') where = meta?.multi ? path.dirname(entry.state.files[0]!.path) : (entry.state.files[0]?.path ?? null)

@@ -78,6 +78,8 @@ export class PieceStore {
   private readonly checked = new Map<number, number>()
   private readonly finishing = new Set<number>()
   private closed = false
+  /** Verified bytes of the selection (complete files and pieces held), kept as pieces arrive. */
+  haveBytes = 0
 
   constructor(meta: Metainfo, slots: FileSlot[], logFile: string) {
     this.meta = meta
@@ -85,8 +87,13 @@ export class PieceStore {
     this.logFile = logFile
     this.have = new Bitfield(meta.pieceCount)
     meta.files.forEach((f, i) => {
-      if (slots[i]!.done) for (let p = 0; p < f.pieceCount; p++) this.have.set(f.firstPiece + p)
+      if (slots[i]!.done) for (let p = 0; p < f.pieceCount; p++) this.hold(f.firstPiece + p)
     })
+  }
+
+  /** Mark a piece held, counting its bytes once. */
+  private hold(piece: number): void {
+    if (this.have.set(piece)) this.haveBytes += pieceSize(this.meta, piece)
   }
 
   /** Pieces of the selection, in order. */
@@ -109,7 +116,7 @@ export class PieceStore {
       const i = this.meta.files.indexOf(fileOfPiece(this.meta, piece))
       const slot = this.slots[i]!
       // A logged piece counts only while its part file is there to hold it.
-      if (!slot.skip && !slot.done && (await exists(slot.path + PART))) this.have.set(piece)
+      if (!slot.skip && !slot.done && (await exists(slot.path + PART))) this.hold(piece)
     }
   }
 
@@ -157,7 +164,7 @@ export class PieceStore {
     const entry = Buffer.alloc(4)
     entry.writeUInt32LE(piece)
     await (await this.log).write(entry)
-    this.have.set(piece)
+    this.hold(piece)
     for (let p = 0; p < file.pieceCount; p++) if (!this.have.get(file.firstPiece + p)) return null
     // Two last writes can finish together: one of them finishes the file.
     if (this.finishing.has(i)) return null

@@ -4,7 +4,7 @@ import type { Channel } from 'protomux'
 import c from 'compact-encoding'
 import { DecodeError } from '../feeds/wire.js'
 import { pieceRoot } from './merkle.js'
-import { type Metainfo, expectedHash, parseTorrent, pieceSize, torrentBytes } from './metainfo.js'
+import { type Metainfo, LIMITS as META_LIMITS, expectedHash, parseTorrent, pieceSize, torrentBytes } from './metainfo.js'
 import {
   type ChunkRef,
   MAX_CHUNK,
@@ -26,9 +26,6 @@ import {
   encodeUint
 } from './messages.js'
 import { Bitfield, FileChangedError, type PieceStore } from './storage.js'
-import { LIMITS as META_LIMITS } from './metainfo.js'
-
-const LIMITS_PIECES = META_LIMITS.pieces
 
 /**
  * One torrent on the wire: its channel on every connection that has it, what each peer has,
@@ -295,7 +292,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private onHave(peer: Peer, piece: number): void {
     if (!this.meta) {
       // Kept until the metadata tells how many pieces there are.
-      if (piece >= LIMITS_PIECES) throw new DecodeError(`have of piece ${piece} past any torrent`)
+      if (piece >= META_LIMITS.pieces) throw new DecodeError(`have of piece ${piece} past any torrent`)
       const bits = Buffer.alloc(Math.max(peer.rawBits.length, (piece >> 3) + 1))
       peer.rawBits.copy(bits)
       bits[piece >> 3]! |= 0x80 >> (piece & 7)
