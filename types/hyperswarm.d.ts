@@ -19,6 +19,8 @@ declare module 'hyperdht' {
     address(): { host: string; port: number }
     destroy(opts?: { force?: boolean }): Promise<void>
     readonly destroyed: boolean
+    /** A query stream: each reply lists peers announcing the topic at one DHT node. */
+    lookup(topic: Buffer): AsyncIterable<{ peers: Array<{ publicKey: Buffer }> }> & { destroy(): void }
   }
 }
 

@@ -1,13 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
-import { encryptBackup, decryptBackup } from '../identity/backup.js'
-import { ensureHome, hasIdentity, loadIdentity, markRecovering, saveIdentity } from '../identity/home.js'
-import { Identity } from '../identity/keys.js'
-import { phraseToSeed, seedToPhrase } from '../identity/phrase.js'
+import { hasIdentity, loadIdentity } from '../identity/home.js'
+import { checkProfile, createIdentity, exportBackup, restoreIdentity } from '../node/setup.js'
 import { ChrysalisNode } from '../node/node.js'
-import { validateRecord } from '../feeds/records.js'
-import { exists, writeFileAtomic } from '../fs.js'
+import { exists } from '../fs.js'
 import { askPassphrase } from './prompt.js'
 import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
@@ -60,12 +57,8 @@ export const COMMANDS: Record<string, Command> = {
       const name = str(ctx, 'name')
       if (name === undefined) throw usage('init needs a name: chrysalis init --name NAME')
       const bio = str(ctx, 'bio') ?? ''
-      validateRecord({ type: 'profile', updatedAt: 0, name, bio }) // refuse before anything is written
-      const identity = Identity.generate()
-      await saveIdentity(ctx.home, identity) // never overwrites: IDENTITY_EXISTS
-      const seed = identity.exportSeed()
-      const phrase = seedToPhrase(seed)
-      seed.fill(0)
+      checkProfile(name, bio) // refuse before anything is written
+      const { phrase } = await createIdentity(ctx.home)
       const me = await ctx.withNode((node) => node.setProfile({ name, bio }))
       const words = phrase.split(' ')
       const grid = words.map((w, i) => `${String(i + 1).padStart(2)}. ${w.padEnd(9)}`)
@@ -351,11 +344,10 @@ export const COMMANDS: Record<string, Command> = {
       if (!ctx.values.force && (await exists(target))) {
         throw new ChrysalisError('BAD_INPUT', `${target} already exists; choose another file or add --force to replace it`)
       }
-      const identity = await loadIdentity(ctx.home)
+      await loadIdentity(ctx.home) // no identity: say so before asking for a passphrase
       const passphrase = await askPassphrase({ confirm: true })
-      const text = await encryptBackup(identity, passphrase)
-      await writeFileAtomic(target, text, 0o600)
-      ctx.print(`Wrote an encrypted backup of ${identity.id} to ${target}.`, { id: identity.id, file: target })
+      const written = await exportBackup(ctx.home, target, passphrase, { force: ctx.values.force === true })
+      ctx.print(`Wrote an encrypted backup of ${written.id} to ${target}.`, written)
     }
   },
 
@@ -371,18 +363,10 @@ export const COMMANDS: Record<string, Command> = {
       if (await hasIdentity(ctx.home)) {
         throw new ChrysalisError('IDENTITY_EXISTS', `${ctx.home} already has an identity, and an identity is never overwritten; import into another --home`)
       }
-      let identity: Identity
-      if (phrase !== undefined) {
-        const seed = phraseToSeed(phrase)
-        identity = Identity.fromSeed(seed)
-        seed.fill(0)
-      } else {
-        const text = await readBackupFile(file!)
-        identity = await decryptBackup(text, await askPassphrase({ confirm: false }))
-      }
-      await ensureHome(ctx.home)
-      await markRecovering(ctx.home) // before the identity: a crash in between leaves no writable restored home
-      await saveIdentity(ctx.home, identity)
+      const identity = await restoreIdentity(
+        ctx.home,
+        phrase !== undefined ? { phrase } : { backup: await readBackupFile(file!), passphrase: await askPassphrase({ confirm: false }) }
+      )
       ctx.print(
         [
           `Restored identity ${identity.id} (${identity.fingerprint}) into ${ctx.home}.`,

@@ -140,6 +140,26 @@ export class Network extends EventEmitter<NetworkEvents> {
     await this.swarm.leave(topic)
   }
 
+  /**
+   * How many distinct peers announce a topic now (a torrent's: who has the file or part of it),
+   * by one DHT lookup that connects to nobody. Whatever was found by the deadline counts.
+   */
+  async countAnnouncers(topic: Buffer, deadline: number): Promise<number> {
+    const found = new Set<string>()
+    const stream = this.swarm.dht.lookup(topic)
+    const timer = setTimeout(() => stream.destroy(), Math.max(0, deadline - Date.now()))
+    try {
+      for await (const reply of stream) {
+        for (const peer of reply.peers) found.add(toHex(peer.publicKey))
+      }
+    } catch {
+      // destroyed at the deadline, or the DHT is closing: what was found so far is the answer
+    } finally {
+      clearTimeout(timer)
+    }
+    return found.size
+  }
+
   /** Open connections: remote identity and the connection's muxer. */
   connections(): Array<{ publicKey: Buffer; mux: Protomux }> {
     return [...this.peers.values()].map((p) => ({ publicKey: p.publicKey, mux: this.muxes.get(toHex(p.publicKey))! })).filter((c) => c.mux)

@@ -7,6 +7,8 @@ import type { FileRef, PostRef } from '../feeds/records.js'
 import type { Network } from '../net/network.js'
 import { type Metainfo, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../transfer/metainfo.js'
 import type { Transfers, TransferView } from '../transfer/session.js'
+import { torrentTopic } from '../net/topics.js'
+import { exists, writeFileAtomic } from '../fs.js'
 
 /**
  * Files on the node: sharing (hash, publish the metadata in the own feed, seed from where the
@@ -107,6 +109,41 @@ export class NodeFiles {
     }
   }
 
+  /**
+   * Fetch everything a post ref, magnet or infohash names into `out`; `onStart` hears each
+   * torrent's infohash once it is under way (its progress is then in list()).
+   */
+  async fetchAll(target: string, opts: { out: string; onStart?: (infohash: string) => void }): Promise<TransferView[]> {
+    const done: TransferView[] = []
+    for (const t of await this.resolve(target)) {
+      opts.onStart?.(toHex(t.infohash))
+      done.push(await this.fetch(t, { out: opts.out }))
+    }
+    return done
+  }
+
+  /** The magnet link of a torrent whose metadata this node has. */
+  async magnet(infohash: string): Promise<string> {
+    const meta = await this.metainfo({ infohash: parseInfohash(infohash), name: null, author: null })
+    if (!meta) throw new ChrysalisError('NOT_FOUND', `no metadata for ${infohash.slice(0, 16)}… here yet; wait until the fetch has started`)
+    return magnetOf(meta)
+  }
+
+  /** Write the standard .torrent of a torrent to `file` (never over an existing file). */
+  async exportTorrent(infohash: string, file: string): Promise<string> {
+    const bytes = await this.torrentFile(parseInfohash(infohash))
+    if (await exists(file)) throw new ChrysalisError('BAD_INPUT', `${file} already exists; choose another file`)
+    await writeFileAtomic(file, bytes, 0o644)
+    return file
+  }
+
+  /** How many peers announce a torrent now (have it, or part of it): one DHT lookup. */
+  async availability(infohash: string, timeoutMs = 3000): Promise<number> {
+    const network = this.network()
+    if (!network) return 0
+    return network.countAnnouncers(torrentTopic(parseInfohash(infohash)), Date.now() + timeoutMs)
+  }
+
   list(): TransferView[] {
     return this.transfers.list()
   }
@@ -118,16 +155,16 @@ export class NodeFiles {
     return torrentBytes(meta)
   }
 
-  pause(infohash: Buffer): Promise<TransferView> {
-    return this.transfers.pause(infohash)
+  pause(infohash: Buffer | string): Promise<TransferView> {
+    return this.transfers.pause(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
   }
 
-  resume(infohash: Buffer): Promise<TransferView> {
-    return this.transfers.resume(infohash)
+  resume(infohash: Buffer | string): Promise<TransferView> {
+    return this.transfers.resume(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
   }
 
-  remove(infohash: Buffer): Promise<void> {
-    return this.transfers.remove(infohash)
+  remove(infohash: Buffer | string): Promise<void> {
+    return this.transfers.remove(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
   }
 }
 
@@ -140,6 +177,11 @@ export function parseFetchTarget(target: string): FetchTarget | { ref: PostRef }
   } catch {
     throw new ChrysalisError('USAGE', `"${target.slice(0, 40)}" is not a post ref, a magnet link or a 64-hex infohash`)
   }
+}
+
+function parseInfohash(hex: string): Buffer {
+  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ChrysalisError('USAGE', `"${hex.slice(0, 40)}" is not a 64-hex infohash`)
+  return Buffer.from(hex, 'hex')
 }
 
 export function sharedView(meta: Metainfo, where: string): SharedView {

@@ -14,7 +14,7 @@ import * as b4a from '../bytes.js'
 import type HyperDHT from 'hyperdht'
 import type { DhtNodeAddress } from 'hyperdht'
 import { createDht } from '../net/dht.js'
-import { Network } from '../net/network.js'
+import { Network, type Peer } from '../net/network.js'
 import { Conversations } from './conversations.js'
 import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
@@ -495,12 +495,53 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const people: DiscoveredPerson[] = []
     const seen = new Set<string>([this.own.authorHex])
     for (const peer of network.list()) {
-      const hex = toHex(peer.publicKey)
-      if (seen.has(hex) || this.blocked.has(hex)) continue
-      if (!peer.hello?.topics.includes(normal) && !peer.foundVia.has(normal)) continue
-      seen.add(hex)
-      people.push({ id: peer.id, fingerprint: fingerprint(peer.publicKey), name: peer.hello?.name || null, bio: peer.hello?.bio ?? '', via: `topic ${normal}`, following: this.following.has(hex) })
+      const person = this.foundOn(peer, normal, seen)
+      if (person) people.push(person)
     }
+    people.push(...(await this.followedByFollows(seen)))
+    return { topic: normal, people }
+  }
+
+  /**
+   * Live discovery (the TUI): join an interest topic and report each person as they say hello
+   * there, then the people your follows follow. Returns a function that stops the reports (the
+   * interest stays remembered, as with discover).
+   */
+  async watchTopic(topic: string, onPerson: (person: DiscoveredPerson) => void): Promise<() => void> {
+    const normal = interestTopic(topic).name
+    const network = this.requireOnline()
+    await this.index.addInterest(normal)
+    const seen = new Set<string>([this.own.authorHex])
+    let stopped = false
+    const onPeer = (peer: Peer): void => {
+      const person = stopped ? null : this.foundOn(peer, normal, seen)
+      if (person) onPerson(person)
+    }
+    network.on('peer', onPeer)
+    for (const peer of network.list()) onPeer(peer)
+    network.joinInterest(normal).then(
+      async () => {
+        for (const peer of network.list()) onPeer(peer)
+        for (const person of await this.followedByFollows(seen)) if (!stopped) onPerson(person)
+      },
+      () => {}
+    )
+    return () => {
+      stopped = true
+      network.off('peer', onPeer)
+    }
+  }
+
+  private foundOn(peer: Peer, topic: string, seen: Set<string>): DiscoveredPerson | null {
+    const hex = toHex(peer.publicKey)
+    if (seen.has(hex) || this.blocked.has(hex)) return null
+    if (!peer.hello?.topics.includes(topic) && !peer.foundVia.has(topic)) return null
+    seen.add(hex)
+    return { id: peer.id, fingerprint: fingerprint(peer.publicKey), name: peer.hello?.name || null, bio: peer.hello?.bio ?? '', via: `topic ${topic}`, following: this.following.has(hex) }
+  }
+
+  private async followedByFollows(seen: Set<string>): Promise<DiscoveredPerson[]> {
+    const people: DiscoveredPerson[] = []
     for (const feed of this.followedFeeds()) {
       const via = (await feed.profile())?.name ?? encodeId(feed.author).slice(0, 8)
       for (const { target } of await feed.following()) {
@@ -511,7 +552,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
         people.push({ id: encodeId(target), fingerprint: fingerprint(target), name: profile?.name ?? null, bio: profile?.bio ?? '', via: `followed by ${via}`, following: false })
       }
     }
-    return { topic: normal, people }
+    return people
   }
 
   /**
