@@ -11,8 +11,9 @@ import { parseBootstrap } from '../net/dht.js'
 import { callNode, listenNode } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
+import { TUI_COMMANDS } from './tui.js'
 
-Object.assign(COMMANDS, FILE_COMMANDS)
+Object.assign(COMMANDS, FILE_COMMANDS, TUI_COMMANDS)
 
 const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },
@@ -40,7 +41,11 @@ type IO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
 export async function main(argv: string[], io: IO = process, opts: MainOptions = {}): Promise<number> {
   const json = argv.includes('--json')
   try {
-    const { command, name, rest } = findCommand(argv)
+    const found = findCommand(argv)
+    const { name, rest } = found
+    // `chrysalis` alone opens the terminal UI.
+    const bare = found.command === null && name === null && !argv.includes('--help') && !argv.includes('-h') && !argv.includes('--version')
+    const command = bare && !opts.node ? COMMANDS.tui! : found.command
     const parsed = parse(rest, { ...GLOBAL, ...(command?.options ?? {}) })
     if (parsed.values.version) {
       io.stdout.write(json ? JSON.stringify({ version: version() }) + '\n' : `chrysalis ${version()}\n`)

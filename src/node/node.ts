@@ -20,7 +20,7 @@ import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
 import { Transfers } from '../transfer/session.js'
 import { NodeFiles } from './files.js'
-import { postView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
+import { postView, type AttachmentView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
 export interface NodeOptions {
   home: string
@@ -221,9 +221,26 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    * Post; `attach` paths are shared first (hashed, published, seeded) and referenced by the post.
    * Nothing is posted if any of them cannot be shared.
    */
-  async post(input: { text: string; topics?: string[]; mentions?: string[]; attach?: string[]; onProgress?: (file: string, done: number, total: number) => void }): Promise<PostView> {
+  /**
+   * Publish a post. `attach` lists paths to hash and share now; `shared` lists files already
+   * shared by this node (files.share, e.g. while the TUI's compose showed their hashing).
+   */
+  async post(input: {
+    text: string
+    topics?: string[]
+    mentions?: string[]
+    attach?: string[]
+    shared?: AttachmentView[]
+    onProgress?: (file: string, done: number, total: number) => void
+  }): Promise<PostView> {
     const attachments = []
     const composed = this.composePost(input) // bad topics or mentions fail before any hashing
+    for (const a of input.shared ?? []) {
+      const infohash = b4a.from(a.infohash, 'hex')
+      const meta = infohash.byteLength === 32 ? this.transfers.metadata(infohash) : null
+      if (!meta) throw new ChrysalisError('NOT_FOUND', `${a.name} is not shared by this node; attach it again`)
+      attachments.push({ infohash, name: meta.name, size: meta.totalLength })
+    }
     for (const file of input.attach ?? []) {
       attachments.push(await this.files.attachment(file, { onProgress: (d, t) => input.onProgress?.(file, d, t) }))
     }
@@ -345,6 +362,18 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private async relationList(prefix: typeof FOLLOW_PREFIX | typeof BLOCK_PREFIX): Promise<PersonView[]> {
     const list = prefix === FOLLOW_PREFIX ? await this.own.following() : await this.own.blocked()
     return Promise.all(list.map(({ target }) => this.person(target)))
+  }
+
+  /** Whom someone follows, as their feed says (yours too); names where their feeds are here. */
+  async followsOf(id: string | Buffer): Promise<PersonView[]> {
+    const author = typeof id === 'string' ? parseId(id) : id
+    const feed = b4a.equals(author, this.identity.publicKey) ? this.own : this.feedOf(author)
+    const people: PersonView[] = []
+    for (const { target, at } of await feed.following()) {
+      const profile = await untilDeadline(this.feedOf(target).profile(), Date.now() + 500)
+      people.push({ id: encodeId(target), fingerprint: fingerprint(target), name: profile?.name ?? null, since: at })
+    }
+    return people
   }
 
   followingCount(): number {

@@ -1,0 +1,203 @@
+import type { DiscoveredPerson } from '../node/node.js'
+import type { NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
+import type { TransferView } from '../transfer/session.js'
+import { field, type Field } from './field.js'
+
+/**
+ * Everything the TUI shows, in one immutable state held outside React. Key handlers read the
+ * current state synchronously (store.get()), so keys arriving in one burst each see the result
+ * of the one before — React state read from a stale closure would not (ink.md, "key bursts").
+ */
+export type Tab = 'timeline' | 'people' | 'notifications' | 'transfers' | 'identity'
+export const TABS: Tab[] = ['timeline', 'people', 'notifications', 'transfers', 'identity']
+export const TAB_TITLES: Record<Tab, string> = {
+  timeline: 'Timeline',
+  people: 'People',
+  notifications: 'Notifications',
+  transfers: 'Transfers',
+  identity: 'Identity'
+}
+
+export interface Message {
+  kind: 'error' | 'info'
+  text: string
+}
+
+/** A yes/no question that holds every other key until answered. */
+export interface Confirm {
+  question: string
+  action: 'delete-post' | 'cancel-transfer' | 'quit'
+  target: string
+}
+
+/** A one-line (or multi-line) prompt over the current screen. */
+export interface Prompt {
+  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent'
+  title: string
+  field: Field
+  /** What the prompt acts on: a post ref, an infohash. */
+  target: string
+  multiline: boolean
+}
+
+export type SetupStep =
+  | { step: 'choose'; selected: number }
+  | { step: 'create'; name: Field; bio: Field; focus: 0 | 1; busy: boolean }
+  | { step: 'phrase'; phrase: string; id: string; fingerprint: string }
+  | { step: 'restore-phrase'; phrase: Field; busy: boolean }
+  | { step: 'restore-backup'; file: Field; passphrase: Field; focus: 0 | 1; busy: boolean }
+
+export interface ThreadScreen {
+  kind: 'thread'
+  ref: string
+  thread: ThreadView | null
+  /** Index into the flattened thread (0 = the root post). */
+  selected: number
+  loading: boolean
+}
+
+export interface ProfileScreen {
+  kind: 'profile'
+  id: string
+  profile: ProfileView | null
+  posts: PostView[]
+  follows: PersonView[]
+  following: boolean
+  blocked: boolean
+  selected: number
+  loading: boolean
+}
+
+export interface ComposeScreen {
+  kind: 'compose'
+  text: Field
+  topics: Field
+  attach: Field
+  focus: 0 | 1 | 2
+  /** Files shared for this post: hashing (done < total) or ready. */
+  files: Array<{ path: string; name: string; size: number; done: number; infohash: string | null; error: string | null }>
+  candidates: string[]
+  busy: boolean
+}
+
+export type Pushed = ThreadScreen | ProfileScreen | ComposeScreen
+
+export interface UiState {
+  mode: 'starting' | 'setup' | 'opening' | 'main' | 'closing'
+  setup: SetupStep
+  tab: Tab
+  stack: Pushed[]
+  help: boolean
+  prompt: Prompt | null
+  confirm: Confirm | null
+  message: Message | null
+  now: number
+  status: { online: boolean; peers: number; feeds: number; feedsReachable: number; down: number; up: number; recovering: boolean }
+  me: ProfileView | null
+  timeline: { posts: PostView[]; next: string | null; loading: boolean; selected: number; loaded: boolean }
+  people: {
+    section: 'following' | 'discover'
+    following: PersonView[]
+    selected: number
+    topic: string | null
+    found: DiscoveredPerson[]
+    foundSelected: number
+  }
+  notifications: { items: NotificationView[]; selected: number; unread: number }
+  transfers: { items: TransferView[]; selected: number }
+  identity: {
+    edit: { name: Field; bio: Field; focus: 0 | 1 } | null
+    backup: { file: Field; passphrase: Field; again: Field; focus: 0 | 1 | 2 } | null
+  }
+  /** Peers announcing each attachment, by infohash (null while looking). */
+  availability: Record<string, number | null>
+  size: { columns: number; rows: number }
+}
+
+export function initialState(size = { columns: 80, rows: 24 }, now = Date.now()): UiState {
+  return {
+    mode: 'starting',
+    setup: { step: 'choose', selected: 0 },
+    tab: 'timeline',
+    stack: [],
+    help: false,
+    prompt: null,
+    confirm: null,
+    message: null,
+    now,
+    status: { online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false },
+    me: null,
+    timeline: { posts: [], next: null, loading: false, selected: 0, loaded: false },
+    people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },
+    notifications: { items: [], selected: 0, unread: 0 },
+    transfers: { items: [], selected: 0 },
+    identity: { edit: null, backup: null },
+    availability: {},
+    size
+  }
+}
+
+export function newCompose(): ComposeScreen {
+  return { kind: 'compose', text: field(), topics: field(), attach: field(), focus: 0, files: [], candidates: [], busy: false }
+}
+
+type Listener = () => void
+
+/** The state and its subscribers (React reads it through useSyncExternalStore). */
+export class Store {
+  private state: UiState
+  private readonly listeners = new Set<Listener>()
+
+  constructor(state: UiState) {
+    this.state = state
+  }
+
+  get = (): UiState => this.state
+
+  update(fn: (s: UiState) => UiState): void {
+    const next = fn(this.state)
+    if (next === this.state) return
+    this.state = next
+    for (const l of this.listeners) l()
+  }
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}
+
+/** The screen on top: the last pushed one, else the current tab. */
+export function top(s: UiState): Pushed | null {
+  return s.stack.length ? s.stack[s.stack.length - 1]! : null
+}
+
+/** Replace the top pushed screen of a kind (no change when the top is another screen). */
+export function updateTop<K extends Pushed['kind']>(s: UiState, kind: K, fn: (p: Extract<Pushed, { kind: K }>) => Extract<Pushed, { kind: K }>): UiState {
+  const t = top(s)
+  if (!t || t.kind !== kind) return s
+  return { ...s, stack: [...s.stack.slice(0, -1), fn(t as Extract<Pushed, { kind: K }>)] }
+}
+
+/** The thread flattened into rows: the root (depth 0), then comments depth-first. */
+export interface ThreadRow {
+  post: PostView | null
+  depth: number
+}
+
+export function threadRows(thread: ThreadView | null): ThreadRow[] {
+  if (!thread) return []
+  const rows: ThreadRow[] = [{ post: thread.root, depth: 0 }]
+  const walk = (nodes: ThreadView['comments'], depth: number): void => {
+    for (const n of nodes) {
+      rows.push({ post: n, depth })
+      walk(n.children, depth + 1)
+    }
+  }
+  walk(thread.comments, 1)
+  return rows
+}
+
+export function clamp(n: number, length: number): number {
+  return Math.max(0, Math.min(n, length - 1))
+}
