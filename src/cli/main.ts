@@ -94,13 +94,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
         }
       },
       readStdin: () => (opts.stdin != null ? Promise.resolve(opts.stdin) : readStdin()),
-      async serveRequests(node) {
-        return listenNode(home, async (req) => {
-          const out = capture()
-          const code = await main(req.argv, out.io, { node, stdin: req.stdin, ...(req.cwd ? { cwd: req.cwd } : {}) })
-          return { stdout: out.stdout(), stderr: out.stderr(), code }
-        })
-      },
+      serveRequests: (node) => serveHome(home, node),
       bootstrap() {
         const flags = Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
         const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
@@ -120,6 +114,43 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
     if (process.env.CHRYSALIS_DEBUG && err instanceof Error && err.stack) io.stderr.write(err.stack + '\n')
     return e.exitCode
   }
+}
+
+/**
+ * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
+ * there; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
+ * followed feeds live; answers other CLI processes' commands through the local socket.
+ */
+export async function openHostedNode(home: string, bootstrap: string[], downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+  if (await probeNode(home)) throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
+  const node = await ChrysalisNode.open({ home })
+  let stop: (() => Promise<void>) | null = null
+  try {
+    await fs.promises.mkdir(downloads, { recursive: true })
+    const values = bootstrap.length ? bootstrap : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
+    await node.online({ bootstrap: values.length ? parseBootstrap(values) : null })
+    node.live()
+    stop = await serveHome(home, node)
+  } catch (err) {
+    await node.close()
+    throw err
+  }
+  return {
+    node,
+    async close() {
+      await stop?.()
+      await node.close()
+    }
+  }
+}
+
+/** Answer other CLI processes' commands for HOME through `node` (the local socket). */
+function serveHome(home: string, node: ChrysalisNode): Promise<() => Promise<void>> {
+  return listenNode(home, async (req) => {
+    const out = capture()
+    const code = await main(req.argv, out.io, { node, stdin: req.stdin, ...(req.cwd ? { cwd: req.cwd } : {}) })
+    return { stdout: out.stdout(), stderr: out.stderr(), code }
+  })
 }
 
 /** An IO pair that collects what a routed command prints. */

@@ -66,11 +66,10 @@ async function main(argv: string[]): Promise<number> {
     // A terminal's Ctrl-C reaches the child by itself (or, in raw mode, not as a signal at all);
     // a `kill` of this process must reach it too.
     onStop = (signal) => void (child.exitCode === null && child.kill(signal))
-    const [code, signal] = (await new Promise((resolve, reject) => {
+    return await new Promise<number>((resolve, reject) => {
       child.once('error', reject)
-      child.once('exit', (c, s) => resolve([c, s]))
-    })) as [number | null, Stop | null]
-    return exitCodeOf(code, signal)
+      child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)))
+    })
   } finally {
     await cleanup()
   }

@@ -66,7 +66,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
       {TABS.map((tab, i) => {
         const active = tab === s.tab
         const badge = tab === 'notifications' && s.notifications.unread ? ` (${s.notifications.unread})` : ''
-        const label = width < 90 ? TAB_TITLES[tab].slice(0, tab === 'notifications' ? 6 : 8) : TAB_TITLES[tab]
+        const label = width < 80 ? TAB_TITLES[tab].slice(0, 5) : TAB_TITLES[tab]
         return (
           <Text key={tab} inverse={active} bold={active} color={active ? theme.accent : undefined}>
             {` ${i + 1} ${label}${badge} `}
@@ -194,40 +194,42 @@ export function footerKeys(s: UiState): Array<[string, string]> {
   }
 }
 
-const HELP: Array<[string, Array<[string, string]>]> = [
-  ['Everywhere', [['1-5 / Tab', 'Timeline, People, Notifications, Transfers, Identity'], ['c', 'compose a post'], ['Esc', 'back, close'], ['?', 'this help'], ['q / Ctrl-C', 'quit']]],
-  ['Lists', [['↑↓ j k', 'move'], ['PgUp PgDn', 'a page'], ['g G', 'first, last'], ['Enter', 'open']]],
-  ['Timeline and threads', [['r', 'reply'], ['e d', 'edit, delete your own'], ['f', "fetch a post's files"], ['p', "author's profile"], ['u', 'reload']]],
-  ['People', [['d', 'discover by topic'], ['i', 'follow by ID'], ['f', 'follow / unfollow'], ['x b', 'unfollow, block'], ['←→', 'following / discover']]],
-  ['Transfers', [['p', 'pause / resume'], ['x', 'cancel'], ['m', 'copy magnet link'], ['t', 'export .torrent']]],
-  ['Compose', [['Tab', 'next field; completes a path'], ['Enter', 'new line; attaches in Attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop the last attachment']]],
-  ['Identity', [['e', 'edit profile'], ['b', 'export an encrypted backup']]]
+const HELP: Array<Array<[string, Array<[string, string]>]>> = [
+  [
+    ['Everywhere', [['1-5 Tab', 'the five screens'], ['c', 'compose a post'], ['Esc', 'back, close'], ['?', 'this help'], ['q Ctrl-C', 'quit']]],
+    ['Lists', [['↑↓ j k', 'move'], ['PgUp PgDn', 'a page'], ['g G', 'first, last'], ['Enter', 'open']]],
+    ['Timeline, threads', [['r', 'reply'], ['e d', 'edit, delete your own'], ['f', "fetch a post's files"], ['p', "author's profile"], ['u', 'reload']]]
+  ],
+  [
+    ['People', [['d', 'discover by topic'], ['i', 'follow by pasted ID'], ['f x b', 'follow, unfollow, block'], ['←→', 'following / discover']]],
+    ['Transfers', [['p', 'pause / resume'], ['x', 'cancel'], ['m t', 'copy magnet, export .torrent']]],
+    ['Compose', [['Tab', 'next field, complete path'], ['Enter', 'new line / attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop last attachment']]],
+    ['Identity', [['e b', 'edit profile, export backup']]]
+  ]
 ]
 
 function Help({ s }: { s: UiState }) {
   const theme = useTheme()
-  const two = s.size.columns >= 100
-  const render = (groups: typeof HELP) =>
-    groups.map(([title, keys]) => (
-      <Box key={title} flexDirection="column" marginRight={2}>
-        <Text bold color={theme.accent}>
-          {title}
-        </Text>
-        {keys.map(([k, what]) => (
-          <Text key={k} wrap="truncate-end">
-            {`  ${k.padEnd(11)}`}
-            <Text color={theme.muted}>{what}</Text>
-          </Text>
-        ))}
-      </Box>
-    ))
-  const half = two ? 4 : HELP.length
+  const column = Math.floor(Math.max(40, s.size.columns) / 2)
   return (
     <Box flexDirection="row">
-      <Box flexDirection={two ? 'column' : 'row'} flexWrap="wrap">
-        {render(HELP.slice(0, half))}
-      </Box>
-      {two ? <Box flexDirection="column">{render(HELP.slice(half))}</Box> : null}
+      {HELP.map((groups, i) => (
+        <Box key={i} flexDirection="column" width={column}>
+          {groups.map(([title, keys]) => (
+            <Box key={title} flexDirection="column">
+              <Text bold color={theme.accent}>
+                {title}
+              </Text>
+              {keys.map(([k, what]) => (
+                <Text key={k} wrap="truncate-end">
+                  {`  ${k.padEnd(10)}`}
+                  <Text color={theme.muted}>{what}</Text>
+                </Text>
+              ))}
+            </Box>
+          ))}
+        </Box>
+      ))}
     </Box>
   )
 }

@@ -10,6 +10,19 @@ import { clamp, TABS, threadRows, top, updateTop, type Prompt, type UiState } fr
  * the first-run screens, the screen on top.
  */
 export function handleKey(c: Controller, input: string, key: Key): void {
+  // Ink splits escape sequences but hands over a run of text with Tab, Enter or Backspace in it
+  // (keys typed faster than a frame, or sent by tmux) as one input: split it into keys.
+  // eslint-disable-next-line no-control-regex
+  if (input.length > 1 && /[\u0000-\u001f\u007f]/.test(input)) {
+    for (const [i, k] of splitKeys(input)) handleKey(c, i, k)
+    return
+  }
+  // Esc then a key, typed together, arrive as Alt+key: take them apart.
+  if (key.meta && !key.escape && !key.return && input.length === 1 && !key.ctrl) {
+    handleKey(c, '', { ...NO_KEY, escape: true, meta: true })
+    handleKey(c, input, NO_KEY)
+    return
+  }
   const s = c.state
   if (key.ctrl && input === 'c') return void c.requestQuit()
   if (s.mode === 'closing' || s.mode === 'starting' || s.mode === 'opening') return
@@ -17,7 +30,8 @@ export function handleKey(c: Controller, input: string, key: Key): void {
   if (s.prompt) return promptKey(c, s.prompt, input, key)
   if (s.mode === 'setup') return setupKey(c, input, key)
   if (s.help) {
-    if (input === '?' || key.escape || input === 'q') c.store.update((x) => ({ ...x, help: false }))
+    if (input === 'q') return c.requestQuit()
+    if (input === '?' || key.escape) c.store.update((x) => ({ ...x, help: false }))
     return
   }
   const t = top(s)
@@ -66,6 +80,31 @@ export const NO_KEY: Key = {
   hyper: false,
   capsLock: false,
   numLock: false
+}
+
+/** A chunk of text and control characters as the keys it stands for. */
+export function splitKeys(chunk: string): Array<[string, Key]> {
+  const keys: Array<[string, Key]> = []
+  let text = ''
+  const flush = (): void => {
+    if (text) keys.push([text, NO_KEY])
+    text = ''
+  }
+  for (const ch of chunk) {
+    const code = ch.codePointAt(0)!
+    if (code >= 0x20 && code !== 0x7f) {
+      text += ch
+      continue
+    }
+    flush()
+    if (ch === '\r' || ch === '\n') keys.push(['', { ...NO_KEY, return: true }])
+    else if (ch === '\t') keys.push(['', { ...NO_KEY, tab: true }])
+    else if (ch === '\u007f' || ch === '\b') keys.push(['', { ...NO_KEY, backspace: true }])
+    else if (ch === '\u001b') keys.push(['', { ...NO_KEY, escape: true }])
+    else if (code >= 1 && code <= 26) keys.push([String.fromCharCode(code + 96), { ...NO_KEY, ctrl: true }])
+  }
+  flush()
+  return keys
 }
 
 function globalKey(c: Controller, input: string, key: Key): boolean {

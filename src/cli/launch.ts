@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * The `chrysalis` executable. The terminal UI is started before the network stack is even
+ * loaded, so its first frame shows at once; every other command goes to main().
+ */
+const argv = process.argv.slice(2)
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+})
+
+try {
+  if (wantsTui(argv)) {
+    const { launchTui } = await import('./tui-launch.js')
+    process.exitCode = await launchTui(argv)
+  } else {
+    const { main } = await import('./main.js')
+    process.exitCode = await main(argv)
+  }
+} catch (err) {
+  process.stderr.write(`chrysalis: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+}
+
+/** `chrysalis` alone or `chrysalis tui`, with only the options the TUI takes. */
+function wantsTui(args: string[]): boolean {
+  const words: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '--home' || a === '--bootstrap' || a === '--downloads') i++
+    else if (a.startsWith('--home=') || a.startsWith('--bootstrap=') || a.startsWith('--downloads=')) continue
+    else if (a.startsWith('-')) return false
+    else words.push(a)
+  }
+  return words.length === 0 || (words.length === 1 && words[0] === 'tui')
+}

@@ -1,0 +1,45 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { ChrysalisError, isChrysalisError } from '../errors.js'
+import { resolveHome } from '../identity/home.js'
+import { runTui } from '../tui/run.js'
+
+/**
+ * `chrysalis [tui]` from the executable: draw the UI first, load the node and the network when
+ * the UI asks for them. Returns the exit code; errors are one line on stderr.
+ */
+export async function launchTui(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv.filter((a) => a !== 'tui'),
+      options: { home: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, downloads: { type: 'string' } },
+      allowPositionals: false,
+      strict: true
+    })
+    const home = resolveHome(values.home)
+    const downloads = path.resolve(values.downloads ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(home))
+    const bootstrap = values.bootstrap?.length ? values.bootstrap : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
+    return await runTui({
+      home,
+      downloads,
+      async openNode() {
+        const { openHostedNode } = await import('./main.js')
+        return openHostedNode(home, bootstrap, downloads)
+      }
+    })
+  } catch (err) {
+    const message = isChrysalisError(err) ? err.message : err instanceof Error ? err.message.split('. ')[0]! : String(err)
+    process.stderr.write(`chrysalis: ${message}\n`)
+    return isChrysalisError(err) && err.code !== 'USAGE' ? 1 : 2
+  }
+}
+
+/** ~/Downloads when there is one (where people look), else HOME/downloads. */
+export function defaultDownloads(home: string): string {
+  const downloads = path.join(os.homedir(), 'Downloads')
+  return fs.existsSync(downloads) ? downloads : path.join(home, 'downloads')
+}
+
+export { ChrysalisError }
