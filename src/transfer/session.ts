@@ -374,9 +374,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
       const t = entry.torrent
       if (!t) continue
       const r = entry.rate
-      // An exponential average over a few seconds.
-      r.down = 0.6 * r.down + 0.4 * (t.downloaded - r.lastDown)
-      r.up = 0.6 * r.up + 0.4 * (t.uploaded - r.lastUp)
+      // An exponential average over a few seconds. A resumed torrent counts from zero again.
+      r.down = 0.6 * r.down + 0.4 * (t.downloaded >= r.lastDown ? t.downloaded - r.lastDown : t.downloaded)
+      r.up = 0.6 * r.up + 0.4 * (t.uploaded >= r.lastUp ? t.uploaded - r.lastUp : t.uploaded)
       r.lastDown = t.downloaded
       r.lastUp = t.uploaded
     }

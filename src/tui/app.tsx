@@ -4,7 +4,7 @@ import type { Controller } from './controller.js'
 import { handleKey } from './keys.js'
 import { TAB_TITLES, TABS, top, type UiState } from './store.js'
 import type { Theme } from './theme.js'
-import { rate, plural } from './text.js'
+import { rate, plural, truncate, wrap } from './text.js'
 import { ComposeView, IdentityScreen, NotificationsScreen, PeopleScreen, ProfileView, SetupScreen, ThreadView, TimelineScreen, TransfersScreen, type Dims } from './screens.js'
 import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme } from './widgets.js'
 
@@ -25,7 +25,8 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
   }, [controller, stdout])
   const width = Math.max(40, s.size.columns)
   const rows = Math.max(12, s.size.rows)
-  const body = rows - 5 - (s.prompt ? promptHeight(s) : 0)
+  const message = messageLines(s, width)
+  const body = rows - 4 - message.length - (s.prompt ? promptHeight(s) : 0)
   const dims: Dims = { width, rows: body }
   return (
     <ThemeContext.Provider value={theme}>
@@ -35,7 +36,7 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
           {s.help ? <Help s={s} /> : <Body s={s} dims={dims} />}
         </Box>
         {s.prompt ? <PromptView s={s} width={width} /> : null}
-        <MessageLine s={s} />
+        <MessageLine s={s} lines={message} />
         <StatusBar s={s} />
         <Keys keys={s.confirm ? [['y', 'yes'], ['n', 'no']] : footerKeys(s)} />
       </Box>
@@ -104,12 +105,12 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
 function PromptView({ s, width }: { s: UiState; width: number }) {
   const theme = useTheme()
   const p = s.prompt!
-  const hint = p.multiline ? (p.kind === 'reply' ? 'Enter sends · Alt/Ctrl-Enter or Ctrl-S after a new line · Esc cancels' : 'Ctrl-S saves · Esc cancels') : 'Enter · Esc cancels'
+  const hint = p.kind === 'reply' ? 'Enter sends (Ctrl-S once it has several lines) · Esc cancels' : p.multiline ? 'Ctrl-S saves · Esc cancels' : ''
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={promptHeight(s)}>
       {p.multiline ? (
         <>
-          <Text bold>
+          <Text bold wrap="truncate-end">
             {p.title}
             <Text color={theme.muted}>{`  ${hint}`}</Text>
           </Text>
@@ -125,20 +126,26 @@ function PromptView({ s, width }: { s: UiState; width: number }) {
   )
 }
 
-function MessageLine({ s }: { s: UiState }) {
+/** The message of the moment, wrapped to at most two lines so that its advice is never cut. */
+function messageLines(s: UiState, width: number): string[] {
+  if (s.confirm) return [truncate(`${s.confirm.question} (y/n)`, width)]
+  if (!s.message) return [' ']
+  const text = s.message.kind === 'error' ? `✗ ${s.message.text}` : s.message.text
+  const lines = wrap(text, width)
+  return lines.length <= 2 ? lines : [lines[0]!, truncate(lines.slice(1).join(' '), width)]
+}
+
+function MessageLine({ s, lines }: { s: UiState; lines: string[] }) {
   const theme = useTheme()
-  if (s.confirm) {
-    return (
-      <Text wrap="truncate-end" bold color={theme.warn}>
-        {`${s.confirm.question} (y/n)`}
-      </Text>
-    )
-  }
-  if (!s.message) return <Text> </Text>
+  const color = s.confirm ? theme.warn : s.message?.kind === 'error' ? theme.error : theme.ok
   return (
-    <Text wrap="truncate-end" color={s.message.kind === 'error' ? theme.error : theme.ok}>
-      {s.message.kind === 'error' ? `✗ ${s.message.text}` : s.message.text}
-    </Text>
+    <Box flexDirection="column">
+      {lines.map((l, i) => (
+        <Text key={i} wrap="truncate-end" bold={s.confirm !== null} color={color}>
+          {l}
+        </Text>
+      ))}
+    </Box>
   )
 }
 
@@ -148,9 +155,9 @@ function StatusBar({ s }: { s: UiState }) {
   if (s.mode !== 'main') return <Text color={theme.muted}>offline</Text>
   return (
     <Text wrap="truncate-end" inverse={!theme.color}>
-      <Text color={st.online && st.peers ? theme.ok : theme.warn}>{st.online ? (st.peers ? '● online' : '◌ online, no peers yet') : '○ offline'}</Text>
-      <Text color={theme.muted}>{` · ${plural(st.peers, 'peer')} · feeds ${st.feedsReachable}/${st.feeds} reachable · ↓ ${rate(st.down)} ↑ ${rate(st.up)}`}</Text>
+      <Text color={st.online && st.peers ? theme.ok : theme.warn}>{st.online ? (st.peers ? '● online' : '◌ online, no peers') : '○ offline'}</Text>
       {st.recovering ? <Text color={theme.warn}> · restoring: posting off</Text> : null}
+      <Text color={theme.muted}>{` · ${plural(st.peers, 'peer')} · feeds ${st.feedsReachable}/${st.feeds} · ↓ ${rate(st.down)} ↑ ${rate(st.up)}`}</Text>
       <Text color={theme.muted}>{s.me ? ` · ${s.me.name ?? ''} ${s.me.fingerprint}` : ''}</Text>
     </Text>
   )
@@ -174,21 +181,21 @@ export function footerKeys(s: UiState): Array<[string, string]> {
   if (s.prompt) return [['Enter', s.prompt.multiline ? 'send' : 'ok'], ['Esc', 'cancel']]
   if (s.help) return [['?/Esc', 'close help'], ['q', 'quit']]
   const t = top(s)
-  if (t?.kind === 'compose') return [['Ctrl-S', 'post'], ['Tab', 'next field / complete path'], ['Enter', 'attach (in Attach)'], ['Esc', 'close, keep draft']]
-  if (t?.kind === 'thread') return [['↑↓', 'move'], ['r/Enter', 'reply'], ['e', 'edit'], ['d', 'delete'], ['f', 'fetch files'], ['p', 'profile'], ['Esc', 'back'], ['?', 'help']]
+  if (t?.kind === 'compose') return [['Ctrl-S', 'post'], ['Tab', 'next field, complete path'], ['Enter', 'attach'], ['Esc', 'close, keep draft']]
+  if (t?.kind === 'thread') return [['↑↓', 'move'], ['r/Enter', 'reply'], ['e', 'edit'], ['d', 'delete'], ['f', 'fetch'], ['p', 'profile'], ['Esc', 'back'], ['?', 'help']]
   if (t?.kind === 'profile') return [['↑↓', 'posts'], ['Enter', 'thread'], ['f', 'follow/unfollow'], ['b', 'block/unblock'], ['Esc', 'back'], ['?', 'help']]
   if (s.tab === 'identity' && (s.identity.edit || s.identity.backup)) return [['Tab', 'next field'], ['Enter', 'save'], ['Esc', 'cancel']]
   switch (s.tab) {
     case 'timeline':
-      return [['↑↓/jk', 'move'], ['Enter', 'thread'], ['r', 'reply'], ['f', 'fetch'], ['p', 'profile'], ['c', 'compose'], ['1-5', 'tabs'], ['?', 'help'], ['q', 'quit']]
+      return [['↑↓', 'move'], ['Enter', 'thread'], ['r', 'reply'], ['f', 'fetch'], ['p', 'profile'], ['c', 'compose'], ['?', 'help'], ['q', 'quit']]
     case 'people':
       return s.people.section === 'discover'
-        ? [['↑↓', 'move'], ['f', 'follow/unfollow'], ['Enter', 'profile'], ['d', 'topic'], ['←→', 'following'], ['i', 'follow ID'], ['?', 'help']]
-        : [['↑↓', 'move'], ['Enter', 'profile'], ['d', 'discover'], ['i', 'follow ID'], ['x', 'unfollow'], ['b', 'block'], ['←→', 'discover'], ['?', 'help']]
+        ? [['↑↓', 'move'], ['f', 'follow/unfollow'], ['Enter', 'profile'], ['d', 'topic'], ['←→', 'following'], ['?', 'help']]
+        : [['↑↓', 'move'], ['Enter', 'profile'], ['d', 'discover'], ['i', 'follow ID'], ['x', 'unfollow'], ['b', 'block'], ['?', 'help']]
     case 'notifications':
       return [['↑↓', 'move'], ['Enter', 'open thread'], ['1-5', 'tabs'], ['?', 'help'], ['q', 'quit']]
     case 'transfers':
-      return [['↑↓', 'move'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', 'export .torrent'], ['?', 'help'], ['q', 'quit']]
+      return [['↑↓', 'move'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', 'export .torrent'], ['?', 'help']]
     case 'identity':
       return [['e', 'edit profile'], ['b', 'export backup'], ...(s.status.recovering ? ([['n', 'never posted']] as Array<[string, string]>) : []), ['?', 'help'], ['q', 'quit']]
   }

@@ -1,6 +1,6 @@
 import type { ChrysalisNode } from '../node/node.js'
 import { hasIdentity, createIdentity, restoreIdentity, exportBackup, checkProfile } from '../node/setup.js'
-import { isChrysalisError } from '../errors.js'
+import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { PostView } from '../node/views.js'
 import { field } from './field.js'
 import { clamp, newCompose, threadRows, top, updateTop, type Store, type Tab, type UiState } from './store.js'
@@ -220,7 +220,7 @@ export class Controller {
       try {
         text = await readFile(path.resolve(this.opts.cwd, from.file), 'utf-8')
       } catch {
-        throw new Error(`cannot read ${from.file}; check the path`)
+        throw userError(`cannot read ${from.file}; check the path`)
       }
       await restoreIdentity(this.opts.home, { backup: text, passphrase: from.passphrase })
     }
@@ -295,7 +295,7 @@ export class Controller {
     this.set((s) => ({
       ...s,
       stack: [...s.stack, { kind: 'thread', ref, thread: null, selected: 0, loading: true }],
-      prompt: opts.reply ? { kind: 'reply', title: 'Reply', field: field(), target: ref, multiline: true } : s.prompt
+      prompt: opts.reply ? { kind: 'reply', title: 'Reply to the post', field: field(), target: ref, multiline: true } : s.prompt
     }))
     this.run(() => this.loadThread(ref))
   }
@@ -309,7 +309,7 @@ export class Controller {
   }
 
   async comment(ref: string, text: string): Promise<void> {
-    if (text.trim() === '') throw new Error('an empty comment was not sent; write something first')
+    if (text.trim() === '') throw userError('an empty comment was not sent; write something first')
     const posted = await this.need().comment(ref, text)
     const t = top(this.state)
     if (t?.kind === 'thread') await this.loadThread(t.ref)
@@ -325,7 +325,7 @@ export class Controller {
   }
 
   async edit(ref: string, text: string): Promise<void> {
-    if (text.trim() === '') throw new Error('a post cannot be empty; delete it instead (d)')
+    if (text.trim() === '') throw userError('a post cannot be empty; delete it instead (d)')
     await this.need().edit(ref, text)
     await this.afterChange()
     this.info('Edited.')
@@ -344,7 +344,7 @@ export class Controller {
   }
 
   async fetch(post: PostView): Promise<void> {
-    if (post.attachments.length === 0) throw new Error('this post has no attachments to fetch')
+    if (post.attachments.length === 0) throw userError('this post has no attachments to fetch')
     const node = this.need()
     this.info(`Fetching ${post.attachments.map((a) => a.name).join(', ')} into ${this.opts.downloads}… (4 Transfers shows progress)`)
     const done = await node.files.fetchAll(post.ref, { out: this.opts.downloads, onStart: () => this.tick() })
@@ -379,7 +379,7 @@ export class Controller {
       this.set((s) => updateTop(s, 'compose', (c) => ({ ...c, files: c.files.map((f) => (f.path === file ? fn(f) : f)) })))
     if (top(this.state)?.kind === 'compose') {
       const c = top(this.state) as ReturnType<typeof newCompose>
-      if (c.files.some((f) => f.path === file)) throw new Error(`${name} is attached already`)
+      if (c.files.some((f) => f.path === file)) throw userError(`${name} is attached already`)
     }
     this.set((s) => updateTop(s, 'compose', (c) => ({ ...c, attach: field(), candidates: [], files: [...c.files, { path: file, name, size: 0, done: 0, infohash: null, error: null }] })))
     try {
@@ -394,8 +394,8 @@ export class Controller {
   async submitPost(): Promise<void> {
     const c = top(this.state)
     if (c?.kind !== 'compose' || c.busy) return
-    if (c.text.value.trim() === '') throw new Error('write something first: an empty post is not published')
-    if (c.files.some((f) => f.infohash === null && f.error === null)) throw new Error('still hashing an attachment; post once it is ready')
+    if (c.text.value.trim() === '') throw userError('write something first: an empty post is not published')
+    if (c.files.some((f) => f.infohash === null && f.error === null)) throw userError('still hashing an attachment; post once it is ready')
     const shared = c.files.filter((f) => f.infohash !== null).map((f) => ({ infohash: f.infohash!, name: f.name, size: f.size }))
     const topics = c.topics.value.split(/[\s,]+/).map((t) => t.replace(/^#/, '')).filter(Boolean)
     this.set((s) => updateTop(s, 'compose', (x) => ({ ...x, busy: true })))
@@ -532,7 +532,10 @@ export class Controller {
   }
 
   async backup(file: string, passphrase: string, again: string): Promise<void> {
-    if (passphrase !== again) throw new Error('the two passphrases differ; type the same one twice')
+    if (passphrase !== again) {
+      this.set((s) => (s.identity.backup ? { ...s, identity: { ...s.identity, backup: { ...s.identity.backup, passphrase: field(), again: field(), focus: 1 } } } : s))
+      throw userError('the two passphrases differ; type the same one twice')
+    }
     const pathMod = await import('node:path')
     const written = await exportBackup(this.opts.home, pathMod.resolve(this.opts.cwd, file), passphrase)
     this.set((s) => ({ ...s, identity: { ...s.identity, backup: null } }))
@@ -565,7 +568,12 @@ export class Controller {
   }
 
   private need(): TuiNode {
-    if (!this.node) throw new Error('the node is not open yet; wait a moment')
+    if (!this.node) throw userError('the node is not open yet; wait a moment')
     return this.node
   }
+}
+
+/** A refusal the user can fix: said as it is, without "unexpected error". */
+function userError(message: string): ChrysalisError {
+  return new ChrysalisError('BAD_INPUT', message)
 }

@@ -18,9 +18,10 @@ export function handleKey(c: Controller, input: string, key: Key): void {
     return
   }
   // Esc then a key, typed together, arrive as Alt+key: take them apart.
-  if (key.meta && !key.escape && !key.return && input.length === 1 && !key.ctrl) {
+  const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end || key.tab
+  if (key.meta && !key.escape && !key.return && !key.ctrl && (input.length === 1 || special)) {
     handleKey(c, '', { ...NO_KEY, escape: true, meta: true })
-    handleKey(c, input, NO_KEY)
+    handleKey(c, input, { ...key, meta: false })
     return
   }
   const s = c.state
@@ -187,7 +188,7 @@ function threadKey(c: Controller, input: string, key: Key): void {
   if (!post) return
   const mine = post.author === c.state.me?.id
   if (key.return || input === 'r') {
-    if (post.deleted) return c.fail(new Error('that post was deleted; reply to another one'))
+    if (post.deleted) return c.info('That post was deleted; reply to another one.')
     return openPrompt(c, { kind: 'reply', title: `Reply to ${post.authorName ?? post.fingerprint}`, field: field(), target: post.ref, multiline: true })
   }
   if (input === 'e') {

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink'
 import type { ComposeScreen, ProfileScreen, ThreadScreen, UiState } from './store.js'
 import { threadRows } from './store.js'
 import { age, bar, bytes, clean, eta, oneLine, plural, rate, truncate, wrap } from './text.js'
-import { attachmentLine, authorLabel, FieldView, MultiFieldView, PostRow, ScrollInfo, useTheme, useWindow } from './widgets.js'
+import { attachmentLine, authorLabel, FieldView, MultiFieldView, PostRow, postRows, ScrollInfo, useTheme, useWindow } from './widgets.js'
 
 export interface Dims {
   width: number
@@ -15,7 +15,7 @@ export interface Dims {
 export function TimelineScreen({ s, dims }: { s: UiState; dims: Dims }) {
   const theme = useTheme()
   const t = s.timeline
-  const { start, end } = useWindow(t.selected, t.posts.length, () => 3, dims.rows - 1)
+  const { start, end } = useWindow(t.selected, t.posts.length, (i) => postRows(t.posts[i]!), dims.rows - 1)
   if (!t.loaded) return <Text color={theme.muted}>Loading your timeline…</Text>
   if (t.posts.length === 0) {
     return (
@@ -105,7 +105,7 @@ export function ThreadView({ s, t, dims }: { s: UiState; t: ThreadScreen; dims: 
 export function ProfileView({ s, p, dims }: { s: UiState; p: ProfileScreen; dims: Dims }) {
   const theme = useTheme()
   const header = 6
-  const { start, end } = useWindow(p.selected, p.posts.length, () => 3, Math.max(3, dims.rows - header - 1))
+  const { start, end } = useWindow(p.selected, p.posts.length, (i) => postRows(p.posts[i]!), Math.max(3, dims.rows - header - 1))
   const pr = p.profile
   const mine = p.id === s.me?.id
   const relation = mine ? 'this is you' : p.blocked ? 'blocked' : p.following ? 'following' : 'not following'

@@ -19,6 +19,7 @@ export function useTheme(): Theme {
  */
 export function useWindow(selected: number, count: number, heightOf: (i: number) => number, rows: number): { start: number; end: number } {
   const startRef = useRef(0)
+  if (count === 0) return { start: 0, end: 0 }
   let start = Math.max(0, Math.min(startRef.current, count - 1, selected))
   let used = 0
   for (let i = selected; i >= start; i--) {
@@ -124,7 +125,7 @@ export function attachmentLine(a: AttachmentView, availability: Record<string, n
   return `▣ ${clean(a.name)} ${bytes(a.size)}${peers}`
 }
 
-/** A post in a list: three rows (author line, first text line, attachments or meta). */
+/** A post in a list: the author line, the first line of text, and its files if any (postRows). */
 export const PostRow = memo(function PostRow({
   post,
   selected,
@@ -145,7 +146,7 @@ export const PostRow = memo(function PostRow({
   const files = post.attachments.map((a) => attachmentLine(a, availability)).join('  ')
   const body = post.deleted ? '(deleted by its author)' : oneLine(post.text, width - 4)
   return (
-    <Box flexDirection="column" height={3}>
+    <Box flexDirection="column">
       <Text wrap="truncate-end" bold={selected}>
         <Text color={selected ? theme.selection : theme.muted} inverse={selected && !theme.color}>
           {selected ? '› ' : '  '}
@@ -155,7 +156,7 @@ export const PostRow = memo(function PostRow({
         <Text color={theme.muted}>{comments}</Text>
       </Text>
       <Text wrap="truncate-end" dimColor={post.deleted}>{`  ${body}`}</Text>
-      <Text wrap="truncate-end" color={theme.file}>{files ? `  ${files}` : ' '}</Text>
+      {files ? <Text wrap="truncate-end" color={theme.file}>{`  ${files}`}</Text> : null}
     </Box>
   )
 })
@@ -173,4 +174,9 @@ export function Keys({ keys }: { keys: Array<[string, string]> }) {
       ))}
     </Text>
   )
+}
+
+/** The rows a PostRow takes. */
+export function postRows(post: PostView): number {
+  return post.attachments.length ? 3 : 2
 }
