@@ -3,10 +3,12 @@ import os from 'node:os'
 import { appendRate, remoteNewest, type Row } from './feeds.js'
 import { networkBench } from './network.js'
 import { transferBench } from './transfer.js'
+import { tuiBench } from './tui.js'
 
 
 const rows: Row[] = []
 console.log(`chrysalis bench · node ${process.version} · ${os.cpus().length} cores · ${os.cpus()[0]?.model ?? ''}`)
+rows.push(...(await tuiBench()))
 rows.push(...(await appendRate(2000)))
 rows.push(...(await remoteNewest(10_000, 50)))
 rows.push(...(await networkBench()))
