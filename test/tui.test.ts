@@ -377,3 +377,27 @@ test('without a terminal: one line, no raw-mode error', async (t) => {
   const stdin = Object.assign(new (await import('node:stream')).PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream
   await t.exception(() => runTui({ home: '/nonexistent', downloads: '/tmp', openNode: () => Promise.reject(new Error('never')), stdin }), /needs an interactive terminal/)
 })
+
+test('the executables, without a terminal: `chrysalis`, `chrysalis tui` and the bundle say so in one line', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { BIN, oneLineError } = await import('./helpers-cli.js')
+  const bundle = path.resolve(path.dirname(BIN), '..', '..', 'bundle', 'launch.mjs')
+  const home = path.join(await tmpDir(t), 'home')
+  const exec = (file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [file, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.on('error', reject)
+      child.on('close', (code) => resolve({ code, stdout, stderr }))
+      child.stdin.end('')
+    })
+  for (const [file, args] of [[BIN, []], [BIN, ['tui']], [bundle, []], [bundle, ['tui']]] as const) {
+    oneLineError(t, await exec(file, [...args]), 2, /the terminal UI needs an interactive terminal/)
+  }
+  const help = await exec(bundle, ['--help'])
+  t.is(help.code, 0)
+  t.ok(help.stdout.includes('tui [--downloads DIR]'), 'the bundle runs commands too')
+})
