@@ -91,7 +91,7 @@ function spawnTui(cli: string, dir: string, bootstrap: string): ChildProcess {
 /** The built CLI: the bundle when there is one, else the compiled entry; null if neither. */
 function cliEntry(): string | null {
   const root = packageRoot(path.dirname(fileURLToPath(import.meta.url)))
-  const candidates = [path.join(root, 'dist', 'chrysalis.mjs'), path.join(root, 'dist', 'src', 'cli', 'main.js')]
+  const candidates = [path.join(root, 'dist', 'bundle', 'launch.mjs'), path.join(root, 'dist', 'src', 'cli', 'main.js')]
   return candidates.find((file) => existsSync(file)) ?? null
 }
 

@@ -439,7 +439,9 @@ export class Controller {
     }))
     this.set((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, following: follow } : p)))
     await this.loadFollowing()
-    this.info(`${follow ? 'Following' : 'Stopped following'} ${person.name ?? person.fingerprint}.${follow ? ' Their posts arrive on the Timeline.' : ''}`)
+    // A feed not synced yet has no name here: the name they said hello with will do.
+    const name = person.name ?? this.state.people.found.find((p) => p.id === id)?.name ?? person.fingerprint
+    this.info(`${follow ? 'Following' : 'Stopped following'} ${name}.${follow ? ' Their posts arrive on the Timeline.' : ''}`)
     await this.refreshTimeline()
   }
 
