@@ -48,6 +48,8 @@ function promptHeight(s: UiState): number {
   return s.prompt?.multiline ? 6 : 3
 }
 
+const SHORT_TITLES: Record<(typeof TABS)[number], string> = { timeline: 'Timeline', people: 'People', notifications: 'Notifs', transfers: 'Files', identity: 'Me' }
+
 function Header({ s, width }: { s: UiState; width: number }) {
   const theme = useTheme()
   if (s.mode !== 'main') {
@@ -59,6 +61,9 @@ function Header({ s, width }: { s: UiState; width: number }) {
   }
   const t = top(s)
   const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : ''
+  // Full titles when they fit beside the badge and where we are, else short ones.
+  const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
+  const short = full > width
   return (
     <Box width={width} height={1}>
       <Text bold color={theme.accent}>
@@ -67,7 +72,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
       {TABS.map((tab, i) => {
         const active = tab === s.tab
         const badge = tab === 'notifications' && s.notifications.unread ? ` (${s.notifications.unread})` : ''
-        const label = width < 80 ? TAB_TITLES[tab].slice(0, 5) : TAB_TITLES[tab]
+        const label = short ? SHORT_TITLES[tab] : TAB_TITLES[tab]
         return (
           <Text key={tab} inverse={active} bold={active} color={active ? theme.accent : undefined}>
             {` ${i + 1} ${label}${badge} `}

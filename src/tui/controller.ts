@@ -3,6 +3,7 @@ import { hasIdentity, createIdentity, restoreIdentity, exportBackup, checkProfil
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { PostView } from '../node/views.js'
 import { field } from './field.js'
+import { oneLine } from './text.js'
 import { clamp, newCompose, threadRows, top, updateTop, type Store, type Tab, type UiState } from './store.js'
 
 /**
@@ -56,6 +57,8 @@ export interface ControllerOptions {
 }
 
 const PAGE = 200
+/** How long a piece of information stays in the message line. */
+const INFO_MS = 10_000
 
 /**
  * Does what the keys ask: calls the node, puts results and errors in the store. Every failure a
@@ -87,11 +90,11 @@ export class Controller {
   /** One line for the user: a ChrysalisError's own words, else a plain summary. */
   fail(err: unknown): void {
     const text = isChrysalisError(err) ? err.message : err instanceof Error ? `unexpected error: ${err.message.split('\n')[0]}` : String(err)
-    this.set((s) => ({ ...s, message: { kind: 'error', text } }))
+    this.set((s) => ({ ...s, message: { kind: 'error', text, at: Date.now() } }))
   }
 
   info(text: string): void {
-    this.set((s) => ({ ...s, message: { kind: 'info', text } }))
+    this.set((s) => ({ ...s, message: { kind: 'info', text, at: Date.now() } }))
   }
 
   /** Run an action; its error goes to the message bar. */
@@ -165,9 +168,11 @@ export class Controller {
     const items = node.files.list()
     const down = items.reduce((a, t) => a + t.downloadRate, 0)
     const up = items.reduce((a, t) => a + t.uploadRate, 0)
+    const now = Date.now()
     this.set((s) => ({
       ...s,
-      now: Date.now(),
+      now,
+      message: s.message?.kind === 'info' && now - s.message.at > INFO_MS ? null : s.message,
       status: { online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering },
       transfers: { ...s.transfers, items, selected: clamp(s.transfers.selected, items.length) }
     }))
@@ -180,6 +185,7 @@ export class Controller {
       this.reloadTimer = null
       this.run(async () => {
         await this.refreshTimeline()
+        if (this.state.tab === 'people') await this.loadFollowing() // names arrive with the feeds
         const t = top(this.state)
         if (t?.kind === 'thread') await this.loadThread(t.ref)
       })
@@ -482,7 +488,7 @@ export class Controller {
     })
     if (fresh && items[0]?.post) {
       const p = items[0].post
-      this.info(`${items[0].kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${p.text.slice(0, 60)}`)
+      this.info(`${items[0].kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${oneLine(p.text, 60)} (3 shows it)`)
     }
     const t = top(this.state)
     if (fresh && t?.kind === 'thread') await this.loadThread(t.ref)

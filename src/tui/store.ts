@@ -21,6 +21,8 @@ export const TAB_TITLES: Record<Tab, string> = {
 export interface Message {
   kind: 'error' | 'info'
   text: string
+  /** When it was said: information fades after a while, errors stay until the next one. */
+  at: number
 }
 
 /** A yes/no question that holds every other key until answered. */
