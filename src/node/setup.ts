@@ -29,7 +29,6 @@ export { hasIdentity }
 
 /** Check a profile before anything is written: name and bio within the record's limits. */
 export function checkProfile(name: string, bio = ''): void {
-  if (name.trim() === '') throw new ChrysalisError('BAD_INPUT', 'a name is needed: any pseudonym, it can be changed later')
   validateRecord({ type: 'profile', updatedAt: 0, name, bio })
 }
 

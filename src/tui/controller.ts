@@ -249,6 +249,7 @@ export class Controller {
   async refreshTimeline(): Promise<void> {
     const node = this.need()
     const page = await node.timeline({ limit: PAGE })
+    this.lookAvailability(page.posts.slice(0, 20))
     this.set((s) => {
       const old = s.timeline.posts
       if (old.length <= page.posts.length) {
