@@ -401,3 +401,17 @@ test('the executables, without a terminal: `chrysalis`, `chrysalis tui` and the 
   t.is(help.code, 0)
   t.ok(help.stdout.includes('tui [--downloads DIR]'), 'the bundle runs commands too')
 })
+
+test('a node that cannot open (another one runs for the home): the reason in place, q quits', async (t) => {
+  const node = await makeNode(t, 'Ada')
+  const { ChrysalisError } = await import('../src/errors.js')
+  const ui = await mountTui(t, {
+    home: node.home,
+    openNode: () => Promise.reject(new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${node.home}; stop it first`))
+  })
+  await ui.until('could not be opened')
+  await ui.until(/already running for[\s\S]*stop\s+it first/)
+  t.absent(ui.frame().includes('Create a new identity'), 'not offered to create an identity over the existing one')
+  ui.press('q')
+  await waitFor(() => ui.exited())
+})

@@ -88,6 +88,7 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   const theme = useTheme()
   if (s.mode === 'starting' || s.mode === 'opening') return <Text color={theme.muted}>{s.mode === 'opening' ? 'Opening your node and going online…' : 'Starting…'}</Text>
   if (s.mode === 'closing') return <Text color={theme.muted}>Closing: saving and leaving the network…</Text>
+  if (s.mode === 'failed') return <Text>Your node could not be opened (the reason is below). q quits.</Text>
   if (s.mode === 'setup') return <SetupScreen s={s} dims={dims} />
   const t = top(s)
   if (t?.kind === 'thread') return <ThreadView s={s} t={t} dims={dims} />
@@ -182,6 +183,7 @@ export function footerKeys(s: UiState): Array<[string, string]> {
         return [['Tab', 'next field'], ['Enter', 'restore'], ['Esc', 'back'], ['Ctrl-C', 'quit']]
     }
   }
+  if (s.mode === 'failed') return [['q', 'quit']]
   if (s.mode !== 'main') return [['Ctrl-C', 'quit']]
   if (s.prompt) return [['Enter', s.prompt.multiline ? 'send' : 'ok'], ['Esc', 'cancel']]
   if (s.help) return [['?/Esc', 'close help'], ['q', 'quit']]

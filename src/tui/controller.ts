@@ -117,7 +117,7 @@ export class Controller {
       node = await this.opts.openNode()
     } catch (err) {
       this.fail(err)
-      this.set((s) => ({ ...s, mode: 'setup', setup: { step: 'choose', selected: 0 } }))
+      this.set((s) => ({ ...s, mode: 'failed' }))
       return
     }
     if (this.closed) return

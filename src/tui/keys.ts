@@ -26,7 +26,8 @@ export function handleKey(c: Controller, input: string, key: Key): void {
   }
   const s = c.state
   if (key.ctrl && input === 'c') return void c.requestQuit()
-  if (s.mode === 'closing' || s.mode === 'starting' || s.mode === 'opening') return
+  if (s.mode === 'failed' && (input === 'q' || key.escape)) return c.requestQuit()
+  if (s.mode !== 'main' && s.mode !== 'setup') return
   if (s.confirm) return confirmKey(c, input, key)
   if (s.prompt) return promptKey(c, s.prompt, input, key)
   if (s.mode === 'setup') return setupKey(c, input, key)
@@ -136,7 +137,7 @@ function globalKey(c: Controller, input: string, key: Key): boolean {
     c.store.update((x) => ({ ...x, message: null }))
     return true
   }
-  if (input === 'c' && !(s.tab === 'people' && !top(s))) {
+  if (input === 'c') {
     c.openCompose()
     return true
   }

@@ -85,7 +85,7 @@ export interface ComposeScreen {
 export type Pushed = ThreadScreen | ProfileScreen | ComposeScreen
 
 export interface UiState {
-  mode: 'starting' | 'setup' | 'opening' | 'main' | 'closing'
+  mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
   setup: SetupStep
   tab: Tab
   stack: Pushed[]
