@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { ChrysalisError, isChrysalisError } from '../errors.js'
+import { isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { runTui } from '../tui/run.js'
 
@@ -42,4 +42,3 @@ export function defaultDownloads(home: string): string {
   return fs.existsSync(downloads) ? downloads : path.join(home, 'downloads')
 }
 
-export { ChrysalisError }

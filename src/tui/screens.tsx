@@ -460,7 +460,3 @@ export function SetupScreen({ s, dims }: { s: UiState; dims: Dims }) {
       )
   }
 }
-
-export function truncateTo(text: string, width: number): string {
-  return truncate(text, width)
-}
