@@ -25,14 +25,15 @@ function assertLoopback(args: string[], env: Record<string, string> | undefined)
   }
 }
 
-export function run(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+/** Run the built CLI (or `bin`, e.g. the bundled executable) with stdin from `input`, not a terminal. */
+export function run(args: string[], opts: { env?: Record<string, string>; input?: string; bin?: string } = {}): Promise<Run> {
   assertLoopback(args, opts.env)
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env }
     delete env.CHRYSALIS_HOME
     if (!opts.env?.CHRYSALIS_BOOTSTRAP) delete env.CHRYSALIS_BOOTSTRAP
     if (!opts.env?.CHRYSALIS_PASSPHRASE) delete env.CHRYSALIS_PASSPHRASE
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

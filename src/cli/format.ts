@@ -1,4 +1,7 @@
 import type { PersonView, PostView, ProfileView, ThreadNode, ThreadView } from '../node/views.js'
+import { formatBytes } from '../units.js'
+
+export { formatBytes }
 
 /** Human-readable output. --json bypasses all of this and prints the views as they are. */
 export function formatPost(p: PostView, opts: { now?: number; indent?: string } = {}): string {
@@ -63,15 +66,4 @@ export function age(t: number, now: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)}h ago`
   if (s < 86400 * 60) return `${Math.floor(s / 86400)}d ago`
   return new Date(t).toISOString().slice(0, 10)
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
 }

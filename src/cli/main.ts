@@ -8,6 +8,7 @@ import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
 import { Writable } from 'node:stream'
 import { parseBootstrap } from '../net/dht.js'
+import type { DhtNodeAddress } from 'hyperdht'
 import { callNode, listenNode } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
@@ -95,11 +96,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       },
       readStdin: () => (opts.stdin != null ? Promise.resolve(opts.stdin) : readStdin()),
       serveRequests: (node) => serveHome(home, node),
-      bootstrap() {
-        const flags = Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
-        const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
-        return values.length ? parseBootstrap(values) : null
-      },
+      bootstrap: () => bootstrapOf(Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []),
       progress(line) {
         if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${line}`)
       }
@@ -116,6 +113,12 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
   }
 }
 
+/** DHT bootstrap nodes from --bootstrap flags, else CHRYSALIS_BOOTSTRAP; null = the public HyperDHT. */
+function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
+  const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
+  return values.length ? parseBootstrap(values) : null
+}
+
 /**
  * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
  * there; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
@@ -127,8 +130,7 @@ export async function openHostedNode(home: string, bootstrap: string[], download
   let stop: (() => Promise<void>) | null = null
   try {
     await fs.promises.mkdir(downloads, { recursive: true })
-    const values = bootstrap.length ? bootstrap : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
-    await node.online({ bootstrap: values.length ? parseBootstrap(values) : null })
+    await node.online({ bootstrap: bootstrapOf(bootstrap) })
     node.live()
     stop = await serveHome(home, node)
   } catch (err) {

@@ -20,13 +20,12 @@ export async function launchTui(argv: string[]): Promise<number> {
     })
     const home = resolveHome(values.home)
     const downloads = path.resolve(values.downloads ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(home))
-    const bootstrap = values.bootstrap?.length ? values.bootstrap : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
     return await runTui({
       home,
       downloads,
       async openNode() {
         const { openHostedNode } = await import('./main.js')
-        return openHostedNode(home, bootstrap, downloads)
+        return openHostedNode(home, values.bootstrap ?? [], downloads)
       }
     })
   } catch (err) {

@@ -1,4 +1,4 @@
-import { str, type Command } from './commands.js'
+import { list, str, type Command } from './commands.js'
 import { defaultDownloads } from './tui-launch.js'
 
 /**
@@ -14,10 +14,9 @@ export const TUI_COMMANDS: Record<string, Command> = {
     servesHome: true,
     async run(ctx) {
       const downloads = ctx.resolvePath(str(ctx, 'downloads') ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(ctx.home))
-      const bootstrap = Array.isArray(ctx.values.bootstrap) ? ctx.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
       const { runTui } = await import('../tui/run.js')
       const { openHostedNode } = await import('./main.js')
-      const code = await runTui({ home: ctx.home, downloads, openNode: () => openHostedNode(ctx.home, bootstrap, downloads) })
+      const code = await runTui({ home: ctx.home, downloads, openNode: () => openHostedNode(ctx.home, list(ctx, 'bootstrap'), downloads) })
       if (code !== 0) process.exitCode = code
     }
   }

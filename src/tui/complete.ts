@@ -8,7 +8,7 @@ import path from 'node:path'
  * that match, a trailing slash on a directory, and the candidates when more than one matches.
  */
 export async function completePath(value: string, cwd: string): Promise<{ value: string; candidates: string[] }> {
-  const expanded = value.startsWith('~/') ? path.join(os.homedir(), value.slice(2)) : value
+  const expanded = expandHome(value)
   const dirPart = expanded.endsWith('/') ? expanded : path.dirname(expanded)
   const base = expanded.endsWith('/') ? '' : path.basename(expanded)
   const dir = path.resolve(cwd, dirPart === '' ? '.' : dirPart)
@@ -37,4 +37,14 @@ function isDirSync(p: string): boolean {
   } catch {
     return false
   }
+}
+
+/** `~/…` as the shell means it. */
+function expandHome(p: string): string {
+  return p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p
+}
+
+/** A path the user typed, absolute: `~/` expanded, relative to `cwd`. */
+export function userPath(input: string, cwd: string): string {
+  return path.resolve(cwd, expandHome(input.trim()))
 }

@@ -1,8 +1,11 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import type { ChrysalisNode } from '../node/node.js'
 import { hasIdentity, createIdentity, restoreIdentity, exportBackup, checkProfile } from '../node/setup.js'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { PostView } from '../node/views.js'
 import { field } from './field.js'
+import { userPath } from './complete.js'
 import { oneLine } from './text.js'
 import { clamp, newCompose, threadRows, top, updateTop, type Store, type Tab, type UiState } from './store.js'
 
@@ -123,13 +126,10 @@ export class Controller {
     if (this.closed) return
     this.node = node
     const onUpdate = (): void => this.scheduleReload()
-    const onNotification = (n: Parameters<Parameters<TuiNode['on']>[1]>[0]): void => {
-      void n
-      this.run(() => this.loadNotifications(true))
-    }
+    const onNotification = (): void => this.run(() => this.loadNotifications(true))
     node.on('feed-update', onUpdate)
-    node.on('notification', onNotification as never)
-    this.unsubscribe.push(() => node.off('feed-update', onUpdate), () => node.off('notification', onNotification as never))
+    node.on('notification', onNotification)
+    this.unsubscribe.push(() => node.off('feed-update', onUpdate), () => node.off('notification', onNotification))
     const me = await node.whoami()
     this.set((s) => ({ ...s, mode: 'main', me }))
     this.tick()
@@ -220,11 +220,9 @@ export class Controller {
     if ('phrase' in from) {
       await restoreIdentity(this.opts.home, { phrase: from.phrase })
     } else {
-      const { readFile } = await import('node:fs/promises')
-      const path = await import('node:path')
       let text: string
       try {
-        text = await readFile(path.resolve(this.opts.cwd, from.file), 'utf-8')
+        text = await readFile(userPath(from.file, this.opts.cwd), 'utf-8')
       } catch {
         throw userError(`cannot read ${from.file}; check the path`)
       }
@@ -377,11 +375,8 @@ export class Controller {
   }
 
   async attach(input: string): Promise<void> {
-    const pathMod = await import('node:path')
-    const os = await import('node:os')
-    const expanded = input.startsWith('~/') ? pathMod.join(os.homedir(), input.slice(2)) : input
-    const file = pathMod.resolve(this.opts.cwd, expanded)
-    const name = pathMod.basename(file)
+    const file = userPath(input, this.opts.cwd)
+    const name = path.basename(file)
     const set = (fn: (f: ReturnType<typeof newCompose>['files'][number]) => ReturnType<typeof newCompose>['files'][number]): void =>
       this.set((s) => updateTop(s, 'compose', (c) => ({ ...c, files: c.files.map((f) => (f.path === file ? fn(f) : f)) })))
     if (top(this.state)?.kind === 'compose') {
@@ -521,8 +516,7 @@ export class Controller {
   }
 
   async exportTorrent(infohash: string, file: string): Promise<void> {
-    const pathMod = await import('node:path')
-    const written = await this.need().files.exportTorrent(infohash, pathMod.resolve(this.opts.cwd, file))
+    const written = await this.need().files.exportTorrent(infohash, userPath(file, this.opts.cwd))
     this.info(`Wrote ${written}`)
   }
 
@@ -545,8 +539,7 @@ export class Controller {
       this.set((s) => (s.identity.backup ? { ...s, identity: { ...s.identity, backup: { ...s.identity.backup, passphrase: field(), again: field(), focus: 1 } } } : s))
       throw userError('the two passphrases differ; type the same one twice')
     }
-    const pathMod = await import('node:path')
-    const written = await exportBackup(this.opts.home, pathMod.resolve(this.opts.cwd, file), passphrase)
+    const written = await exportBackup(this.opts.home, userPath(file, this.opts.cwd), passphrase)
     this.set((s) => ({ ...s, identity: { ...s.identity, backup: null } }))
     this.info(`Wrote an encrypted backup to ${written.file}. Keep the passphrase apart from it.`)
   }

@@ -4,6 +4,10 @@
  * Ink truncates any line that is still too long.
  */
 
+import { formatBytes as bytes } from '../units.js'
+
+export { bytes }
+
 // C0 and C1 controls except newline: an escape sequence in someone's post must never reach the terminal.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
@@ -46,16 +50,6 @@ export function wrap(text: string, width: number): string[] {
   return lines
 }
 
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
-}
 
 export function rate(n: number): string {
   return `${bytes(Math.round(n))}/s`
