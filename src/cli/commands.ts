@@ -1,3 +1,4 @@
+import { displayLine } from '../display.js'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
@@ -262,7 +263,7 @@ export const COMMANDS: Record<string, Command> = {
         return node.sync({ timeoutMs })
       })
       const lines = result.feeds.map(
-        (f) => `${(f.name ?? '(no name)').padEnd(20)} ${f.reachable ? '' : '(no peer has it now) '}${f.changedPosts} new or changed post(s), ${f.length} blocks`
+        (f) => `${(f.name !== null ? displayLine(f.name) : '(no name)').padEnd(20)} ${f.reachable ? '' : '(no peer has it now) '}${f.changedPosts} new or changed post(s), ${f.length} blocks`
       )
       if (result.recovered === true) lines.push('Recovered your feed from a peer: you can post again.')
       if (result.recovered === false) lines.push('Your restored feed was not found on any reachable peer yet; posting stays off. Try again when a device or follower that has it is online.')
@@ -283,7 +284,7 @@ export const COMMANDS: Record<string, Command> = {
         await node.online({ bootstrap: ctx.bootstrap() })
         return node.discover(ctx.args[0]!, { timeoutMs })
       })
-      const lines = result.people.map((p) => `${p.name ?? '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? p.bio + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
+      const lines = result.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? displayLine(p.bio) + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
       ctx.print(lines.length ? lines.join('\n') : `Nobody found on "${result.topic}" yet.`, result)
     }
   },
@@ -398,7 +399,7 @@ function relationCommand(verb: 'follow' | 'unfollow' | 'block' | 'unblock', summ
     usesNode: true,
     async run(ctx) {
       const person = await ctx.withNode((node) => node[verb](ctx.args[0]!))
-      ctx.print(`${done} ${person.name ?? '(no name yet)'} (${person.fingerprint}) ${person.id}.`, person)
+      ctx.print(`${done} ${person.name !== null ? displayLine(person.name) : '(no name yet)'} (${person.fingerprint}) ${person.id}.`, person)
     }
   }
 }

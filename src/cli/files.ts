@@ -1,3 +1,4 @@
+import { displayLine } from '../display.js'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
@@ -27,7 +28,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
       )
       ctx.print(
         [
-          `Shared ${shared.name} (${formatBytes(shared.size)}, ${shared.files} file(s), ${formatBytes(shared.pieceLength)} pieces).`,
+          `Shared ${displayLine(shared.name)} (${formatBytes(shared.size)}, ${shared.files} file(s), ${formatBytes(shared.pieceLength)} pieces).`,
           `  infohash: ${shared.infohash}`,
           ...(shared.infohashV1 ? [`  v1:       ${shared.infohashV1}`] : []),
           `  magnet:   ${shared.magnet}`,
@@ -66,7 +67,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
         return done
       })
       ctx.print(
-        results.map((r) => `Fetched ${r.name} (${formatBytes(r.size)}) → ${r.path ?? out}\n  infohash: ${r.infohash} · seeded while your node is online`).join('\n'),
+        results.map((r) => `Fetched ${displayLine(r.name)} (${formatBytes(r.size)}) → ${r.path ?? out}\n  infohash: ${r.infohash} · seeded while your node is online`).join('\n'),
         { fetched: results.map((r) => ({ path: r.path, infohash: r.infohash, name: r.name, bytes: r.size, downloaded: r.downloaded })) }
       )
     }
@@ -143,7 +144,7 @@ export function formatTransfer(t: TransferView): string {
   const pct = t.size > 0 ? Math.floor((100 * t.have) / t.size) : 0
   const rates = t.downloadRate || t.uploadRate ? ` · ↓${formatBytes(t.downloadRate)}/s ↑${formatBytes(t.uploadRate)}/s` : ''
   return [
-    `${t.name}  ${t.status}${t.reason ? ` (${t.reason})` : ''} · ${formatBytes(t.have)} of ${formatBytes(t.size)} (${pct}%) · ${t.peers} peer(s)${rates}`,
+    `${displayLine(t.name)}  ${t.status}${t.reason ? ` (${displayLine(t.reason)})` : ''} · ${formatBytes(t.have)} of ${formatBytes(t.size)} (${pct}%) · ${t.peers} peer(s)${rates}`,
     `  ${t.infohash}${t.path ? `  ${t.path}` : ''}`
   ].join('\n')
 }

@@ -1,3 +1,4 @@
+import { displayLine } from '../display.js'
 import type { PersonView, PostView, ProfileView, ThreadNode, ThreadView } from '../node/views.js'
 import { formatBytes } from '../units.js'
 
@@ -6,7 +7,7 @@ export { formatBytes }
 /** Human-readable output. --json bypasses all of this and prints the views as they are. */
 export function formatPost(p: PostView, opts: { now?: number; indent?: string } = {}): string {
   const indent = opts.indent ?? ''
-  const who = `${p.authorName ?? '(no name)'} (${p.fingerprint})`
+  const who = `${p.authorName !== null ? displayLine(p.authorName) : '(no name)'} (${p.fingerprint})`
   const meta = [who, age(p.createdAt, opts.now ?? Date.now())]
   if (p.editedAt !== null && !p.deleted) meta.push('edited')
   if (p.replyTo) meta.push(`reply to ${shortRef(p.replyTo)}`)
@@ -14,7 +15,7 @@ export function formatPost(p: PostView, opts: { now?: number; indent?: string } 
   const lines = [indent + meta.join(' · ')]
   if (p.deleted) lines.push(indent + '  [deleted by its author]')
   else for (const line of p.text.split('\n')) lines.push(indent + '  ' + line)
-  for (const a of p.attachments) lines.push(`${indent}  📎 ${a.name} (${formatBytes(a.size)}) ${a.infohash.slice(0, 16)}…`)
+  for (const a of p.attachments) lines.push(`${indent}  📎 ${displayLine(a.name)} (${formatBytes(a.size)}) ${a.infohash.slice(0, 16)}…`)
   const tail = [`ref ${p.ref}`]
   if (p.comments !== undefined) tail.push(`${p.comments} comment${p.comments === 1 ? '' : 's'}`)
   lines.push(indent + '  ' + tail.join(' · '))
@@ -41,17 +42,17 @@ export function formatThread(t: ThreadView): string {
 
 export function formatProfile(p: ProfileView): string {
   return [
-    `${p.name ?? '(no name)'}`,
+    `${p.name !== null ? displayLine(p.name) : '(no name)'}`,
     `  ID:          ${p.id}`,
     `  Fingerprint: ${p.fingerprint}`,
-    ...(p.bio ? [`  Bio:         ${p.bio}`] : []),
+    ...(p.bio ? [`  Bio:         ${displayLine(p.bio)}`] : []),
     ...(p.recovering ? ['  Status:      restored; posting is off until its feed is recovered from peers'] : [])
   ].join('\n')
 }
 
 export function formatPeople(people: PersonView[], empty: string): string {
   if (people.length === 0) return empty
-  return people.map((p) => `${p.name ?? '(no name)'} (${p.fingerprint})  ${p.id}`).join('\n')
+  return people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}`).join('\n')
 }
 
 export function shortRef(ref: string): string {

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { displayLine, displayText } from '../display.js'
 import { ChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
@@ -70,8 +71,9 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       const stdin = parsed.positionals.includes('-') ? await readStdin() : null
       const routed = await callNode(home, { argv, stdin, cwd: process.cwd() })
       if (routed) {
-        io.stdout.write(routed.stdout)
-        io.stderr.write(routed.stderr)
+        // What the serve printed for us passed displayText there; again here, cheaply, in case it did not.
+        io.stdout.write(json ? routed.stdout : displayText(routed.stdout))
+        io.stderr.write(displayText(routed.stderr))
         return routed.code
       }
       if (stdin !== null) opts = { ...opts, stdin }
@@ -83,7 +85,8 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       args: parsed.positionals,
       resolvePath: (p) => path.resolve(opts.cwd ?? process.cwd(), p),
       print(human, data) {
-        io.stdout.write(json ? JSON.stringify(data) + '\n' : human + '\n')
+        // Human output carries other people's names, posts and file names: never their escape sequences.
+        io.stdout.write(json ? JSON.stringify(data) + '\n' : displayText(human) + '\n')
       },
       async withNode(fn) {
         if (opts.node) return fn(opts.node)
@@ -98,7 +101,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       serveRequests: (node) => serveHome(home, node),
       bootstrap: () => bootstrapOf(Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []),
       progress(line) {
-        if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${line}`)
+        if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${displayLine(line)}`)
       }
     }
     await command.run(ctx)
@@ -107,7 +110,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
   } catch (err) {
     const e = toUserError(err)
     if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
-    io.stderr.write(`chrysalis: ${e.message}\n`)
+    io.stderr.write(`chrysalis: ${displayLine(e.message)}\n`)
     if (process.env.CHRYSALIS_DEBUG && err instanceof Error && err.stack) io.stderr.write(err.stack + '\n')
     return e.exitCode
   }

@@ -261,7 +261,7 @@ export function TransfersScreen({ s, dims }: { s: UiState; dims: Dims }) {
               <Text>{` ${Math.floor(fraction * 100)}% `}</Text>
               <Text color={theme.muted}>{line2}</Text>
             </Text>
-            <Text wrap="truncate-end" color={item.reason ? theme.error : theme.muted}>{`  ${item.reason ?? (item.path ? `→ ${item.path}` : '')}`}</Text>
+            <Text wrap="truncate-end" color={item.reason ? theme.error : theme.muted}>{`  ${clean(item.reason ?? (item.path ? `→ ${item.path}` : ''))}`}</Text>
           </Box>
         )
       })}

@@ -4,18 +4,13 @@
  * Ink truncates any line that is still too long.
  */
 
+import { displayText } from '../display.js'
 import { formatBytes as bytes } from '../units.js'
 
 export { bytes }
 
-// C0 and C1 controls except newline: an escape sequence in someone's post must never reach the terminal.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-
 /** Text from a feed, safe to print: controls (and bidi overrides) become spaces; tabs too. */
-export function clean(text: string): string {
-  return text.replace(CONTROL, ' ')
-}
+export const clean = displayText
 
 /** One line: newlines folded into " ⏎ " style spaces, then cut to `width` with an ellipsis. */
 export function oneLine(text: string, width: number): string {
