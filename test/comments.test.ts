@@ -5,6 +5,7 @@ import { makeNode, tmpDir, waitFor } from './helpers.js'
 import { ChrysalisNode } from '../src/node/node.js'
 import { Identity } from '../src/identity/keys.js'
 import { markRecovering, saveIdentity } from '../src/identity/home.js'
+import { parseRef } from '../src/feeds/layout.js'
 
 async function online(nodes: ChrysalisNode[], testnet: Awaited<ReturnType<typeof createTestnet>>): Promise<void> {
   for (const n of nodes) await n.online({ dht: testnet.createNode() })
@@ -117,4 +118,34 @@ test('a node restart keeps follows, timeline, notifications and interests', asyn
   t.alike((await bob2.followingList()).map((p) => p.name), ['Ada'])
   t.is((await bob2.timeline()).posts[0]?.ref, post.ref, 'the timeline, offline and at once')
   t.alike(await bob2.index.interests(), ['vintage-manuals'], 'joined interests are remembered')
+})
+
+test('backlinks: a thread author cannot pull a comment from another thread into their own', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await makeNode(t, 'Ada')
+  const bob = await makeNode(t, 'Bob')
+  const mallory = await makeNode(t, 'Mallory')
+  const cy = await makeNode(t, 'Cy')
+  await online([ada, bob, mallory, cy], testnet)
+  const post = await ada.post({ text: 'Kaypro II manual, 1982' })
+  await bob.follow(ada.identity.publicKey)
+  await bob.sync({ timeoutMs: 10_000 })
+  const comment = await bob.comment(post.ref, 'I love this scan, thank you!')
+  await waitFor(async () => (await ada.thread(post.ref)).comments.length === 1, 15_000, "Bob's comment in Ada's thread")
+
+  // Mallory writes a backlink that puts Bob's praise under her own post.
+  const bait = await mallory.post({ text: 'My ad for overpriced manuals' })
+  const baitRef = parseRef(bait.ref)
+  t.ok(await mallory.own.addBacklink(baitRef.id, parseRef(comment.ref), baitRef), 'the hostile backlink is in her feed')
+  await mallory.index.update(mallory.own)
+
+  await cy.follow(mallory.identity.publicKey)
+  await cy.follow(ada.identity.publicKey)
+  await cy.sync({ timeoutMs: 10_000 })
+  t.alike((await cy.thread(bait.ref)).comments, [], "Bob's comment does not show under Mallory's post")
+  t.is((await cy.thread(bait.ref)).count, 0)
+  const listed = (await cy.timeline()).posts.find((p) => p.ref === bait.ref)
+  t.is(listed?.comments, 0, 'nor is it counted on the timeline')
+  t.alike((await cy.thread(post.ref)).comments.map((c) => c.ref), [comment.ref], 'it still shows where Bob wrote it')
+  t.alike((await mallory.thread(bait.ref)).comments, [], 'not even in Mallory\'s own view')
 })

@@ -53,6 +53,12 @@ export interface StoredPost {
   record: Valid<PostRecord>
 }
 
+/** Is `post` a comment in the thread of `root`, by its own (signed) record? */
+export function answers(post: StoredPost, root: PostRef): boolean {
+  const reply = post.record.reply
+  return reply !== undefined && sameRef(reply.root, root)
+}
+
 export interface SkipStats {
   count: number
   lastReason: string | null

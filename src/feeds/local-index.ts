@@ -14,7 +14,9 @@ import type { PostRef } from './records.js'
  * reads only the diff since then. Nothing here is replicated; its layout is private.
  *
  *   tl/<time 12 hex>/<author hex>/<id hex>        a top-level post, by time
- *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }
+ *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }, or
+ *                                                 { x: 1 } once a backlinked comment proved to
+ *                                                 belong to another thread (never shown again)
  *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
  *   cur/<author hex>                              -> { v: indexed version, skipped }
  *   interest/<topic name>                         an interest topic the user joined
@@ -24,7 +26,7 @@ import type { PostRef } from './records.js'
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
  */
-type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string }
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; x?: 1 }
 type IndexBee = Hyperbee<string, IndexValue>
 
 export interface IndexedRef extends PostRef {
@@ -209,7 +211,7 @@ export class LocalIndex {
     for await (const entry of this.db.createReadStream(rangeOf(`th/${refPath(root)}/`))) {
       const parts = entry.key.split('/')
       const parent = entry.value.p ? parseRefPath(entry.value.p) : null
-      if (parts.length !== 5 || !parent) continue
+      if (parts.length !== 5 || !parent || entry.value.x) continue
       out.push({ author: b4a.from(parts[3]!, 'hex'), id: parseInt(parts[4]!, 16), parent })
     }
     return out
@@ -218,9 +220,33 @@ export class LocalIndex {
   async commentCount(root: PostRef, include: (authorHex: string) => boolean): Promise<number> {
     let n = 0
     for await (const entry of this.db.createReadStream(rangeOf(`th/${refPath(root)}/`))) {
-      if (include(entry.key.split('/')[3] ?? '')) n++
+      if (!entry.value.x && include(entry.key.split('/')[3] ?? '')) n++
     }
     return n
+  }
+
+  /** Comments indexed in threads (their own or through a backlink), for fetching and checking. */
+  async threadComments(limit: number): Promise<Array<{ root: PostRef; comment: PostRef }>> {
+    const out: Array<{ root: PostRef; comment: PostRef }> = []
+    for await (const entry of this.db.createReadStream(rangeOf('th/'), { limit })) {
+      const parts = entry.key.split('/')
+      if (parts.length !== 5 || entry.value.x) continue
+      const root = parseRefPath(`${parts[1]}/${parts[2]}`)
+      const comment = parseRefPath(`${parts[3]}/${parts[4]}`)
+      if (root && comment) out.push({ root, comment })
+    }
+    return out
+  }
+
+  /**
+   * A backlink claimed `comment` for the thread of `root`, but the comment's own record answers
+   * another thread (or none): a thread author may not pull someone's words into their thread.
+   * The entry stays, marked, so that re-reading the backlink does not add it again.
+   */
+  async rejectThreadEntry(root: PostRef, comment: PostRef): Promise<void> {
+    const key = `th/${refPath(root)}/${refPath(comment)}`
+    const entry = await this.db.get(key)
+    if (entry && !entry.value.x) await this.db.put(key, { x: 1 })
   }
 
   /** Interest topics the user joined (local settings live beside the index, never replicated). */

@@ -1,7 +1,8 @@
 import * as b4a from '../bytes.js'
 import { toHex } from '../identity/encoding.js'
-import { LOCAL_ONLY, type Feed, type OwnFeed, type StoredPost } from '../feeds/feed.js'
-import { formatRef, rangeOf } from '../feeds/layout.js'
+import { LOCAL_ONLY, answers, type Feed, type OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { formatRef } from '../feeds/layout.js'
+import type { PostRef } from '../feeds/records.js'
 import type { LocalIndex } from '../feeds/local-index.js'
 import type { Network } from '../net/network.js'
 import { firstPeer, untilDeadline } from './deadline.js'
@@ -110,13 +111,14 @@ export class Conversations {
    * thread's author verified each one and so holds it too.
    */
   async prefetchComments(deadline: number): Promise<number> {
-    const wanted: Array<{ feed: Feed; id: number }> = []
-    for await (const entry of this.d.index.db.createReadStream(rangeOf('th/'), { limit: 5000 })) {
-      const [, , , hex, idHex] = entry.key.split('/')
-      if (!hex || !idHex || hex === this.d.own.authorHex || this.d.isFollowed(hex) || this.d.isBlocked(hex)) continue
-      const feed = this.d.feedOf(b4a.from(hex, 'hex'))
-      if (await feed.getPost(parseInt(idHex, 16), LOCAL_ONLY)) continue // already here
-      wanted.push({ feed, id: parseInt(idHex, 16) })
+    const wanted: Array<{ feed: Feed; root: PostRef; id: number }> = []
+    for (const { root, comment } of await this.d.index.threadComments(5000)) {
+      const hex = toHex(comment.author)
+      if (hex === this.d.own.authorHex || this.d.isFollowed(hex) || this.d.isBlocked(hex)) continue
+      const feed = this.d.feedOf(comment.author)
+      const here = await feed.getPost(comment.id, LOCAL_ONLY)
+      if (here) await this.check(here, root)
+      else wanted.push({ feed, root, id: comment.id })
     }
     if (wanted.length === 0) return 0
     // Its author may be online; else any connected peer holding the feed answers. Do not wait on
@@ -130,8 +132,20 @@ export class Conversations {
         await untilDeadline(feed.core.update({ wait: true }), deadline)
       })
     )
-    const fetched = await Promise.all(wanted.map(async ({ feed, id }) => (await untilDeadline(feed.getPost(id), deadline)) !== null))
+    const fetched = await Promise.all(
+      wanted.map(async ({ feed, root, id }) => {
+        const post = await untilDeadline(feed.getPost(id), deadline)
+        return post !== null && (await this.check(post, root))
+      })
+    )
     for (const feed of authors.values()) network?.leavePeer(feed.author)
     return fetched.filter(Boolean).length
+  }
+
+  /** A comment a backlink put in the thread of `root` counts only if it answers that thread. */
+  private async check(post: StoredPost, root: PostRef): Promise<boolean> {
+    if (answers(post, root)) return true
+    await this.d.index.rejectThreadEntry(root, post)
+    return false
   }
 }

@@ -5,7 +5,7 @@ import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
 import { clearRecovering, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
-import { Feed, OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { Feed, OwnFeed, answers, type StoredPost } from '../feeds/feed.js'
 import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
 import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
@@ -747,7 +747,13 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     for (const entry of entries) {
       if (!this.visible(toHex(entry.author))) continue
       const stored = await this.feedOf(entry.author).getPost(entry.id)
-      if (stored) nodes.set(formatRef(entry), { ...(await this.view(stored)), children: [] })
+      if (!stored) continue
+      // A backlink only says a comment is here; the comment's own record must say so too.
+      if (!answers(stored, rootRef)) {
+        await this.index.rejectThreadEntry(rootRef, entry)
+        continue
+      }
+      nodes.set(formatRef(entry), { ...(await this.view(stored)), children: [] })
     }
     const comments: ThreadNode[] = []
     for (const node of nodes.values()) {
