@@ -9,7 +9,9 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 import { isChrysalisError } from '../src/errors.js'
-import { storeFaults } from '../src/transfer/storage.js'
+import { createTorrent } from '../src/transfer/create.js'
+import { filePath } from '../src/transfer/metainfo.js'
+import { PieceStore, storeFaults } from '../src/transfer/storage.js'
 import { makeNode, tmpDir } from './helpers.js'
 
 type T = Parameters<typeof makeNode>[0]
@@ -64,7 +66,8 @@ async function randomFile(file: string, size: number): Promise<Buffer> {
 test('a paused x.bin and another torrent\'s x.bin in the same folder: neither takes over the other', async (t) => {
   const { dir, seed, fetcher } = await pair(t)
   const a = await randomFile(path.join(dir, 'a', 'x.bin'), 3 * 1024 * 1024)
-  const b = await randomFile(path.join(dir, 'b', 'x.bin'), 1_179_648 + 777)
+  // Smaller than one piece of A: A's partial data reaches past B's end whatever A got first.
+  const b = await randomFile(path.join(dir, 'b', 'x.bin'), 5000)
   const ihA = await share(seed, path.join(dir, 'a', 'x.bin'))
   const ihB = await share(seed, path.join(dir, 'b', 'x.bin'))
   const out = path.join(dir, 'out')
@@ -182,6 +185,31 @@ test('a torrent holding both a and a.chrysalis-part completes', async (t) => {
   t.is((await fetch(fetcher, ih, out)).status, 'seeding')
   t.is(await shaOf(path.join(out, 'pair', 'a')), sha(a))
   t.is(await shaOf(path.join(out, 'pair', 'a.chrysalis-part')), sha(part))
+})
+
+test('a and a.chrysalis-part in one torrent, pieces of the second arriving first: both complete (piece store)', async (t) => {
+  // Pieces come in any order when several peers serve them; here file 2 completes while file 1
+  // is partial, the order in which the old part names collided.
+  const dir = await tmpDir(t)
+  const src = path.join(dir, 'src', 'pair')
+  const bytes = [await randomFile(path.join(src, 'a'), 100 * 1024), await randomFile(path.join(src, 'a.chrysalis-part'), 50 * 1024)]
+  const { meta } = await createTorrent(src)
+  await fs.mkdir(path.join(dir, 'out'))
+  const out = await fs.realpath(path.join(dir, 'out'))
+  const slots = meta.files.map((f) => ({ path: path.join(out, ...filePath(meta, f)), skip: false, done: false, mtimeMs: null }))
+  await fs.mkdir(path.join(dir, 'home'))
+  const store = new PieceStore(meta, slots, path.join(dir, 'home', 'pieces.log'), out)
+  t.teardown(() => store.close())
+  await store.open()
+  await store.prepare()
+  const piece = (i: number, p: number): Buffer => bytes[i]!.subarray(p * meta.pieceLength, (p + 1) * meta.pieceLength)
+  const [f0, f1] = meta.files
+  await store.write(f0!.firstPiece, piece(0, 0))
+  for (let p = 0; p < f1!.pieceCount; p++) await store.write(f1!.firstPiece + p, piece(1, p))
+  for (let p = 1; p < f0!.pieceCount; p++) await store.write(f0!.firstPiece + p, piece(0, p))
+  t.ok(store.complete())
+  t.is(await shaOf(path.join(out, 'pair', 'a')), sha(bytes[0]!))
+  t.is(await shaOf(path.join(out, 'pair', 'a.chrysalis-part')), sha(bytes[1]!))
 })
 
 test('cancel removes the torrent\'s partial data, never what it does not own', async (t) => {
