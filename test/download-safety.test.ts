@@ -212,6 +212,56 @@ test('a and a.chrysalis-part in one torrent, pieces of the second arriving first
   t.is(await shaOf(path.join(out, 'pair', 'a.chrysalis-part')), sha(bytes[1]!))
 })
 
+test('logged pieces whose part file is gone are forgotten: a part file created afresh never inherits them (piece store)', async (t) => {
+  const dir = await tmpDir(t)
+  const data = await randomFile(path.join(dir, 'src', 'x.bin'), 200 * 1024)
+  const { meta } = await createTorrent(path.join(dir, 'src', 'x.bin'))
+  await fs.mkdir(path.join(dir, 'out'))
+  await fs.mkdir(path.join(dir, 'home'))
+  const out = await fs.realpath(path.join(dir, 'out'))
+  const log = path.join(dir, 'home', 'pieces.log')
+  const slots = [{ path: path.join(out, 'x.bin'), skip: false, done: false, mtimeMs: null }]
+  const piece = (p: number): Buffer => data.subarray(p * meta.pieceLength, (p + 1) * meta.pieceLength)
+  const opened = async (): Promise<PieceStore> => {
+    const store = new PieceStore(meta, slots, log, out)
+    t.teardown(() => store.close())
+    await store.open()
+    await store.prepare()
+    return store
+  }
+  let store = await opened()
+  for (let p = 0; p < 4; p++) await store.write(p, piece(p))
+  await store.close()
+  // The partial data disappears (removed by hand, or a version-1 state whose part files are
+  // no longer read); its four logged pieces must not count again once a new part file exists.
+  const parts = path.join(out, '.chrysalis-parts')
+  const old = path.join(out, 'x.bin.chrysalis-part')
+  await fs.rm(parts, { recursive: true, force: true })
+  await fs.rm(old, { force: true })
+  store = await opened()
+  t.is(store.have.count, 0, 'nothing held without the part file')
+  await store.write(5, piece(5))
+  await store.close()
+  store = await opened()
+  t.is(store.have.count, 1, 'only the piece written into the new part file counts')
+  for (let p = 0; p < meta.pieceCount; p++) if (!store.have.get(p)) await store.write(p, piece(p))
+  t.ok(store.complete())
+  t.is(await shaOf(path.join(out, 'x.bin')), sha(data), 'the file is exact')
+})
+
+test('--file: only the selected files are written; nothing else appears', async (t) => {
+  const { dir, seed, fetcher } = await pair(t)
+  const one = await randomFile(path.join(dir, 'src', 'album', 'one.bin'), 300 * 1024)
+  await randomFile(path.join(dir, 'src', 'album', 'sub', 'two.bin'), 200 * 1024)
+  const ih = await share(seed, path.join(dir, 'src', 'album'))
+  const out = path.join(dir, 'out')
+  const view = await fetcher.files.fetch({ infohash: ih, name: null, author: null }, { out, files: ['one.bin'] })
+  t.is(view.status, 'seeding')
+  t.is(await shaOf(path.join(out, 'album', 'one.bin')), sha(one))
+  t.alike((await fs.readdir(out)).sort(), ['album'], 'no partial data is left')
+  t.alike(await fs.readdir(path.join(out, 'album')), ['one.bin'], 'the file not selected is not created')
+})
+
 test('cancel removes the torrent\'s partial data, never what it does not own', async (t) => {
   const { dir, seed, fetcher } = await pair(t)
   await randomFile(path.join(dir, 'src', 'x.bin'), 3 * 1024 * 1024)

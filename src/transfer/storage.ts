@@ -149,7 +149,7 @@ export class PieceStore {
   async open(): Promise<void> {
     const data = await fs.readFile(this.logFile).catch(() => Buffer.alloc(0))
     const pending = new Set(this.pending())
-    if (pending.size > 0) await this.preparePartsDir()
+    if (pending.size > 0) await this.preparePartsDir().catch((err: unknown) => Promise.reject(this.writeError(err, `the partial downloads folder ${this.partsDir}`)))
     const present = new Map<number, boolean>()
     let dropped = data.length % 4 !== 0 // a crash in the middle of an append leaves a partial entry
     for (let at = 0; at + 4 <= data.length; at += 4) {
