@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'FILE_CHANGED'
   | 'NO_PEERS'
   | 'TRANSFER_FAILED'
+  // downloads and the filesystem
+  | 'UNSAFE_PATH'
+  | 'FILE_EXISTS'
+  | 'DISK_FULL'
 
 export class ChrysalisError extends Error {
   readonly code: ErrorCode

@@ -108,13 +108,14 @@ test('cli: a fetch killed with SIGKILL resumes without re-fetching verified piec
   for (let at = 0; at + 4 <= bytes.length; at += 4) logged.add(bytes.readUInt32LE(at))
   t.ok(logged.size < size / shared.pieceLength, `killed mid-download (${logged.size} pieces verified)`)
   t.absent(await fs.stat(final).catch(() => null), 'the final file does not exist before every piece is verified')
-  t.ok(await fs.stat(final + '.chrysalis-part'), 'the partial download is kept beside it')
+  const part = path.join(out, '.chrysalis-parts', shared.infohash, '0')
+  t.ok((await fs.lstat(part)).isFile(), 'the partial download is kept in the private parts folder')
 
   const resumed = await json<Fetched>(t, [...home('b'), ...net, 'fetch', shared.magnet, '--out', out, '--timeout', '120'])
   t.is(await sha(final), hash, 'the resumed file is exact')
   const notRefetched = size - logged.size * shared.pieceLength
   t.ok(resumed.fetched[0]!.downloaded <= notRefetched, `resume fetched ${resumed.fetched[0]!.downloaded} bytes, at most the ${notRefetched} not verified before`)
-  t.absent(await fs.stat(final + '.chrysalis-part').catch(() => null), 'no part file is left')
+  t.absent(await fs.lstat(path.join(out, '.chrysalis-parts')).catch(() => null), 'no partial data is left')
 })
 
 test('cli: share and fetch refuse bad input with one clear line', async (t) => {

@@ -8,7 +8,8 @@ import { torrentTopic } from '../net/topics.js'
 import { createTorrent, type CreateOptions } from './create.js'
 import { type Metainfo, filePath, parseTorrent, torrentBytes } from './metainfo.js'
 import { TORRENT_PROTOCOL } from './messages.js'
-import { type FileSlot, PieceStore, type FileChangedError } from './storage.js'
+import { type FileSlot, PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
+import { removePrivateDir } from './safe-path.js'
 import { Torrent, type TorrentPeerInfo } from './torrent.js'
 
 /**
@@ -32,7 +33,8 @@ export interface TransferNet {
 export type TransferStatus = 'metadata' | 'downloading' | 'seeding' | 'paused' | 'stopped'
 
 interface SavedState {
-  version: 1
+  /** 2: partial data in OUT/.chrysalis-parts/<infohash>/ (1: as FINAL.chrysalis-part, no longer read). */
+  version: 1 | 2
   infohash: string
   role: 'shared' | 'fetched'
   status: TransferStatus
@@ -114,6 +116,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
   private async load(hex: string): Promise<void> {
     const d = path.join(this.dir, hex)
     const state = JSON.parse(await fs.readFile(path.join(d, STATE), 'utf-8')) as SavedState
+    // Version 1 kept partial data beside the final names, where anything could sit: those part
+    // files are never read again (a resumed download starts its unfinished files afresh).
+    state.version = 2
     const raw = await fs.readFile(path.join(d, TORRENT)).catch(() => null)
     const meta = raw ? parseTorrent(raw, { infohash: Buffer.from(hex, 'hex') }) : null
     this.entries.set(hex, newEntry(state, meta))
@@ -128,7 +133,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     const existing = this.entries.get(hex)
     if (existing && existing.state.status !== 'stopped') return { meta, view: this.view(existing) }
     const state: SavedState = {
-      version: 1,
+      version: 2,
       infohash: hex,
       role: 'shared',
       status: 'seeding',
@@ -164,11 +169,11 @@ export class Transfers extends EventEmitter<TransferEvents> {
     if (entry?.state.status === 'seeding') return this.view(entry) // shared or fetched already
     if (!entry) {
       const state: SavedState = {
-        version: 1,
+        version: 2,
         infohash: hex,
         role: 'fetched',
         status: 'metadata',
-        out: path.resolve(opts.out),
+        out: await downloadFolder(opts.out),
         select: opts.files ?? [],
         files: [],
         addedAt: Date.now(),
@@ -193,6 +198,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
       }
     }
     const done = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }))
+    // A start that fails (a path refused on resume) rejects `done` too and throws the same error.
+    done.catch(() => {})
     await this.start(entry)
     await done
     return this.view(entry)
@@ -214,6 +221,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
       })
       const full = path.resolve(out, ...rel)
       if (!full.startsWith(path.resolve(out) + path.sep)) throw new ChrysalisError('BAD_TORRENT', `the torrent's path ${rel.join('/')} escapes the download directory; it was refused`)
+      if (rel[0]!.toLowerCase() === PARTS_DIR) throw new ChrysalisError('BAD_TORRENT', `the torrent's name ${rel[0]} is the folder kept for partial downloads; it was refused`)
       return { path: full, skip: !chosen, done: false, mtimeMs: null }
     })
     const missing = select.filter((s) => !matched.has(s))
@@ -291,7 +299,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
   private async openStore(entry: Entry): Promise<void> {
-    const store = new PieceStore(entry.meta!, entry.state.files, path.join(this.dir, entry.state.infohash, LOG))
+    const out = entry.state.role === 'fetched' ? entry.state.out : null
+    const store = new PieceStore(entry.meta!, entry.state.files, path.join(this.dir, entry.state.infohash, LOG), out)
     await store.open()
     await store.prepare()
     entry.store = store
@@ -408,13 +417,14 @@ export class Transfers extends EventEmitter<TransferEvents> {
     return this.view(entry)
   }
 
-  /** Forget a torrent; a partial download's part files are removed, complete files are kept. */
+  /**
+   * Forget a torrent; a partial download's private directory (OUT/.chrysalis-parts/<infohash>)
+   * is removed, without following symlinks; complete files are kept.
+   */
   async remove(infohash: Buffer): Promise<void> {
     const entry = this.require(infohash)
     await this.drop(entry)
-    if (entry.state.role === 'fetched') {
-      for (const f of entry.state.files) if (!f.done) await fs.rm(f.path + '.chrysalis-part', { force: true })
-    }
+    if (entry.state.role === 'fetched' && entry.state.out) await removePrivateDir(entry.state.out, entry.state.infohash).catch(() => {})
     this.entries.delete(entry.state.infohash)
     await fs.rm(path.join(this.dir, entry.state.infohash), { recursive: true, force: true })
     for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the download was cancelled'))
@@ -519,6 +529,20 @@ export class Transfers extends EventEmitter<TransferEvents> {
       if (running) await this.save(entry.state, null).catch(() => {})
       for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the node closed before the download finished; run the fetch again to resume'))
     }
+  }
+}
+
+/**
+ * The download folder, resolved once: it is the user's choice and may be a symlink (~/Downloads
+ * to /data); everything below it is checked without following symlinks (safe-path.ts).
+ */
+async function downloadFolder(out: string): Promise<string> {
+  const dir = path.resolve(out)
+  try {
+    await fs.mkdir(dir, { recursive: true })
+    return await fs.realpath(dir)
+  } catch (err) {
+    throw new ChrysalisError('BAD_INPUT', `cannot use ${dir} as the download folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --out`, { cause: err })
   }
 }
 

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
-import { exists } from '../fs.js'
+import { writeFileAtomic } from '../fs.js'
 import { type Metainfo, fileOfPiece, pieceSize } from './metainfo.js'
+import { PARTS_DIR, createExclusive, ensureDirs, ensurePrivateDir, openOwn, placeNew, removePrivateDir, unsafe } from './safe-path.js'
 
 /** One bit per piece, most significant bit first (the BitTorrent layout). */
 export class Bitfield {
@@ -47,13 +48,13 @@ export interface FileSlot {
   path: string
   /** Not part of the selection: neither fetched nor served. */
   skip: boolean
-  /** Complete and verified at `path` (else its pieces so far are in `path + PART`). */
+  /** Complete and verified at `path` (else its pieces so far are in the torrent's parts directory). */
   done: boolean
   /** When done: the mtime we recorded, to notice the file changing on disk. */
   mtimeMs: number | null
 }
 
-export const PART = '.chrysalis-part'
+export { PARTS_DIR }
 
 export class FileChangedError extends ChrysalisError {
   constructor(file: string) {
@@ -62,17 +63,34 @@ export class FileChangedError extends ChrysalisError {
 }
 
 /**
+ * Faults injected on the piece store's write path, for tests that cannot fill a real disk:
+ * `write` sees each part-file write (file, bytes) and may return the error to fail it with.
+ */
+export const storeFaults: { write: ((file: string, length: number) => Error | null) | null } = { write: null }
+
+/** The private directory holding a torrent's partial data inside the download folder. */
+export function partsDirOf(out: string, infohash: Buffer): string {
+  return path.join(out, PARTS_DIR, infohash.toString('hex'))
+}
+
+/**
  * The pieces of one torrent on disk: complete files where they are (shared files are served
- * from their original location, never copied), incomplete ones as `NAME.chrysalis-part` beside
- * their final path. Verified pieces are appended to a log (4-byte little-endian indexes) after
- * their bytes are written, so a crash at any moment loses at most the pieces in flight, and a
- * file is renamed to its final name only once every piece of it is verified.
+ * from their original location, never copied); incomplete ones, while downloading, as
+ * `OUT/.chrysalis-parts/<infohash>/<file index>` (a directory only this user can enter, created
+ * for this torrent: no name in any torrent, and no file of the user, can collide with it).
+ * Verified pieces are appended to a log (4-byte little-endian indexes) after their bytes are
+ * written, so a crash at any moment loses at most the pieces in flight. A file is moved to its
+ * final name (a hard link, never over anything existing, every directory on the way checked
+ * without following symlinks) only once its size and every piece of it are right.
  */
 export class PieceStore {
   readonly meta: Metainfo
   readonly slots: FileSlot[]
   readonly have: Bitfield
   private readonly logFile: string
+  /** The download folder (fetched torrents; null for shared ones, whose files are all done). */
+  private readonly out: string | null
+  private readonly partsDir: string | null
   private log: Promise<fs.FileHandle> | null = null
   private readonly handles = new Map<string, Promise<fs.FileHandle>>()
   private readonly checked = new Map<number, number>()
@@ -81,10 +99,12 @@ export class PieceStore {
   /** Verified bytes of the selection (complete files and pieces held), kept as pieces arrive. */
   haveBytes = 0
 
-  constructor(meta: Metainfo, slots: FileSlot[], logFile: string) {
+  constructor(meta: Metainfo, slots: FileSlot[], logFile: string, out: string | null = null) {
     this.meta = meta
     this.slots = slots
     this.logFile = logFile
+    this.out = out
+    this.partsDir = out === null ? null : partsDirOf(out, meta.infohash)
     this.have = new Bitfield(meta.pieceCount)
     meta.files.forEach((f, i) => {
       if (slots[i]!.done) for (let p = 0; p < f.pieceCount; p++) this.hold(f.firstPiece + p)
@@ -105,19 +125,66 @@ export class PieceStore {
     return bits
   }
 
-  /** Load the resume log: pieces verified before a restart. */
+  /** Where file `i`'s partial data is. */
+  private partOf(i: number): string {
+    if (this.partsDir === null) throw new ChrysalisError('TRANSFER_FAILED', `${this.slots[i]!.path} is incomplete and this torrent has no download folder; fetch it again`)
+    return path.join(this.partsDir, String(i))
+  }
+
+  /** Files still to download (selected, not done, not empty). */
+  private pending(): number[] {
+    const out: number[] = []
+    this.meta.files.forEach((f, i) => {
+      const s = this.slots[i]!
+      if (!s.skip && !s.done && f.length > 0) out.push(i)
+    })
+    return out
+  }
+
+  /**
+   * Load the resume log: pieces verified before a restart. A logged piece counts only while its
+   * part file is there (a regular file, not a symlink) to hold it; entries that no longer count
+   * are dropped from the log, so a part file created afresh never inherits them.
+   */
   async open(): Promise<void> {
     const data = await fs.readFile(this.logFile).catch(() => Buffer.alloc(0))
-    // A crash in the middle of an append leaves a partial entry: cut it, so later ones align.
-    if (data.length % 4 !== 0) await fs.truncate(this.logFile, data.length - (data.length % 4))
+    const pending = new Set(this.pending())
+    if (pending.size > 0) await this.preparePartsDir().catch((err: unknown) => Promise.reject(this.writeError(err, `the partial downloads folder ${this.partsDir}`)))
+    const present = new Map<number, boolean>()
+    let dropped = data.length % 4 !== 0 // a crash in the middle of an append leaves a partial entry
     for (let at = 0; at + 4 <= data.length; at += 4) {
       const piece = data.readUInt32LE(at)
-      if (piece >= this.meta.pieceCount) continue
-      const i = this.meta.files.indexOf(fileOfPiece(this.meta, piece))
-      const slot = this.slots[i]!
-      // A logged piece counts only while its part file is there to hold it.
-      if (!slot.skip && !slot.done && (await exists(slot.path + PART))) this.hold(piece)
+      const i = piece < this.meta.pieceCount ? this.meta.files.indexOf(fileOfPiece(this.meta, piece)) : -1
+      if (!pending.has(i)) {
+        dropped = true // a file done, not selected, or no piece of this torrent
+        continue
+      }
+      if (!present.has(i)) present.set(i, (await fs.lstat(this.partOf(i)).catch(() => null))?.isFile() === true)
+      if (present.get(i)) this.hold(piece)
+      else dropped = true
     }
+    if (dropped) await this.rewriteLog()
+  }
+
+  /** Keep in the log only the pieces held, whole entries, written atomically. */
+  private async rewriteLog(): Promise<void> {
+    const held: number[] = []
+    for (const i of this.pending()) {
+      const f = this.meta.files[i]!
+      for (let p = 0; p < f.pieceCount; p++) if (this.have.get(f.firstPiece + p)) held.push(f.firstPiece + p)
+    }
+    const buf = Buffer.alloc(held.length * 4)
+    held.forEach((p, k) => buf.writeUInt32LE(p, k * 4))
+    await writeFileAtomic(this.logFile, buf, 0o600)
+  }
+
+  /** OUT/.chrysalis-parts (private, created if missing) and this torrent's directory in it. */
+  private async preparePartsDir(): Promise<void> {
+    const dir = this.partsDir
+    if (dir === null) return
+    await fs.mkdir(this.out!, { recursive: true })
+    await ensurePrivateDir(path.dirname(dir))
+    await ensurePrivateDir(dir)
   }
 
   /** Is every selected file complete? */
@@ -131,7 +198,7 @@ export class PieceStore {
     const i = this.meta.files.indexOf(file)
     const slot = this.slots[i]!
     if (slot.done) await this.checkUnchanged(i)
-    const fh = await this.handle(slot.done ? slot.path : slot.path + PART, 'r')
+    const fh = await (slot.done ? this.handle(slot.path, () => fs.open(slot.path, 'r')) : this.handle(`r:${i}`, () => openOwn(this.partOf(i), false, file.length)))
     const buf = Buffer.allocUnsafe(length)
     const position = (piece - file.firstPiece) * this.meta.pieceLength + offset
     const { bytesRead } = await fh.read(buf, 0, length, position)
@@ -149,6 +216,18 @@ export class PieceStore {
     this.checked.set(i, now)
   }
 
+  /** The part file of file `i`, open read-write: created exclusively, or ours from before. */
+  private partHandle(i: number): Promise<fs.FileHandle> {
+    const part = this.partOf(i)
+    const length = this.meta.files[i]!.length
+    return this.handle(`w:${i}`, () =>
+      createExclusive(part).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') return openOwn(part, true, length)
+        throw err
+      })
+    )
+  }
+
   /** Write a verified piece and log it. Returns the file index when that file just completed. */
   async write(piece: number, data: Buffer): Promise<number | null> {
     const file = fileOfPiece(this.meta, piece)
@@ -156,16 +235,25 @@ export class PieceStore {
     const slot = this.slots[i]!
     if (slot.done || slot.skip || this.have.get(piece)) return null
     if (data.length !== pieceSize(this.meta, piece)) throw new Error(`piece ${piece} has ${data.length} bytes`)
-    const part = slot.path + PART
-    const fh = await this.handle(part, 'w')
-    await fh.write(data, 0, data.length, (piece - file.firstPiece) * this.meta.pieceLength)
+    try {
+      const fh = await this.partHandle(i)
+      const fault = storeFaults.write?.(this.partOf(i), data.length)
+      if (fault) throw fault
+      await writeAll(fh, data, (piece - file.firstPiece) * this.meta.pieceLength)
+    } catch (err) {
+      throw this.writeError(err, `${slot.path} (what is downloaded so far is kept)`)
+    }
     if (this.closed) throw new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped')
-    this.log ??= fs.open(this.logFile, 'a')
-    const entry = Buffer.alloc(4)
-    entry.writeUInt32LE(piece)
-    await (await this.log).write(entry)
+    try {
+      this.log ??= fs.open(this.logFile, 'a')
+      const entry = Buffer.alloc(4)
+      entry.writeUInt32LE(piece)
+      await writeAll(await this.log, entry, null)
+    } catch (err) {
+      throw this.writeError(err, `the resume log ${this.logFile}`)
+    }
     this.hold(piece)
-    for (let p = 0; p < file.pieceCount; p++) if (!this.have.get(file.firstPiece + p)) return null
+    if (!this.fileHeld(i)) return null
     // Two last writes can finish together: one of them finishes the file.
     if (this.finishing.has(i)) return null
     this.finishing.add(i)
@@ -173,50 +261,106 @@ export class PieceStore {
     return i
   }
 
-  /** Sync a complete part file and move it to its final name (never over an existing file). */
-  private async finishFile(i: number): Promise<void> {
-    const slot = this.slots[i]!
-    const part = slot.path + PART
-    const fh = await this.handle(part, 'w')
-    await fh.sync()
-    await this.closeHandle(part)
-    if (await exists(slot.path)) throw new ChrysalisError('TRANSFER_FAILED', `${slot.path} already exists; the download is kept as ${part} (move the other file away, then fetch again)`)
-    await fs.rename(part, slot.path)
-    slot.mtimeMs = (await fs.stat(slot.path)).mtimeMs
-    slot.done = true
+  private fileHeld(i: number): boolean {
+    const f = this.meta.files[i]!
+    for (let p = 0; p < f.pieceCount; p++) if (!this.have.get(f.firstPiece + p)) return false
+    return true
   }
 
-  /** Create empty files of the selection (they own no pieces) and the part files' directories. */
+  /** A failed write in words: a full disk says so; the data so far stays, ready to resume. */
+  private writeError(err: unknown, what: string): Error {
+    if (err instanceof ChrysalisError) return err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      return new ChrysalisError('DISK_FULL', `${code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded'} while writing ${what}; free space, then run the fetch again to resume`, { cause: err })
+    }
+    const reason = err instanceof Error ? err.message : String(err)
+    return new ChrysalisError('TRANSFER_FAILED', `could not write ${what}: ${reason}; fix that, then run the fetch again to resume`, { cause: err })
+  }
+
+  /**
+   * Move a complete part file to its final name: only when its size is right and every piece
+   * of it is verified, through directories checked without following symlinks, never over
+   * anything that exists (the part stays, and the download can finish later).
+   */
+  private async finishFile(i: number): Promise<void> {
+    const slot = this.slots[i]!
+    const f = this.meta.files[i]!
+    const part = this.partOf(i)
+    if (!this.fileHeld(i)) throw new ChrysalisError('TRANSFER_FAILED', `${slot.path} is not complete; run the fetch again`)
+    try {
+      // Linked into place before a crash that lost the state: it is ours, finish the move.
+      const [a, b] = await Promise.all([fs.lstat(part).catch(() => null), fs.lstat(slot.path).catch(() => null)])
+      if (a && b && a.isFile() && a.ino === b.ino && a.dev === b.dev) {
+        await fs.unlink(part)
+      } else {
+        const fh = await this.partHandle(i)
+        const st = await fh.stat()
+        if (st.size !== f.length) throw new ChrysalisError('TRANSFER_FAILED', `the partial data of ${slot.path} has ${st.size} bytes, not ${f.length}; cancel the download and fetch it again`)
+        await fh.sync()
+        await this.closeHandles(i)
+        await ensureDirs(this.out!, this.parents(i))
+        await placeNew(part, slot.path)
+      }
+      slot.mtimeMs = (await fs.lstat(slot.path)).mtimeMs
+      slot.done = true
+    } catch (err) {
+      this.finishing.delete(i)
+      throw this.writeError(err, slot.path)
+    }
+    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.meta.infohash.toString('hex')).catch(() => {})
+  }
+
+  /** The directories between the download folder and file `i`. */
+  private parents(i: number): string[] {
+    const rel = path.relative(this.out!, this.slots[i]!.path).split(path.sep)
+    if (rel.length === 0 || rel[0] === '..' || path.isAbsolute(rel[0]!)) throw new ChrysalisError('BAD_TORRENT', `${this.slots[i]!.path} is outside the download folder ${this.out}; it was refused`)
+    return rel.slice(0, -1)
+  }
+
+  /**
+   * Before downloading: check (and create) the directories of the selection without following
+   * symlinks, create its empty files exclusively (they own no pieces), and finish files whose
+   * every piece was verified before a stop.
+   */
   async prepare(): Promise<void> {
     for (const [i, f] of this.meta.files.entries()) {
       const slot = this.slots[i]!
       if (slot.skip || slot.done) continue
-      await fs.mkdir(path.dirname(slot.path), { recursive: true })
+      if (this.out === null) throw new ChrysalisError('TRANSFER_FAILED', `${slot.path} is incomplete and this torrent has no download folder; fetch it again`)
+      try {
+        await ensureDirs(this.out, this.parents(i))
+        if (f.length === 0) await createEmpty(slot.path)
+      } catch (err) {
+        throw this.writeError(err, slot.path)
+      }
       if (f.length === 0) {
-        if (!(await exists(slot.path))) await fs.writeFile(slot.path, '')
-        slot.mtimeMs = (await fs.stat(slot.path)).mtimeMs
+        slot.mtimeMs = (await fs.lstat(slot.path)).mtimeMs
         slot.done = true
+      } else if (this.fileHeld(i) && !this.finishing.has(i)) {
+        this.finishing.add(i)
+        await this.finishFile(i)
       }
     }
+    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.meta.infohash.toString('hex')).catch(() => {})
   }
 
-  private handle(file: string, mode: 'r' | 'w'): Promise<fs.FileHandle> {
+  /** One open handle per key, shared by concurrent callers. */
+  private handle(key: string, open: () => Promise<fs.FileHandle>): Promise<fs.FileHandle> {
     if (this.closed) return Promise.reject(new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped'))
-    const k = `${mode}:${file}`
-    let h = this.handles.get(k)
+    let h = this.handles.get(key)
     if (!h) {
-      // 'r+' keeps what is written already; create the file first if it is not there.
-      h = mode === 'r' ? fs.open(file, 'r') : fs.open(file, 'a').then((f) => f.close()).then(() => fs.open(file, 'r+'))
-      h.catch(() => this.handles.delete(k))
-      this.handles.set(k, h)
+      h = open()
+      h.catch(() => this.handles.delete(key))
+      this.handles.set(key, h)
     }
     return h
   }
 
-  private async closeHandle(file: string): Promise<void> {
-    for (const mode of ['r', 'w']) {
-      const h = this.handles.get(`${mode}:${file}`)
-      this.handles.delete(`${mode}:${file}`)
+  private async closeHandles(i: number): Promise<void> {
+    for (const key of [`r:${i}`, `w:${i}`]) {
+      const h = this.handles.get(key)
+      this.handles.delete(key)
       if (h) await (await h.catch(() => null))?.close()
     }
   }
@@ -229,6 +373,28 @@ export class PieceStore {
     const log = this.log
     this.log = null
     await (await log?.catch(() => null))?.close()
+  }
+}
+
+/** Write all of `data` (a nearly full disk may take part of it, then fail on the rest). */
+async function writeAll(fh: fs.FileHandle, data: Buffer, position: number | null): Promise<void> {
+  let done = 0
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position === null ? null : position + done)
+    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    done += bytesWritten
+  }
+}
+
+/** An empty file of the torrent: created exclusively; an existing empty regular file is accepted. */
+async function createEmpty(file: string): Promise<void> {
+  try {
+    await (await createExclusive(file)).close()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    const st = await fs.lstat(file)
+    if (st.isSymbolicLink()) throw unsafe(file, 'is a symbolic link')
+    if (!st.isFile() || st.size !== 0) throw new ChrysalisError('FILE_EXISTS', `${file} already exists and is not the empty file the torrent holds; move it away, then run the fetch again`)
   }
 }
 
