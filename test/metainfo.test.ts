@@ -115,7 +115,7 @@ test('vectors: test/fixtures/torrents.json (protocol.md §11) still hold', async
   }
 })
 
-test('a metadata bomb (12 MiB of empty dictionaries outside info) is refused by the value budget, in bounded memory', async (t) => {
+test('a metadata bomb (12 MiB of empty dictionaries outside info) is refused by the value budget, in bounded memory', (t) => {
   const meta = smallTorrent()
   const good = torrentBytes(meta)
   const bomb = metadataBomb(good)
