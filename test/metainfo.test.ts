@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeLimits } from '../src/transfer/bencode.js'
 import { metadataBomb, smallTorrent } from './helpers-bomb.js'
-import { buildMetainfo, choosePieceLength, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
+import { buildMetainfo, choosePieceLength, magnetOf, parseInfo, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
 import { isChrysalisError } from '../src/errors.js'
 import { BLOCK, blockHashes, nextPow2, padHash, rootFromLayer, sha256, subtreeRoot } from '../src/transfer/merkle.js'
 
@@ -167,4 +167,22 @@ test('bencode budgets: total bytes, total values, depth; each refusal names its 
   t.alike(seen, ['a:4-7', 'b:10-15'], 'scanDict reports each entry and where its value lies')
   t.exception(() => scanDict(Buffer.from('d1:bi1e1:ai1ee'), {}, () => {}), /not sorted/, 'scanDict checks what it skips')
   t.exception(() => scanDict(Buffer.from('li1ee'), {}, () => {}), /not a dictionary/)
+})
+
+test('values inside info that nobody reads are checked in place, not built', (t) => {
+  const meta = smallTorrent()
+  // The same info with an unknown key holding 400,000 empty dictionaries: valid, and ignored.
+  const lists = (n: number): Buffer => Buffer.concat([Buffer.from('6:zzjunkl'), ...Array<Buffer>(n).fill(Buffer.concat([Buffer.from('l'), Buffer.alloc(2 * 80_000, 'de'), Buffer.from('e')])), Buffer.from('e')])
+  const junk = lists(5)
+  const info = Buffer.concat([meta.info.subarray(0, -1), junk, Buffer.from('e')])
+  const parsed = parseInfo(info)
+  t.is(parsed.name, 'a.bin')
+  t.is(parsed.files.length, 1)
+  const broken = Buffer.concat([meta.info.subarray(0, -1), lists(13), Buffer.from('e')])
+  try {
+    parseInfo(broken)
+    t.fail('an info of a million values was accepted')
+  } catch (err) {
+    t.ok(isChrysalisError(err, 'BAD_TORRENT') && /more than 1000000 values/.test(err.message), `refused: ${(err as Error).message}`)
+  }
 })

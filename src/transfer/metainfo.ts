@@ -230,16 +230,23 @@ export function checkComponent(raw: Buffer | string, where: string): string {
   return text
 }
 
+const INFO_KEYS = new Set(['file tree', 'meta version', 'name', 'piece length', 'pieces'])
+
 /** Parse and check an info dictionary's exact bytes. */
 export function parseInfo(info: Buffer): Metainfo {
-  let d: BValue
+  if (info[0] !== 0x64) throw bad('the torrent\'s info is not a dictionary; it was refused')
+  // Only the keys read below are built; the rest (a hybrid's v1 file list, anything unknown) is
+  // checked in place, so values nobody reads cost no memory.
+  const d: BDict = new Map()
+  const limits = { maxBytes: LIMITS.torrentBytes, maxNodes: LIMITS.nodes, maxDepth: LIMITS.depth + 2, maxItems: LIMITS.files }
   try {
-    d = decode(info, { limits: { maxBytes: LIMITS.torrentBytes, maxNodes: LIMITS.nodes, maxDepth: LIMITS.depth + 2, maxItems: LIMITS.files } }).value
+    scanDict(info, limits, (k, start, end) => {
+      if (INFO_KEYS.has(k)) d.set(k, decode(info.subarray(start, end), { limits }).value)
+    })
   } catch (err) {
     if (err instanceof BencodeError) throw bad(`the torrent's info is not valid bencode (${err.message}); it was refused`)
     throw err
   }
-  if (!(d instanceof Map)) throw bad('the torrent\'s info is not a dictionary; it was refused')
   if (d.get('meta version') !== 2) throw bad('the torrent is not BitTorrent v2 (meta version 2); it was refused')
   const pieceLength = d.get('piece length')
   if (typeof pieceLength !== 'number' || pieceLength < LIMITS.minPieceLength || pieceLength > LIMITS.maxPieceLength || (pieceLength & (pieceLength - 1)) !== 0) {
