@@ -1,8 +1,11 @@
 // Metadata from the network is untrusted: every refusal happens in parsing, before a byte is written.
 import test from 'brittle'
 import crypto from 'node:crypto'
-import { encode, key, type BDict, type BValue } from '../src/transfer/bencode.js'
-import { buildMetainfo, choosePieceLength, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeLimits } from '../src/transfer/bencode.js'
+import { metadataBomb, smallTorrent } from './helpers-bomb.js'
+import { buildMetainfo, choosePieceLength, magnetOf, parseInfo, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
 import { isChrysalisError } from '../src/errors.js'
 import { BLOCK, blockHashes, nextPow2, padHash, rootFromLayer, sha256, subtreeRoot } from '../src/transfer/merkle.js'
 
@@ -109,5 +112,77 @@ test('vectors: test/fixtures/torrents.json (protocol.md §11) still hold', async
     const meta = parseTorrent(Buffer.from(tv.torrent, 'hex'), { infohash: Buffer.from(tv.infohash, 'hex') })
     t.is(meta.files.length, 3)
     t.is(magnetOf(meta), tv.magnet)
+  }
+})
+
+test('a metadata bomb (12 MiB of empty dictionaries outside info) is refused by the value budget, in bounded memory', (t) => {
+  const meta = smallTorrent()
+  const good = torrentBytes(meta)
+  const bomb = metadataBomb(good)
+  t.ok(bomb.length > 11 * 1024 * 1024 && bomb.length <= 12 * 1024 * 1024, `${bomb.length} bytes, under the 12 MiB size limit`)
+  try {
+    parseTorrent(bomb, { infohash: meta.infohash })
+    t.fail('the bomb was accepted')
+  } catch (err) {
+    t.ok(isChrysalisError(err, 'BAD_TORRENT') && /more than 1000000 values/.test(err.message), `refused: ${(err as Error).message}`)
+  }
+  // The info comes first and is checked first: a wrong infohash is found before the junk is read.
+  try {
+    parseTorrent(bomb, { infohash: crypto.randomBytes(32) })
+    t.fail('accepted for another infohash')
+  } catch (err) {
+    t.ok(/does not match the infohash/.test((err as Error).message), 'the infohash is checked before the rest is scanned')
+  }
+  // Junk under the budget is scanned, never built, and ignored.
+  const mild = metadataBomb(good, 700_000)
+  t.ok(parseTorrent(mild, { infohash: meta.infohash }).infohash.equals(meta.infohash), 'a torrent with 350,000 unknown values outside info parses')
+
+  // Memory, measured in a fresh process: its peak RSS covers everything the parse allocated.
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers-bomb.ts', import.meta.url))], { encoding: 'utf-8', timeout: 100_000 })
+  const out = JSON.parse(child.stdout) as { accepted: boolean; code?: string; maxRssBytes: number }
+  t.is(out.accepted, false, 'refused in a fresh process too')
+  t.is(out.code, 'BAD_TORRENT')
+  t.ok(out.maxRssBytes < 400 * 2 ** 20, `peak RSS of the whole process ${Math.round(out.maxRssBytes / 2 ** 20)} MiB (the unbounded decoder: about 1.3 GiB)`)
+})
+
+test('bencode budgets: total bytes, total values, depth; each refusal names its limit', (t) => {
+  const limitOf = (input: Buffer | string, limits: Partial<DecodeLimits>): string | null => {
+    try {
+      decode(typeof input === 'string' ? Buffer.from(input) : input, { limits })
+      return 'accepted'
+    } catch (err) {
+      return err instanceof BencodeError ? err.limit : 'not a BencodeError'
+    }
+  }
+  t.is(limitOf('li1ei2ei3ee', { maxNodes: 3 }), 'nodes', 'four values over a budget of three')
+  t.is(limitOf('li1ei2ei3ee', { maxNodes: 4 }), 'accepted')
+  t.is(limitOf('d1:ai1ee', { maxNodes: 2 }), 'nodes', 'keys count as values')
+  t.is(limitOf('li1ei2ei3ee', { maxBytes: 10 }), 'bytes')
+  t.is(limitOf('llleee', { maxDepth: 2 }), 'depth')
+  t.is(limitOf('5:abcde', { maxString: 4 }), 'string')
+  t.is(limitOf('li1ei2ee', { maxItems: 1 }), 'items')
+  t.is(limitOf('5:abc', {}), null, 'a string longer than the input is malformed, not allocated')
+  const seen: string[] = []
+  scanDict(Buffer.from('d1:ai1e1:bli1eee'), {}, (k, start, end) => seen.push(`${k}:${start}-${end}`))
+  t.alike(seen, ['a:4-7', 'b:10-15'], 'scanDict reports each entry and where its value lies')
+  t.exception(() => scanDict(Buffer.from('d1:bi1e1:ai1ee'), {}, () => {}), /not sorted/, 'scanDict checks what it skips')
+  t.exception(() => scanDict(Buffer.from('li1ee'), {}, () => {}), /not a dictionary/)
+})
+
+test('values inside info that nobody reads are checked in place, not built', (t) => {
+  const meta = smallTorrent()
+  // The same info with an unknown key holding 400,000 empty dictionaries: valid, and ignored.
+  const lists = (n: number): Buffer => Buffer.concat([Buffer.from('6:zzjunkl'), ...Array<Buffer>(n).fill(Buffer.concat([Buffer.from('l'), Buffer.alloc(2 * 80_000, 'de'), Buffer.from('e')])), Buffer.from('e')])
+  const junk = lists(5)
+  const info = Buffer.concat([meta.info.subarray(0, -1), junk, Buffer.from('e')])
+  const parsed = parseInfo(info)
+  t.is(parsed.name, 'a.bin')
+  t.is(parsed.files.length, 1)
+  const broken = Buffer.concat([meta.info.subarray(0, -1), lists(13), Buffer.from('e')])
+  try {
+    parseInfo(broken)
+    t.fail('an info of a million values was accepted')
+  } catch (err) {
+    t.ok(isChrysalisError(err, 'BAD_TORRENT') && /more than 1000000 values/.test(err.message), `refused: ${(err as Error).message}`)
   }
 })

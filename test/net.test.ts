@@ -8,7 +8,7 @@ import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { PROTOCOL, decodeHello, encodeHello, decodeNotify, encodeNotify } from '../src/net/messages.js'
+import { NOTIFY_LIMITS, PROTOCOL, decodeHello, encodeHello, decodeNotify, encodeNotify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
@@ -172,3 +172,51 @@ test('feeds replicate over the swarm; followers serve what they follow', async (
   t.is((await third.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Dee reads it from Bob while Ada is offline')
 })
 
+
+test('a notification flood: at most the burst is processed, the flooder is disconnected, others still get through', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+  const seen = new Map<string, number>()
+  a.net.on('notify', (peer, _message, done) => {
+    seen.set(peer.id, (seen.get(peer.id) ?? 0) + 1)
+    done()
+  })
+  let flooderDropped = false
+  const evilKeys = Identity.generate()
+  a.net.on('bad-peer', (key) => {
+    if (key.equals(evilKeys.publicKey)) flooderDropped = true
+  })
+
+  // A hostile peer: a valid hello, then 1,000 notifications in one go.
+  const evil = new Hyperswarm({ keyPair: evilKeys.keyPair(), dht: testnet.createNode() })
+  t.teardown(() => evil.destroy())
+  const started = Date.now()
+  evil.on('connection', (conn) => {
+    conn.on('error', () => {})
+    const mux = Protomux.from(conn) as Protomux & { cork(): void; uncork(): void }
+    const ch = mux.createChannel({
+      protocol: PROTOCOL,
+      handshake: c.raw,
+      messages: [
+        { encoding: c.raw, onmessage: () => {} },
+        { encoding: c.raw, onmessage: () => {} }
+      ]
+    })
+    if (!ch) return
+    mux.cork()
+    ch.open(encodeHello({ name: 'Mallory', bio: '', topics: [] }))
+    for (let i = 0; i < 1000; i++) ch.messages[0]!.send(encodeNotify({ kind: 'comment', id: 1_790_000_000_000 + i }))
+    mux.uncork()
+  })
+  evil.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  await waitFor(() => flooderDropped, 20_000, 'the flooder to be disconnected')
+  const elapsed = (Date.now() - started) / 1000
+  const processed = seen.get(evilKeys.id) ?? 0
+  t.ok(processed >= 1, `the flooder's first notifications are processed (${processed})`)
+  t.ok(processed <= NOTIFY_LIMITS.burst + Math.ceil(elapsed * NOTIFY_LIMITS.perSecond), `at most the burst and the refill are processed: ${processed} of 1000`)
+
+  const b = await makeNet(t, testnet, 'Bob')
+  const acked = await b.net.deliver(a.identity.publicKey, { kind: 'mention', id: 1_790_000_000_500 }, Date.now() + 15_000)
+  t.ok(acked, "another peer's notification is processed and acknowledged")
+  t.is(seen.get(b.identity.id), 1)
+})

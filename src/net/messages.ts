@@ -12,6 +12,15 @@ export const MESSAGE_VERSION = 1
 export const MAX_HELLO_TOPICS = 32
 export const MAX_MESSAGE_BYTES = 8192
 
+/**
+ * Notifications a receiver takes from one sender (protocol.md §8.3): a token bucket of `burst`
+ * tokens refilled at `perSecond`, kept per identity across reconnections. A notify without a
+ * token is dropped unacknowledged (a polite sender retries it later); `floodDrops` drops since
+ * the sender's last accepted notify end the connection. Each accepted notify costs the receiver
+ * a feed read and a verification, so this bounds what any one identity can make it do.
+ */
+export const NOTIFY_LIMITS = { burst: 20, perSecond: 1, floodDrops: 20 } as const
+
 export interface Hello {
   name: string
   bio: string

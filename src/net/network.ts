@@ -7,7 +7,7 @@ import type Corestore from 'corestore'
 import type { KeyPair } from '../identity/keys.js'
 import { encodeId, toHex } from '../identity/encoding.js'
 import { DecodeError } from '../feeds/wire.js'
-import { PROTOCOL, decodeAck, decodeHello, decodeNotify, encodeAck, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
+import { NOTIFY_LIMITS, PROTOCOL, decodeAck, decodeHello, decodeNotify, encodeAck, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
 
 export interface Peer {
@@ -65,6 +65,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly muxes = new Map<string, Protomux>()
   private readonly banned = new Set<string>()
   private readonly acks = new Map<string, () => void>()
+  /** Notification buckets by sender (hex key), kept across reconnections; refilled ones go. */
+  private readonly buckets = new Map<string, Bucket>()
   private destroying: Promise<void> | null = null
 
   constructor(opts: NetworkOptions) {
@@ -241,6 +243,8 @@ export class Network extends EventEmitter<NetworkEvents> {
       if (this.peers.get(key) !== state) return
       this.peers.delete(key)
       this.muxes.delete(key)
+      const bucket = this.buckets.get(key)
+      if (bucket && refill(bucket, Date.now()) >= NOTIFY_LIMITS.burst) this.buckets.delete(key)
       if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
     channel.open(encodeHello(this.hello()))
@@ -255,12 +259,32 @@ export class Network extends EventEmitter<NetworkEvents> {
   private onNotify(state: PeerState, bytes: Uint8Array): void {
     if (!state.hello) throw new DecodeError('a notification before hello')
     const message = decodeNotify(bytes)
+    if (!this.takeToken(toHex(state.publicKey))) return
     let acked = false
     this.emit('notify', publicPeer(state), message, () => {
       if (acked || state.channel.closed) return
       acked = true
       state.channel.messages[1]!.send(encodeAck({ id: message.id }))
     })
+  }
+
+  /** One notification token of this sender, or false (dropped); a flood throws (disconnect). */
+  private takeToken(key: string): boolean {
+    let bucket = this.buckets.get(key)
+    if (!bucket) {
+      // Bounded: the oldest sender's bucket goes first (it is refilled, or nearly).
+      if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!)
+      this.buckets.set(key, (bucket = { tokens: NOTIFY_LIMITS.burst, at: Date.now(), drops: 0 }))
+    }
+    if (refill(bucket, Date.now()) >= 1) {
+      bucket.tokens--
+      bucket.drops = 0
+      return true
+    }
+    if (++bucket.drops > NOTIFY_LIMITS.floodDrops) {
+      throw new DecodeError(`a notification flood (more than ${NOTIFY_LIMITS.floodDrops} over the rate of ${NOTIFY_LIMITS.perSecond}/s)`)
+    }
+    return false
   }
 
   private onAck(state: PeerState, bytes: Uint8Array): void {
@@ -336,6 +360,23 @@ export class Network extends EventEmitter<NetworkEvents> {
       conn.destroy()
     }
   }
+}
+
+interface Bucket {
+  tokens: number
+  /** When `tokens` was last brought up to date. */
+  at: number
+  /** Notifications dropped since the last one accepted. */
+  drops: number
+}
+
+const MAX_BUCKETS = 4096
+
+/** Bring a bucket up to date; returns its tokens. */
+function refill(b: Bucket, now: number): number {
+  b.tokens = Math.min(NOTIFY_LIMITS.burst, b.tokens + ((now - b.at) / 1000) * NOTIFY_LIMITS.perSecond)
+  b.at = now
+  return b.tokens
 }
 
 function publicPeer(p: PeerState): Peer {

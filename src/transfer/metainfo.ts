@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import { ChrysalisError } from '../errors.js'
-import { BencodeError, decode, encode, key, type BDict, type BValue } from './bencode.js'
+import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 
 /**
@@ -13,6 +13,11 @@ import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 export const LIMITS = {
   /** The whole .torrent (info and piece layers). */
   torrentBytes: 12 * 1024 * 1024,
+  /**
+   * Bencode values and keys in the whole .torrent: what bounds the memory and time of a parse
+   * (twelve MiB of empty dictionaries would otherwise be six million Maps).
+   */
+  nodes: 1_000_000,
   files: 100_000,
   depth: 32,
   componentBytes: 255,
@@ -155,21 +160,36 @@ function bad(message: string): ChrysalisError {
  */
 export function parseTorrent(bytes: Uint8Array, opts: { infohash?: Uint8Array; requireLayers?: boolean } = {}): Metainfo {
   if (bytes.byteLength > LIMITS.torrentBytes) throw bad(`the torrent is ${bytes.byteLength} bytes, above the ${LIMITS.torrentBytes}-byte limit; it was refused`)
-  let top: BValue
-  let span: [number, number] | undefined
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // One pass that builds nothing: check the whole file's structure within the bounds, hash the
+  // info bytes (and compare) as soon as they have been passed, and note where the piece layers
+  // are. Only then is anything decoded, and only those two values.
+  const found: { info: Buffer | null; layers: [number, number] | null } = { info: null, layers: null }
   try {
-    const d = decode(bytes, { spans: ['info'], limits: { maxDepth: LIMITS.depth + 4, maxItems: LIMITS.files * 2 } })
-    top = d.value
-    span = d.spans.get('info')
+    scanDict(buf, { maxBytes: LIMITS.torrentBytes, maxNodes: LIMITS.nodes, maxDepth: LIMITS.depth + 4, maxItems: LIMITS.files * 2 }, (k, start, end) => {
+      if (k === 'info') {
+        found.info = buf.subarray(start, end)
+        if (opts.infohash && !matches(found.info, opts.infohash)) throw bad('the torrent does not match the infohash asked for; it was refused')
+      } else if (k === key('piece layers')) {
+        found.layers = [start, end]
+      }
+    })
   } catch (err) {
     if (err instanceof BencodeError) throw bad(`the torrent is not valid bencode (${err.message}); it was refused`)
     throw err
   }
-  if (!(top instanceof Map) || !span) throw bad('the torrent has no info dictionary; it was refused')
-  const info = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(span[0], span[1])
-  const meta = parseInfo(info)
-  if (opts.infohash && !meta.infohash.equals(opts.infohash)) throw bad('the torrent does not match the infohash asked for; it was refused')
-  const layers: BValue = top.get('piece layers') ?? new Map<string, BValue>()
+  if (!found.info) throw bad('the torrent has no info dictionary; it was refused')
+  const meta = parseInfo(found.info)
+  let layers: BValue = new Map<string, BValue>()
+  if (found.layers) {
+    const [start, end] = found.layers
+    try {
+      layers = decode(buf.subarray(start, end), { limits: { maxDepth: 1, maxItems: meta.files.length, maxNodes: 2 * meta.files.length + 1 } }).value
+    } catch (err) {
+      if (err instanceof BencodeError) throw bad(`the torrent's piece layers are not a dictionary of one layer per file (${err.message}); it was refused`)
+      throw err
+    }
+  }
   if (!(layers instanceof Map)) throw bad('the torrent\'s piece layers are not a dictionary; it was refused')
   for (const f of meta.files) {
     if (!f.piecesRoot || f.pieceCount <= 1) continue
@@ -184,6 +204,12 @@ export function parseTorrent(bytes: Uint8Array, opts: { infohash?: Uint8Array; r
     meta.layers.set(f.piecesRoot.toString('hex'), layer)
   }
   return meta
+}
+
+/** An infohash asked for: 32 bytes is BEP 52's SHA-256, 20 bytes a hybrid's v1 SHA-1. */
+function matches(info: Buffer, infohash: Uint8Array): boolean {
+  const algorithm = infohash.byteLength === 20 ? 'sha1' : 'sha256'
+  return crypto.hash(algorithm, info, 'buffer').equals(infohash)
 }
 
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i
@@ -204,16 +230,23 @@ export function checkComponent(raw: Buffer | string, where: string): string {
   return text
 }
 
+const INFO_KEYS = new Set(['file tree', 'meta version', 'name', 'piece length', 'pieces'])
+
 /** Parse and check an info dictionary's exact bytes. */
 export function parseInfo(info: Buffer): Metainfo {
-  let d: BValue
+  if (info[0] !== 0x64) throw bad('the torrent\'s info is not a dictionary; it was refused')
+  // Only the keys read below are built; the rest (a hybrid's v1 file list, anything unknown) is
+  // checked in place, so values nobody reads cost no memory.
+  const d: BDict = new Map()
+  const limits = { maxBytes: LIMITS.torrentBytes, maxNodes: LIMITS.nodes, maxDepth: LIMITS.depth + 2, maxItems: LIMITS.files }
   try {
-    d = decode(info, { limits: { maxDepth: LIMITS.depth + 2, maxItems: LIMITS.files } }).value
+    scanDict(info, limits, (k, start, end) => {
+      if (INFO_KEYS.has(k)) d.set(k, decode(info.subarray(start, end), { limits }).value)
+    })
   } catch (err) {
     if (err instanceof BencodeError) throw bad(`the torrent's info is not valid bencode (${err.message}); it was refused`)
     throw err
   }
-  if (!(d instanceof Map)) throw bad('the torrent\'s info is not a dictionary; it was refused')
   if (d.get('meta version') !== 2) throw bad('the torrent is not BitTorrent v2 (meta version 2); it was refused')
   const pieceLength = d.get('piece length')
   if (typeof pieceLength !== 'number' || pieceLength < LIMITS.minPieceLength || pieceLength > LIMITS.maxPieceLength || (pieceLength & (pieceLength - 1)) !== 0) {

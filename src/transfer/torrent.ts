@@ -41,6 +41,14 @@ export const LIMITS = {
   uploadSlots: 8,
   /** Requests a peer may queue with us; more are rejected. */
   servedQueue: 64,
+  /**
+   * Requests we may reject (queue full, choked, piece missing) since we last unchoked that peer
+   * or sent it data; one more and it is banned. An honest peer keeps at most `pipelineRequests`
+   * (= `servedQueue`) outstanding, so a choke costs it at most that many rejects; a peer that
+   * asks without reading would otherwise fill our send buffer with rejects (issue: 300,000
+   * requests, +55 MB, no ban).
+   */
+  floodRejects: 128,
   /** Reads in flight for one peer's requests. */
   readsAhead: 4,
   /** Bytes we keep requested from one peer (less near the end, so every peer gets a share). */
@@ -97,6 +105,8 @@ interface Peer {
   requestedBytes: number
   /** Their requests to us. */
   queue: ChunkRef[]
+  /** Requests of theirs rejected since we last unchoked them or sent them data. */
+  rejected: number
   serving: boolean
   downloaded: number
   uploaded: number
@@ -233,6 +243,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       requests: new Map(),
       requestedBytes: 0,
       queue: [],
+      rejected: 0,
       serving: false,
       downloaded: 0,
       uploaded: 0,
@@ -351,6 +362,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     peer.choking = choking
     this.unchoked += choking ? -1 : 1
     if (choking) peer.queue.length = 0
+    else peer.rejected = 0
     peer.channel.messages[Msg.choke]!.send(encodeUint(choking ? 1 : 0))
   }
 
@@ -359,6 +371,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const valid = this.meta !== null && ref.piece < this.meta.pieceCount && ref.offset + ref.length <= pieceSize(this.meta, ref.piece)
     if (!valid) throw new DecodeError(`request past the end of piece ${ref.piece}`)
     if (peer.choking || !store || !store.have.get(ref.piece) || peer.queue.length >= LIMITS.servedQueue) {
+      if (++peer.rejected > LIMITS.floodRejects) throw new DecodeError(`a request flood (more than ${LIMITS.floodRejects} requests it could not have meant)`)
       peer.channel.messages[Msg.reject]!.send(encodeChunk(ref))
       return
     }
@@ -392,6 +405,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         batch.forEach((ref, i) => {
           const data = datas[i]!
           peer.channel.messages[Msg.data]!.send(encodeData(ref.piece, ref.offset, data))
+          peer.rejected = 0
           peer.uploaded += data.length
           this.uploaded += data.length
         })
