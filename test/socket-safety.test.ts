@@ -121,7 +121,7 @@ test('socket: a socket owned by another user, or not a socket, is refused and no
   }
 })
 
-test('socket: a socket directory that is a symbolic link or open to others is refused', async (t) => {
+test('socket: a socket directory that is a symbolic link or open to others, or a home open to others, is refused', async (t) => {
   const tmp = await tmpDir(t)
   const env = envFor(tmp)
   const home = path.join(tmp, LONG)
@@ -151,6 +151,14 @@ test('socket: a socket directory that is a symbolic link or open to others is re
   oneLineError(t, r, 1, /is open to other users \(mode 0770\).*chmod 700/)
   t.is(inOpenDir.received(), '', 'nothing went to the socket in the open directory')
   await t.exception(listenNode(home, () => Promise.resolve({ stdout: '', stderr: '', code: 0 })), /open to other users/)
+
+  // HOME/node.sock is trusted only in a home nobody else can write to.
+  const short = path.join(tmp, 'bob')
+  await json(t, ['--home', short, 'init', '--name', 'Bob'], { env })
+  await fs.chmod(short, 0o770)
+  const inOpenHome = await fakeNode(t, path.join(short, 'node.sock'))
+  oneLineError(t, await run(['--home', short, 'post', '-'], { env, input: 'a private draft' }), 1, /is writable by other users \(mode 0770\).*chmod 700/)
+  t.is(inOpenHome.received(), '', 'nothing went to the socket in the open home')
 })
 
 test('socket: $XDG_RUNTIME_DIR holds the socket directory only when it is private', async (t) => {
