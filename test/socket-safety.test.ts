@@ -1,6 +1,7 @@
 import test from 'brittle'
 import fs from 'node:fs/promises'
 import net from 'node:net'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
 import { callNode, listenNode } from '../src/node/socket.js'
@@ -180,6 +181,25 @@ test('socket: $XDG_RUNTIME_DIR holds the socket directory only when it is privat
   t.ok(await exists(path.join(runtime, 'chrysalis', path.basename(privateSocket(tmp, home).file))), 'a private one is')
   t.is((await fs.lstat(path.join(runtime, 'chrysalis'))).mode & 0o777, 0o700)
   t.is((await callNode(home, { argv: [], stdin: null }))?.stdout, 'ok\n')
+})
+
+test('socket: a stale socket of a node that died is replaced', async (t) => {
+  const tmp = await tmpDir(t)
+  const home = path.join(tmp, LONG)
+  useTmp(t, tmp)
+  const { dir, file } = privateSocket(tmp, home)
+  await fs.mkdir(dir, { mode: 0o700 })
+  // A node killed without cleaning up leaves its socket file behind.
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+  const gone = new Promise((resolve) => child.once('close', resolve))
+  child.kill('SIGKILL')
+  await gone
+  t.ok((await fs.lstat(file)).isSocket(), 'the stale socket is there')
+  t.is(await callNode(home, { argv: [], stdin: null }), null, 'a client finds no node')
+  const stop = await listenNode(home, () => Promise.resolve({ stdout: 'ok\n', stderr: '', code: 0 }))
+  t.teardown(stop)
+  t.is((await callNode(home, { argv: [], stdin: null }))?.stdout, 'ok\n', 'a new node listens in its place')
 })
 
 /** The error code of a --json answer (null for anything else, e.g. a fake node's "Posted."). */
