@@ -127,7 +127,7 @@ function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
 
 /**
  * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
- * there; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
+ * there, waiting (bounded) while another command holds the home; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
  * followed feeds live; answers other CLI processes' commands through the local socket.
  */
 export async function openHostedNode(home: string, bootstrap: string[], downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {

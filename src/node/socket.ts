@@ -38,7 +38,7 @@ const MAX_SOCKET_PATH = 100 // sun_path is 108 bytes on Linux, 104 on macOS
 interface Place {
   file: string
   dir: string
-  /** The home itself (0700, ours), or a private directory Chrysalis creates (and may create). */
+  /** The home itself (0700, ours), or a per-user private directory the node creates. */
   kind: 'home' | 'private'
 }
 
