@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'NO_PASSPHRASE'
   // storage and feeds
   | 'HOME_LOCKED'
+  | 'SOCKET_UNSAFE'
   | 'NOT_FOUND'
   | 'NOT_YOURS'
   | 'DELETED'

@@ -72,7 +72,8 @@ test('cli: a second process on the same home gets one clear line', async (t) => 
   await json(t, ['--home', home, 'init', '--name', 'Ada'])
   const node = await ChrysalisNode.open({ home })
   t.teardown(() => node.close())
-  const r = await run(['--home', home, 'post', 'hello'])
+  // Without waiting for it (home-wait.test.ts tests the waiting).
+  const r = await run(['--home', home, 'post', 'hello'], { env: { CHRYSALIS_HOME_WAIT: '0' } })
   oneLineError(t, r, 1, new RegExp(`another chrysalis process is using ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
   t.absent(r.stderr.includes('File descriptor'), 'not RocksDB\'s raw error')
 })

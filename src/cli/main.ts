@@ -4,13 +4,13 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { displayLine, displayText } from '../display.js'
-import { ChrysalisError } from '../errors.js'
+import { ChrysalisError, isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
 import { Writable } from 'node:stream'
 import { parseBootstrap } from '../net/dht.js'
 import type { DhtNodeAddress } from 'hyperdht'
-import { callNode, listenNode } from '../node/socket.js'
+import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
 import { TUI_COMMANDS } from './tui.js'
@@ -63,19 +63,18 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
     }
     const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
-    if (!opts.node && command.servesHome && (await probeNode(home))) {
-      throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
-    }
+    if (!opts.node && command.servesHome) await refuseIfServing(home)
+    // While this process waits for the home, a node that starts serving it takes over.
+    let onServing = command.servesHome ? () => refuseIfServing(home) : () => Promise.resolve()
     if (!opts.node && command.usesNode) {
       // A node running for this home holds its store: run the command there.
       const stdin = parsed.positionals.includes('-') ? await readStdin() : null
-      const routed = await callNode(home, { argv, stdin, cwd: process.cwd() })
-      if (routed) {
-        // What the serve printed for us passed displayText there; again here, cheaply, in case it did not.
-        io.stdout.write(json ? routed.stdout : displayText(routed.stdout))
-        io.stderr.write(displayText(routed.stderr))
-        return routed.code
+      const route = async (): Promise<void> => {
+        const routed = await callNode(home, { argv, stdin, cwd: process.cwd() })
+        if (routed) throw new Routed(routed)
       }
+      await route()
+      onServing = route
       if (stdin !== null) opts = { ...opts, stdin }
     }
     const ctx: Context = {
@@ -90,7 +89,8 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       },
       async withNode(fn) {
         if (opts.node) return fn(opts.node)
-        const node = await ChrysalisNode.open({ home })
+        const notice = process.stderr.isTTY || process.env.CHRYSALIS_DEBUG ? (line: string) => io.stderr.write(line + '\n') : null
+        const node = await openWhenFree(home, { notice, onServing })
         try {
           return await fn(node)
         } finally {
@@ -108,6 +108,12 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
     if (!json && !opts.node && process.stderr.isTTY) io.stderr.write('\r\x1b[2K')
     return 0
   } catch (err) {
+    if (err instanceof Routed) {
+      // What the serve printed for us passed displayText there; again here, cheaply, in case it did not.
+      io.stdout.write(json ? err.response.stdout : displayText(err.response.stdout))
+      io.stderr.write(displayText(err.response.stderr))
+      return err.response.code
+    }
     const e = toUserError(err)
     if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
     io.stderr.write(`chrysalis: ${displayLine(e.message)}\n`)
@@ -124,12 +130,13 @@ function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
 
 /**
  * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
- * there; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
+ * there, waiting (bounded) while another command holds the home; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
  * followed feeds live; answers other CLI processes' commands through the local socket.
  */
 export async function openHostedNode(home: string, bootstrap: string[], downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
-  if (await probeNode(home)) throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
-  const node = await ChrysalisNode.open({ home })
+  await refuseIfServing(home)
+  // The terminal belongs to the UI (it shows that it is opening): no notice while waiting.
+  const node = await openWhenFree(home, { notice: null, onServing: () => refuseIfServing(home) })
   let stop: (() => Promise<void>) | null = null
   try {
     await fs.promises.mkdir(downloads, { recursive: true })
@@ -172,8 +179,58 @@ function capture(): { io: IO; stdout: () => string; stderr: () => string } {
   return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, stdout: () => out, stderr: () => err }
 }
 
-async function probeNode(home: string): Promise<boolean> {
-  return (await callNode(home, { argv: ['--json', 'whoami'], stdin: null })) !== null
+async function refuseIfServing(home: string): Promise<void> {
+  if ((await callNode(home, { argv: ['--json', 'whoami'], stdin: null })) !== null) {
+    throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
+  }
+}
+
+/** A command that went through the node serving its home: its output, to print as it is. */
+class Routed extends Error {
+  constructor(readonly response: RouteResponse) {
+    super('run by the node serving this home')
+  }
+}
+
+const DEFAULT_HOME_WAIT = 30
+
+/** How long a command waits for a home another process is using: CHRYSALIS_HOME_WAIT seconds, default 30. */
+function homeWaitSeconds(): number {
+  const text = process.env.CHRYSALIS_HOME_WAIT
+  if (text === undefined || text === '') return DEFAULT_HOME_WAIT
+  const s = Number(text)
+  if (!Number.isFinite(s) || s < 0) throw new ChrysalisError('USAGE', `CHRYSALIS_HOME_WAIT takes a number of seconds, not "${text}"`)
+  return s
+}
+
+/**
+ * Open HOME's node. While another process holds the home (its store is locked), poll for it with
+ * backoff up to CHRYSALIS_HOME_WAIT seconds, saying so once through `notice`; between polls,
+ * `onServing` looks for a node that started serving HOME meanwhile (and routes or refuses).
+ */
+async function openWhenFree(home: string, opts: { notice: ((line: string) => void) | null; onServing: () => Promise<void> }): Promise<ChrysalisNode> {
+  const seconds = homeWaitSeconds()
+  const deadline = Date.now() + seconds * 1000
+  let delay = 50
+  let told = false
+  for (;;) {
+    try {
+      return await ChrysalisNode.open({ home })
+    } catch (err) {
+      if (!isChrysalisError(err, 'HOME_LOCKED') || seconds === 0) throw err
+      if (Date.now() >= deadline) {
+        throw new ChrysalisError(
+          'HOME_LOCKED',
+          `another chrysalis process has been using ${home} for ${seconds} s; let it finish or close it, then try again (CHRYSALIS_HOME_WAIT=SECONDS waits longer)`
+        )
+      }
+    }
+    if (!told) opts.notice?.(`waiting for another chrysalis process using ${home}…`)
+    told = true
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(delay, deadline - Date.now()))))
+    delay = Math.min(delay * 2, 500)
+    await opts.onServing()
+  }
 }
 
 function findCommand(argv: string[]): { command: Command | null; name: string | null; rest: string[] } {
