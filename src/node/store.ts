@@ -36,19 +36,56 @@ export async function openStore(home: string): Promise<OpenedStore> {
   const db = path.join(dir, DB_DIR)
   await fs.mkdir(db, { recursive: true, mode: 0o700 })
   const release = keepOwnerOnly(db)
+  let store: Corestore
+  try {
+    store = await readyStore(dir)
+  } catch (err) {
+    if (!(await isHalfWrittenDeviceFile(dir, err))) {
+      release()
+      throw storeError(home, err)
+    }
+    // A first open killed between creating store/CORESTORE and writing it left it empty, and
+    // hypercore-storage refuses an empty device file forever. It holds nothing yet: write it anew.
+    await fs.rm(path.join(dir, DEVICE_FILE), { force: true })
+    try {
+      store = await readyStore(dir)
+    } catch (again) {
+      release()
+      throw storeError(home, again)
+    }
+  }
+  await pruneInfoLogs(db)
+  return { store, release }
+}
+
+const DEVICE_FILE = 'CORESTORE'
+
+async function readyStore(dir: string): Promise<Corestore> {
   const store = new Corestore(Hypercore.defaultStorage(dir, { writeBufferSize: WRITE_BUFFER_BYTES }))
   try {
     await store.ready()
   } catch (err) {
     await store.close().catch(() => {})
-    release()
-    if (err instanceof Error && /could not be locked|LOCK/i.test(err.message)) {
-      throw new ChrysalisError('HOME_LOCKED', `another chrysalis process is using ${home}; close it, or run this command through it`)
-    }
     throw err
   }
-  await pruneInfoLogs(db)
-  return { store, release }
+  return store
+}
+
+/**
+ * device-file takes the file's lock before it reads it, so "was modified" on an empty file means
+ * no live process is writing it: it is the leftover of a killed one.
+ */
+async function isHalfWrittenDeviceFile(dir: string, err: unknown): Promise<boolean> {
+  if (!(err instanceof Error) || !/Invalid device file, was modified/.test(err.message)) return false
+  const st = await fs.stat(path.join(dir, DEVICE_FILE)).catch(() => null)
+  return st !== null && st.size === 0
+}
+
+function storeError(home: string, err: unknown): unknown {
+  if (err instanceof Error && /could not be locked|LOCK/i.test(err.message)) {
+    return new ChrysalisError('HOME_LOCKED', `another chrysalis process is using ${home}; close it, or run this command through it`)
+  }
+  return err
 }
 
 /** Remove rotated RocksDB info logs (`LOG.old.<micros>`) but the newest KEEP_INFO_LOGS. */

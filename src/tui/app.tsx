@@ -219,7 +219,7 @@ const HELP: Array<Array<[string, Array<[string, string]>]>> = [
     ['People', [['d', 'discover by topic'], ['i', 'follow by pasted ID'], ['f x b', 'follow, unfollow, block'], ['←→', 'following / discover']]],
     ['Transfers', [['p', 'pause / resume'], ['x', 'cancel'], ['m t', 'copy magnet, export .torrent']]],
     ['Compose', [['Tab', 'next field, complete path'], ['Enter', 'new line / attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop last attachment']]],
-    ['Identity', [['e b w', 'edit profile, export backup, show recovery words']]]
+    ['Identity', [['e b', 'edit profile, export backup'], ['w', 'show the recovery words']]]
   ]
 ]
 
