@@ -72,11 +72,12 @@ async function readyStore(dir: string): Promise<Corestore> {
 }
 
 /**
- * device-file takes the file's lock before it reads it, so "was modified" on an empty file means
- * no live process is writing it: it is the leftover of a killed one.
+ * device-file takes the file's lock before it reads it, so refusing an empty file ("was modified",
+ * or "was moved unsafely" when the kill came after it set its extended attribute) means no live
+ * process is writing it: it is the leftover of a killed one.
  */
 async function isHalfWrittenDeviceFile(dir: string, err: unknown): Promise<boolean> {
-  if (!(err instanceof Error) || !/Invalid device file, was modified/.test(err.message)) return false
+  if (!(err instanceof Error) || !/^Invalid device file, was (modified|moved unsafely)$/.test(err.message)) return false
   const st = await fs.stat(path.join(dir, DEVICE_FILE)).catch(() => null)
   return st !== null && st.size === 0
 }
