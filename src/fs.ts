@@ -43,6 +43,7 @@ async function ownerOnly(file: string): Promise<void> {
     const st = await fs.lstat(file)
     const mode = st.isDirectory() ? 0o700 : 0o600
     if (st.isSymbolicLink() || (st.mode & 0o777) === mode) return
+    if (process.getuid && st.uid !== process.getuid()) return // another user's file (sudo once?): not ours to chmod, and chmod would fail
     await fs.chmod(file, mode)
   } catch (err) {
     // RocksDB deletes obsolete files at any moment; a file that vanished needs no mode.
