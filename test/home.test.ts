@@ -2,6 +2,7 @@ import test from 'brittle'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { callNode } from '../src/node/socket.js'
 import { tmpDir, waitFor } from './helpers.js'
 import { BIN, daemon, freeUdpPort, json, oneLineError, run } from './helpers-cli.js'
 
@@ -208,7 +209,11 @@ test('home: everything the node keeps in the home is owner-only, while serving a
   await serve.waitFor(/serving/)
   await json(t, [...h, 'post', 'through the running node'])
   // The phrase is read from HOME here, never asked of the serving node over its socket.
-  t.ok(WORDS.test((await json<Phrase>(t, [...h, 'identity', 'phrase', '--yes'])).phrase), 'identity phrase while serving')
+  const { phrase } = await json<Phrase>(t, [...h, 'identity', 'phrase', '--yes'])
+  t.ok(WORDS.test(phrase), 'identity phrase while serving')
+  const asked = await callNode(home, { argv: ['--json', 'identity', 'phrase', '--yes'], stdin: null })
+  t.is(asked?.code, 2, 'the node refuses to run it for a socket client')
+  t.absent(asked?.stdout.includes(phrase.split(' ')[0]!), 'no phrase over the socket')
   const inHome = (await fs.readdir(home)).filter((n) => n !== 'downloads')
   t.ok(inHome.includes('node.sock'), 'the socket is there')
   t.ok(inHome.includes('store') && inHome.includes('torrents'))
