@@ -4,6 +4,7 @@ import { appendRate, remoteNewest, type Row } from './feeds.js'
 import { networkBench } from './network.js'
 import { transferBench } from './transfer.js'
 import { tuiBench } from './tui.js'
+import { homeSizeBench } from './home-size.js'
 
 
 const rows: Row[] = []
@@ -13,6 +14,7 @@ rows.push(...(await appendRate(2000)))
 rows.push(...(await remoteNewest(10_000, 50)))
 rows.push(...(await networkBench()))
 rows.push(...(await transferBench(512, 3)))
+rows.push(...(await homeSizeBench(50)))
 
 const width = Math.max(...rows.map((r) => r.what.length))
 for (const r of rows) console.log(`${r.what.padEnd(width)}  ${r.value}`)

@@ -1,4 +1,6 @@
+import { type Dirent, type FSWatcher, watch } from 'node:fs'
 import fs from 'node:fs/promises'
+import path from 'node:path'
 
 /** File helpers shared by every layer: existence checks and writes that are never half-done. */
 export async function exists(file: string): Promise<boolean> {
@@ -33,4 +35,59 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await fs.rm(tmp, { force: true })
     throw err
   }
+}
+
+/** Make `file` owner-only (a directory 0700, anything else 0600) unless it is; a file gone meanwhile is fine. */
+async function ownerOnly(file: string): Promise<void> {
+  try {
+    const st = await fs.lstat(file)
+    const mode = st.isDirectory() ? 0o700 : 0o600
+    if (st.isSymbolicLink() || (st.mode & 0o777) === mode) return
+    if (process.getuid && st.uid !== process.getuid()) return // another user's file (sudo once?): not ours to chmod, and chmod would fail
+    await fs.chmod(file, mode)
+  } catch (err) {
+    // RocksDB deletes obsolete files at any moment; a file that vanished needs no mode.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+}
+
+/**
+ * Make `p` owner-only, and if it is a directory everything under it: directories 0700, files (and
+ * sockets) 0600. Symbolic links are left alone (their targets are not ours to change). A missing
+ * `p` is fine. Give it only paths the program owns: never a folder of the user's own files.
+ */
+export async function restrictTree(p: string): Promise<void> {
+  let entries: Dirent[]
+  try {
+    entries = await fs.readdir(p, { withFileTypes: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') return ownerOnly(p)
+    if (code === 'ENOENT') return
+    throw err
+  }
+  await ownerOnly(p)
+  for (const e of entries) {
+    const child = path.join(p, e.name)
+    if (e.isDirectory()) await restrictTree(child)
+    else await ownerOnly(child)
+  }
+}
+
+/**
+ * Keep files that another component creates in `dir` (no subdirectories) owner-only as they
+ * appear: a directory watch chmods each new name. For writers that take no file mode
+ * (RocksDB creates its files 0644). Returns the function that stops watching.
+ */
+export function keepOwnerOnly(dir: string): () => void {
+  let watcher: FSWatcher
+  try {
+    watcher = watch(dir, { persistent: false }, (_event, name) => {
+      if (name) ownerOnly(path.join(dir, name.toString())).catch(() => {}) // best effort: the sweeps at open and close catch the rest
+    })
+  } catch {
+    return () => {} // no watch available (inotify limits): the sweeps at open and close still apply
+  }
+  watcher.on('error', () => watcher.close())
+  return () => watcher.close()
 }

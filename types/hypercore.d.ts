@@ -26,8 +26,13 @@ declare module 'hypercore' {
     done(): Promise<void>
     destroy(): void
   }
+  /** hypercore-storage's CorestoreStorage (RocksDB); options reach rocksdb-native. */
+  export interface CoreStorage {
+    readonly path: string
+  }
   export default class Hypercore extends EventEmitter {
     constructor(storage: string, key?: Buffer | null, opts?: { valueEncoding?: 'binary' })
+    static defaultStorage(dir: string, opts?: { writeBufferSize?: number }): CoreStorage
     static key(manifest: Manifest | Buffer): Buffer
     static discoveryKey(key: Buffer): Buffer
     readonly key: Buffer
@@ -57,7 +62,7 @@ declare module 'hypercore' {
 declare module 'corestore' {
   import type { Duplex } from 'node:stream'
   import type Hypercore from 'hypercore'
-  import type { KeyPair } from 'hypercore'
+  import type { CoreStorage, KeyPair } from 'hypercore'
 
   export type GetOptions =
     | { name: string; exclusive?: boolean }
@@ -65,7 +70,7 @@ declare module 'corestore' {
     | { keyPair: KeyPair; exclusive?: boolean }
 
   export default class Corestore {
-    constructor(storage: string, opts?: { primaryKey?: Buffer; readOnly?: boolean })
+    constructor(storage: string | CoreStorage, opts?: { primaryKey?: Buffer; readOnly?: boolean })
     get(opts: GetOptions): Hypercore
     replicate(isInitiator: boolean | Duplex, opts?: object): Duplex
     namespace(name: string): Corestore

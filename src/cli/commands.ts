@@ -3,10 +3,11 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { hasIdentity, loadIdentity } from '../identity/home.js'
-import { checkProfile, createIdentity, exportBackup, restoreIdentity } from '../node/setup.js'
+import { beginInit, checkProfile, exportBackup, finishInit, recoveryPhrase, restoreIdentity } from '../node/setup.js'
+import { crashPoint } from '../crash.js'
 import { ChrysalisNode } from '../node/node.js'
 import { exists } from '../fs.js'
-import { askPassphrase } from './prompt.js'
+import { askPassphrase, confirm } from './prompt.js'
 import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
@@ -59,25 +60,26 @@ export const COMMANDS: Record<string, Command> = {
       if (name === undefined) throw usage('init needs a name: chrysalis init --name NAME')
       const bio = str(ctx, 'bio') ?? ''
       checkProfile(name, bio) // refuse before anything is written
-      const { phrase } = await createIdentity(ctx.home)
+      // An init killed before it showed the phrase left the identity marked: this run finishes it.
+      const { phrase, resumed } = await beginInit(ctx.home)
       const me = await ctx.withNode((node) => node.setProfile({ name, bio }))
-      const words = phrase.split(' ')
-      const grid = words.map((w, i) => `${String(i + 1).padStart(2)}. ${w.padEnd(9)}`)
-      const rows: string[] = []
-      for (let i = 0; i < 6; i++) rows.push('  ' + [grid[i], grid[i + 6], grid[i + 12], grid[i + 18]].join('  '))
+      crashPoint('init:profile')
       ctx.print(
         [
-          `Created the identity of ${name}.`,
+          resumed ? `Finished the identity of ${name} (an earlier \`init\` stopped before showing its recovery phrase).` : `Created the identity of ${name}.`,
           formatProfile(me),
           `  Home:        ${ctx.home}`,
           '',
-          'Recovery phrase: write these 24 words down and keep them safe. They are shown only now,',
-          'and they restore this identity anywhere with `chrysalis identity import --phrase "…"`.',
+          'Recovery phrase: write these 24 words down and keep them safe. Anyone who sees them can become',
+          'you. They restore this identity anywhere with `chrysalis identity import --phrase "…"`;',
+          '`chrysalis identity phrase` shows them again.',
           '',
-          ...rows
+          ...phraseGrid(phrase)
         ].join('\n'),
         { ...me, home: ctx.home, recoveryPhrase: phrase }
       )
+      crashPoint('init:shown')
+      await finishInit(ctx.home)
     }
   },
 
@@ -378,6 +380,36 @@ export const COMMANDS: Record<string, Command> = {
       )
     }
   }
+}
+
+COMMANDS['identity phrase'] = {
+  usage: 'identity phrase [--yes]',
+  summary: 'show your 24-word recovery phrase again (asks first on a terminal; --yes without one)',
+  options: { yes: { type: 'boolean' } },
+  args: [0, 0],
+  // Never routed to a running node: it reads HOME/identity.json here, so the phrase never crosses the socket.
+  async run(ctx) {
+    await loadIdentity(ctx.home) // no identity: say so before asking
+    if (ctx.values.yes !== true) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) {
+        throw usage('no terminal to confirm on; add --yes to print the recovery phrase (anyone who sees it can become you)')
+      }
+      if (!(await confirm('Show the recovery phrase? Anyone who sees it can become you. [y/N] '))) {
+        ctx.print('Not shown.', { phrase: null })
+        return
+      }
+    }
+    const { id, fingerprint, phrase } = await recoveryPhrase(ctx.home)
+    ctx.print([`Recovery phrase of ${id} (${fingerprint}):`, '', ...phraseGrid(phrase)].join('\n'), { id, fingerprint, phrase })
+  }
+}
+
+/** The 24 words in four numbered columns, read down. */
+function phraseGrid(phrase: string): string[] {
+  const grid = phrase.split(' ').map((w, i) => `${String(i + 1).padStart(2)}. ${w.padEnd(9)}`)
+  const rows: string[] = []
+  for (let i = 0; i < 6; i++) rows.push('  ' + [grid[i], grid[i + 6], grid[i + 12], grid[i + 18]].join('  '))
+  return rows
 }
 
 COMMANDS['identity never-posted'] = {

@@ -63,6 +63,10 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
     }
     const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
+    if (opts.node && !command.usesNode) {
+      // Through the socket only what needs the node: no prompts on the node's terminal, no secrets over the socket.
+      throw new ChrysalisError('USAGE', `${name ?? 'this command'} does not run through a running node; run it directly`)
+    }
     if (!opts.node && command.servesHome) await refuseIfServing(home)
     // While this process waits for the home, a node that starts serving it takes over.
     let onServing = command.servesHome ? () => refuseIfServing(home) : () => Promise.resolve()
@@ -248,7 +252,7 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   const pair = second !== null ? `${first} ${second}` : null
   if (pair !== null && COMMANDS[pair]) return { command: COMMANDS[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
   if (first === 'identity') {
-    throw new ChrysalisError('USAGE', 'usage: chrysalis identity export --out FILE | identity import FILE | identity import --phrase "WORDS" | identity never-posted')
+    throw new ChrysalisError('USAGE', 'usage: chrysalis identity phrase | identity export --out FILE | identity import FILE | identity import --phrase "WORDS" | identity never-posted')
   }
   return { command: COMMANDS[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
 }

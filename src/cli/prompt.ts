@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises'
 import { ChrysalisError } from '../errors.js'
 
 /**
@@ -48,4 +49,15 @@ function hiddenInput(prompt: string): Promise<string> {
     stdin.resume()
     stdin.on('data', onData)
   })
+}
+
+/** Ask a yes/no question on the terminal (stderr); only "y" or "yes" is yes. */
+export async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    const answer = await rl.question(question)
+    return /^\s*y(es)?\s*$/i.test(answer)
+  } finally {
+    rl.close()
+  }
 }

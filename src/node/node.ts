@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
-import { clearRecovering, isRecovering, loadIdentity } from '../identity/home.js'
+import { clearRecovering, HOME_FILES, isRecovering, loadIdentity } from '../identity/home.js'
+import { restrictTree } from '../fs.js'
+import { openStore, STORE_DIR } from './store.js'
 import type { Identity } from '../identity/keys.js'
 import { Feed, OwnFeed, answers, type StoredPost } from '../feeds/feed.js'
 import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
@@ -30,7 +32,7 @@ export interface NodeOptions {
   initialWindow?: number
 }
 
-export const STORE_DIR = 'store'
+export { STORE_DIR }
 export const TORRENTS_DIR = 'torrents'
 
 
@@ -68,6 +70,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private following = new Set<string>()
   private blocked = new Set<string>()
   private closing: Promise<void> | null = null
+  private releaseStore: () => void = () => {}
   private profileName = ''
   private profileBio = ''
   network: Network | null = null
@@ -112,15 +115,19 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
 
   static async open(opts: NodeOptions): Promise<ChrysalisNode> {
     const identity = await loadIdentity(opts.home)
-    const store = await openStore(opts.home)
+    const { store, release } = await openStore(opts.home)
     let transfers: Transfers
     try {
       transfers = await Transfers.open(path.join(opts.home, TORRENTS_DIR))
+      // Homes made by earlier versions (or files written while a node was killed) get owner-only modes.
+      await restrictHome(opts.home)
     } catch (err) {
       await store.close()
+      release()
       throw err
     }
     const node = new ChrysalisNode(opts.home, identity, store, transfers, opts)
+    node.releaseStore = release
     try {
       await node.ready()
     } catch (err) {
@@ -163,6 +170,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     await this.index.close()
     await this.own.close()
     await this.store.close()
+    this.releaseStore()
+    await restrictHome(this.home) // RocksDB files created since open, should a watch have missed one
   }
 
   // -------------------------------------------------------------------------------------------
@@ -821,17 +830,11 @@ export interface DiscoverResult {
   people: DiscoveredPerson[]
 }
 
-/** Open the corestore in HOME, turning RocksDB's lock error into one line a person can act on. */
-export async function openStore(home: string): Promise<Corestore> {
-  const store = new Corestore(path.join(home, STORE_DIR))
-  try {
-    await store.ready()
-  } catch (err) {
-    await store.close().catch(() => {})
-    if (err instanceof Error && /could not be locked|LOCK/i.test(err.message)) {
-      throw new ChrysalisError('HOME_LOCKED', `another chrysalis process is using ${home}; close it, or run this command through it`)
-    }
-    throw err
-  }
-  return store
+/**
+ * Owner-only modes for what the node keeps in HOME: the identity files, the store (which holds the
+ * feed's key pair) and the torrents' state. Named entries only: HOME may also hold the user's
+ * download folder (HOME/downloads), whose files keep the user's own modes.
+ */
+async function restrictHome(home: string): Promise<void> {
+  for (const name of [...HOME_FILES, STORE_DIR, TORRENTS_DIR]) await restrictTree(path.join(home, name))
 }

@@ -1,6 +1,7 @@
 import { ChrysalisError } from '../errors.js'
 import { decryptBackup, encryptBackup } from '../identity/backup.js'
-import { ensureHome, hasIdentity, loadIdentity, markRecovering, saveIdentity } from '../identity/home.js'
+import { clearInitPending, ensureHome, hasIdentity, isInitPending, loadIdentity, markInitPending, markRecovering, removeStaleTemps, saveIdentity } from '../identity/home.js'
+import { crashPoint } from '../crash.js'
 import { Identity } from '../identity/keys.js'
 import { phraseToSeed, seedToPhrase } from '../identity/phrase.js'
 import { validateRecord } from '../feeds/records.js'
@@ -14,7 +15,7 @@ import { exists, writeFileAtomic } from '../fs.js'
 export interface CreatedIdentity {
   id: string
   fingerprint: string
-  /** The 24-word recovery phrase: show it once, never store it. */
+  /** The 24-word recovery phrase: show it, never store it (`recoveryPhrase` derives it again). */
   phrase: string
 }
 
@@ -36,6 +37,47 @@ export function checkProfile(name: string, bio = ''): void {
 export async function createIdentity(home: string): Promise<CreatedIdentity> {
   const identity = Identity.generate()
   await saveIdentity(home, identity) // never overwrites: IDENTITY_EXISTS
+  const seed = identity.exportSeed()
+  const phrase = seedToPhrase(seed)
+  seed.fill(0)
+  return { id: identity.id, fingerprint: identity.fingerprint, phrase }
+}
+
+/**
+ * Start `init`, or resume one that was killed before it showed the recovery phrase: a home with an
+ * identity and the init marker gives that identity back (`resumed: true`) instead of refusing.
+ * Call `finishInit` once the phrase has been shown. A kill at any step leaves no identity, or an
+ * identity with the marker (the next `init` resumes it), or a finished one.
+ */
+export async function beginInit(home: string): Promise<CreatedIdentity & { resumed: boolean }> {
+  if (await hasIdentity(home)) {
+    if (!(await isInitPending(home))) {
+      throw new ChrysalisError(
+        'IDENTITY_EXISTS',
+        `${home} already has an identity, and an identity is never overwritten; use another --home (\`chrysalis identity phrase\` shows its recovery phrase)`
+      )
+    }
+    await removeStaleTemps(home)
+    return { ...(await recoveryPhrase(home)), resumed: true }
+  }
+  await markInitPending(home) // before the identity: an identity never exists unmarked before its phrase is shown
+  crashPoint('init:marked')
+  const created = await createIdentity(home)
+  crashPoint('init:created')
+  return { ...created, resumed: false }
+}
+
+/** `init` showed the recovery phrase: the home is set up. */
+export async function finishInit(home: string): Promise<void> {
+  await clearInitPending(home)
+}
+
+/**
+ * The recovery phrase of HOME's identity, derived again from its seed (the phrase is the seed in
+ * words). For `identity phrase` and the TUI, after the user confirmed.
+ */
+export async function recoveryPhrase(home: string): Promise<CreatedIdentity> {
+  const identity = await loadIdentity(home)
   const seed = identity.exportSeed()
   const phrase = seedToPhrase(seed)
   seed.fill(0)

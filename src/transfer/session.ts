@@ -105,7 +105,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   static async open(dir: string): Promise<Transfers> {
     const t = new Transfers(dir)
-    await fs.mkdir(dir, { recursive: true })
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 }) // the torrents' state is the node's, owner-only like the rest of HOME
     for (const name of await fs.readdir(dir)) {
       if (!/^[0-9a-f]{64}$/.test(name)) continue
       await t.load(name).catch(() => {})
@@ -299,8 +299,11 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
   private async openStore(entry: Entry): Promise<void> {
+    const log = path.join(this.dir, entry.state.infohash, LOG)
+    await fs.mkdir(path.dirname(log), { recursive: true, mode: 0o700 })
+    await (await fs.open(log, 'a', 0o600)).close() // created owner-only here: PieceStore appends to it
     const out = entry.state.role === 'fetched' ? entry.state.out : null
-    const store = new PieceStore(entry.meta!, entry.state.files, path.join(this.dir, entry.state.infohash, LOG), out)
+    const store = new PieceStore(entry.meta!, entry.state.files, log, out)
     await store.open()
     await store.prepare()
     entry.store = store
@@ -510,7 +513,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   private async write(state: SavedState, meta: Metainfo | null): Promise<void> {
     const d = path.join(this.dir, state.infohash)
-    await fs.mkdir(d, { recursive: true })
+    await fs.mkdir(d, { recursive: true, mode: 0o700 })
     if (meta && !(await exists(path.join(d, TORRENT)))) await writeFileAtomic(path.join(d, TORRENT), torrentBytes(meta), 0o600)
     await writeFileAtomic(path.join(d, STATE), JSON.stringify(state), 0o600)
   }

@@ -191,6 +191,7 @@ export function footerKeys(s: UiState): Array<[string, string]> {
   if (t?.kind === 'compose') return [['Ctrl-S', 'post'], ['Tab', 'next field, complete path'], ['Enter', 'attach'], ['Esc', 'close, keep draft']]
   if (t?.kind === 'thread') return [['↑↓', 'move'], ['r/Enter', 'reply'], ['e', 'edit'], ['d', 'delete'], ['f', 'fetch'], ['p', 'profile'], ['Esc', 'back'], ['?', 'help']]
   if (t?.kind === 'profile') return [['↑↓', 'posts'], ['Enter', 'thread'], ['f', 'follow/unfollow'], ['b', 'block/unblock'], ['Esc', 'back'], ['?', 'help']]
+  if (s.tab === 'identity' && s.identity.phrase !== null) return [['any key', 'hide the words']]
   if (s.tab === 'identity' && (s.identity.edit || s.identity.backup)) return [['Tab', 'next field'], ['Enter', 'save'], ['Esc', 'cancel']]
   switch (s.tab) {
     case 'timeline':
@@ -204,7 +205,7 @@ export function footerKeys(s: UiState): Array<[string, string]> {
     case 'transfers':
       return [['↑↓', 'move'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', 'export .torrent'], ['?', 'help']]
     case 'identity':
-      return [['e', 'edit profile'], ['b', 'export backup'], ...(s.status.recovering ? ([['n', 'never posted']] as Array<[string, string]>) : []), ['?', 'help'], ['q', 'quit']]
+      return [['e', 'edit profile'], ['b', 'export backup'], ['w', 'recovery words'], ...(s.status.recovering ? ([['n', 'never posted']] as Array<[string, string]>) : []), ['?', 'help'], ['q', 'quit']]
   }
 }
 
@@ -218,7 +219,7 @@ const HELP: Array<Array<[string, Array<[string, string]>]>> = [
     ['People', [['d', 'discover by topic'], ['i', 'follow by pasted ID'], ['f x b', 'follow, unfollow, block'], ['←→', 'following / discover']]],
     ['Transfers', [['p', 'pause / resume'], ['x', 'cancel'], ['m t', 'copy magnet, export .torrent']]],
     ['Compose', [['Tab', 'next field, complete path'], ['Enter', 'new line / attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop last attachment']]],
-    ['Identity', [['e b', 'edit profile, export backup']]]
+    ['Identity', [['e b', 'edit profile, export backup'], ['w', 'show the recovery words']]]
   ]
 ]
 

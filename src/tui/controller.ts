@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { ChrysalisNode } from '../node/node.js'
-import { hasIdentity, createIdentity, restoreIdentity, exportBackup, checkProfile } from '../node/setup.js'
+import { hasIdentity, beginInit, finishInit, recoveryPhrase, restoreIdentity, exportBackup, checkProfile } from '../node/setup.js'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { PostView } from '../node/views.js'
 import { field } from './field.js'
@@ -197,7 +197,7 @@ export class Controller {
 
   async createIdentity(name: string, bio: string): Promise<void> {
     checkProfile(name, bio)
-    const created = await createIdentity(this.opts.home)
+    const created = await beginInit(this.opts.home) // marked until the phrase is confirmed: `chrysalis init` resumes it
     this.pendingProfile = { name, bio }
     this.set((s) => ({ ...s, setup: { step: 'phrase', phrase: created.phrase, id: created.id, fingerprint: created.fingerprint } }))
   }
@@ -211,6 +211,7 @@ export class Controller {
     if (this.node && this.pendingProfile) {
       const me = await this.node.setProfile(this.pendingProfile)
       this.pendingProfile = null
+      await finishInit(this.opts.home)
       this.set((s) => ({ ...s, me }))
       this.info(`Welcome, ${me.name ?? ''}. Press 2 for People, then d to discover collectors by topic.`)
     }
@@ -542,6 +543,16 @@ export class Controller {
     const written = await exportBackup(this.opts.home, userPath(file, this.opts.cwd), passphrase)
     this.set((s) => ({ ...s, identity: { ...s.identity, backup: null } }))
     this.info(`Wrote an encrypted backup to ${written.file}. Keep the passphrase apart from it.`)
+  }
+
+  /** After the y/n confirm: the recovery phrase, derived again from the identity's seed. */
+  async showPhrase(): Promise<void> {
+    const { phrase } = await recoveryPhrase(this.opts.home)
+    this.set((s) => ({ ...s, identity: { ...s.identity, phrase } }))
+  }
+
+  hidePhrase(): void {
+    this.set((s) => ({ ...s, identity: { ...s.identity, phrase: null } }))
   }
 
   async neverPosted(): Promise<void> {

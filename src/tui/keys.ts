@@ -38,6 +38,7 @@ export function handleKey(c: Controller, input: string, key: Key): void {
   }
   const t = top(s)
   if (t?.kind === 'compose') return composeKey(c, input, key)
+  if (s.tab === 'identity' && s.identity.phrase !== null) return c.hidePhrase() // any key hides the words
   if (s.tab === 'identity' && (s.identity.edit || s.identity.backup)) return identityFormKey(c, input, key)
   // Several plain keys in one chunk (a paste, or keys faster than the terminal): one at a time.
   if (input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
@@ -294,11 +295,14 @@ function identityKey(c: Controller, input: string, _key: Key): void {
     return c.store.update((s) => ({ ...s, identity: { ...s.identity, backup: { file: field('chrysalis-identity.backup'), passphrase: field(), again: field(), focus: 0 } } }))
   }
   if (input === 'n' && c.state.status.recovering) return c.run(() => c.neverPosted())
+  if (input === 'w') {
+    return c.store.update((s) => ({ ...s, confirm: { question: 'Show the recovery phrase? Anyone who sees it can become you.', action: 'show-phrase', target: '' } }))
+  }
 }
 
 function identityFormKey(c: Controller, input: string, key: Key): void {
   const { edit, backup } = c.state.identity
-  if (key.escape) return c.store.update((s) => ({ ...s, identity: { edit: null, backup: null } }))
+  if (key.escape) return c.store.update((s) => ({ ...s, identity: { edit: null, backup: null, phrase: null } }))
   if (edit) {
     if (key.tab || key.upArrow || key.downArrow) return c.store.update((s) => ({ ...s, identity: { ...s.identity, edit: { ...edit, focus: edit.focus ? 0 : 1 } } }))
     if (key.return) return c.run(() => c.saveProfile(edit.name.value, edit.bio.value))
@@ -397,6 +401,8 @@ function confirmKey(c: Controller, input: string, key: Key): void {
       return c.run(() => c.cancelTransfer(q.target))
     case 'quit':
       return c.quit()
+    case 'show-phrase':
+      return c.run(() => c.showPhrase())
   }
 }
 

@@ -272,6 +272,21 @@ export function TransfersScreen({ s, dims }: { s: UiState; dims: Dims }) {
 // ---------------------------------------------------------------------------------------------
 // Identity
 
+/** The recovery phrase in four numbered columns, read down (as `chrysalis init` prints it). */
+function PhraseBox({ phrase }: { phrase: string }) {
+  const words = phrase.split(' ')
+  const rows = [0, 1, 2, 3, 4, 5].map((r) => [0, 6, 12, 18].map((c) => `${String(r + c + 1).padStart(2)}. ${(words[r + c] ?? '').padEnd(9)}`).join('  '))
+  return (
+    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+      <Text bold>Recovery phrase</Text>
+      <Text>Anyone who sees these words can become you. Write them down; any key hides them.</Text>
+      {rows.map((row, i) => (
+        <Text key={i}>{row}</Text>
+      ))}
+    </Box>
+  )
+}
+
 export function IdentityScreen({ s, dims }: { s: UiState; dims: Dims }) {
   const theme = useTheme()
   const me = s.me
@@ -291,6 +306,7 @@ export function IdentityScreen({ s, dims }: { s: UiState; dims: Dims }) {
       ) : null}
       <Text color={theme.muted} wrap="truncate-end">{'  Share your ID so others can follow you (select it with the mouse to copy).'}</Text>
       <Text> </Text>
+      {s.identity.phrase !== null ? <PhraseBox phrase={s.identity.phrase} /> : null}
       {edit ? (
         <Box flexDirection="column" borderStyle="round" paddingX={1}>
           <Text bold>Edit profile</Text>

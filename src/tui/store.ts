@@ -28,7 +28,7 @@ export interface Message {
 /** A yes/no question that holds every other key until answered. */
 export interface Confirm {
   question: string
-  action: 'delete-post' | 'cancel-transfer' | 'quit'
+  action: 'delete-post' | 'cancel-transfer' | 'quit' | 'show-phrase'
   target: string
 }
 
@@ -110,6 +110,8 @@ export interface UiState {
   identity: {
     edit: { name: Field; bio: Field; focus: 0 | 1 } | null
     backup: { file: Field; passphrase: Field; again: Field; focus: 0 | 1 | 2 } | null
+    /** The recovery phrase, shown after a y/n confirm until the next key. */
+    phrase: string | null
   }
   /** Peers announcing each attachment, by infohash (null while looking). */
   availability: Record<string, number | null>
@@ -133,7 +135,7 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },
     notifications: { items: [], selected: 0, unread: 0 },
     transfers: { items: [], selected: 0 },
-    identity: { edit: null, backup: null },
+    identity: { edit: null, backup: null, phrase: null },
     availability: {},
     size
   }
