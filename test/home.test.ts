@@ -68,6 +68,22 @@ test('home: init killed at each of its steps leaves no identity or a usable one 
   }
 })
 
+test('home: a restore into a home left by an init killed before its identity is not taken for that init', async (t) => {
+  const dir = await tmpDir(t)
+  const phrase = (await json<Me>(t, ['--home', path.join(dir, 'elsewhere'), 'init', '--name', 'ada'])).recoveryPhrase!
+  const home = path.join(dir, 'ada')
+  // init killed after writing its marker, before the identity: the user restores instead.
+  const r = await run(['--home', home, 'init', '--name', 'ada'], { env: { CHRYSALIS_TEST_CRASH_AT: 'init:marked' } })
+  t.is(r.code, null, 'init was killed after its marker')
+  await json(t, ['--home', home, 'identity', 'import', '--phrase', phrase])
+  t.absent((await fs.readdir(home)).includes('init.json'), 'the restore leaves no init marker')
+  // init on a restored home is refused as on any home with an identity; it does not "finish" it
+  // (write a new profile into a feed that is still being recovered).
+  const again = await run(['--json', '--home', home, 'init', '--name', 'eve'])
+  t.is(again.code, 1, again.stderr.trim())
+  t.is((JSON.parse(again.stdout) as { error: { code: string } }).error.code, 'IDENTITY_EXISTS')
+})
+
 test('home: init SIGKILLed at varying moments after its identity appears leaves it usable', async (t) => {
   const dir = await tmpDir(t)
   // Startup time varies with the machine's load, so the delays count from the moment the identity

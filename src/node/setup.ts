@@ -98,6 +98,8 @@ export async function restoreIdentity(home: string, from: { phrase: string } | {
     identity = await decryptBackup(from.backup, from.passphrase)
   }
   await ensureHome(home)
+  // An init killed before it wrote an identity left its marker: this identity is not that init's to finish.
+  await clearInitPending(home)
   await markRecovering(home) // before the identity: a crash in between leaves no writable restored home
   await saveIdentity(home, identity)
   return { id: identity.id, fingerprint: identity.fingerprint, recovering: true }
