@@ -342,3 +342,34 @@ test('a reserved name: a torrent whose top-level name is .chrysalis-parts is ref
   t.ok(isChrysalisError(err, 'BAD_TORRENT'), err.message)
   oneLine(t, err)
 })
+
+test('a parts folder that is a symlink, or open to others, is refused; nothing is written through it (piece store)', async (t) => {
+  const dir = await tmpDir(t)
+  const data = await randomFile(path.join(dir, 'src', 'x.bin'), 64 * 1024)
+  const { meta } = await createTorrent(path.join(dir, 'src', 'x.bin'))
+  await fs.mkdir(path.join(dir, 'out'))
+  await fs.mkdir(path.join(dir, 'outside'))
+  await fs.mkdir(path.join(dir, 'home'))
+  const out = await fs.realpath(path.join(dir, 'out'))
+  const parts = path.join(out, '.chrysalis-parts')
+  const open = async (): Promise<Error & { code?: string }> => {
+    const slots = [{ path: path.join(out, 'x.bin'), skip: false, done: false, mtimeMs: null }]
+    const store = new PieceStore(meta, slots, path.join(dir, 'home', 'pieces.log'), out)
+    t.teardown(() => store.close())
+    return rejection(t, store.open().then(() => store.prepare()).then(() => store.write(0, data.subarray(0, meta.pieceLength))))
+  }
+  // Planted by someone who can write to the download folder: a symlink to a folder outside.
+  await fs.symlink(path.join(dir, 'outside'), parts)
+  let err = await open()
+  t.ok(isChrysalisError(err, 'UNSAFE_PATH'), `a symlink: ${err.message}`)
+  oneLine(t, err)
+  t.alike(await fs.readdir(path.join(dir, 'outside')), [], 'nothing created through it')
+  // A real folder others may enter (or write to) is refused too.
+  await fs.rm(parts)
+  await fs.mkdir(parts, { mode: 0o755 })
+  await fs.chmod(parts, 0o755)
+  err = await open()
+  t.ok(isChrysalisError(err, 'UNSAFE_PATH'), `mode 755: ${err.message}`)
+  t.alike(await fs.readdir(parts), [], 'nothing created in it')
+  t.ok(await gone(path.join(out, 'x.bin')), 'no final file')
+})
