@@ -138,6 +138,8 @@ test('backlinks: a thread author cannot pull a comment from another thread into 
   const baitRef = parseRef(bait.ref)
   t.ok(await mallory.own.addBacklink(baitRef.id, parseRef(comment.ref), baitRef), 'the hostile backlink is in her feed')
   await mallory.index.update(mallory.own)
+  const mine = (await mallory.timeline()).posts.find((p) => p.ref === bait.ref)
+  t.is(mine?.comments, 0, 'not counted on the timeline before anyone has opened the thread')
 
   await cy.follow(mallory.identity.publicKey)
   await cy.follow(ada.identity.publicKey)

@@ -217,14 +217,6 @@ export class LocalIndex {
     return out
   }
 
-  async commentCount(root: PostRef, include: (authorHex: string) => boolean): Promise<number> {
-    let n = 0
-    for await (const entry of this.db.createReadStream(rangeOf(`th/${refPath(root)}/`))) {
-      if (!entry.value.x && include(entry.key.split('/')[3] ?? '')) n++
-    }
-    return n
-  }
-
   /** Comments indexed in threads (their own or through a backlink), for fetching and checking. */
   async threadComments(limit: number): Promise<Array<{ root: PostRef; comment: PostRef }>> {
     const out: Array<{ root: PostRef; comment: PostRef }> = []

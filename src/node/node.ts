@@ -7,7 +7,7 @@ import { clearRecovering, HOME_FILES, isRecovering, loadIdentity } from '../iden
 import { restrictTree } from '../fs.js'
 import { openStore, STORE_DIR } from './store.js'
 import type { Identity } from '../identity/keys.js'
-import { Feed, OwnFeed, answers, type StoredPost } from '../feeds/feed.js'
+import { Feed, LOCAL_ONLY, OwnFeed, answers, type StoredPost } from '../feeds/feed.js'
 import { feedKeyOf, formatRef, parseRef, FOLLOW_PREFIX, BLOCK_PREFIX } from '../feeds/layout.js'
 import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
@@ -698,7 +698,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       const stored = await this.feedOf(ref.author).getPost(ref.id)
       if (!stored) continue
       const view = await this.view(stored)
-      view.comments = await this.index.commentCount(ref, (hex) => this.visible(hex))
+      view.comments = await this.commentCount(ref)
       posts.push(view)
     }
     return { posts, next: refs.length === limit ? refs[refs.length - 1]!.cursor : null }
@@ -736,6 +736,26 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     const r = typeof ref === 'string' ? parseRef(ref) : ref
     const stored = await this.feedOf(r.author).getPost(r.id)
     return stored ? this.view(stored) : null
+  }
+
+  /**
+   * The comments counted under `root` (protocol.md §9): those held here whose own record answers
+   * that thread. An index entry from a backlink is only the thread author's claim: one whose
+   * comment answers another thread is marked and never counted; one not fetched yet is not counted.
+   */
+  private async commentCount(root: PostRef): Promise<number> {
+    let n = 0
+    for (const entry of await this.index.thread(root)) {
+      if (!this.visible(toHex(entry.author))) continue
+      const stored = await this.feedOf(entry.author).getPost(entry.id, LOCAL_ONLY)
+      if (!stored) continue
+      if (!answers(stored, root)) {
+        await this.index.rejectThreadEntry(root, entry)
+        continue
+      }
+      n++
+    }
+    return n
   }
 
   /** A post's whole thread: its root, and every known comment as a tree, oldest first. */
