@@ -37,6 +37,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   }
 }
 
+const NO_MODE_CHANGE = new Set(['ENOENT', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EROFS'])
+
 /** Make `file` owner-only (a directory 0700, anything else 0600) unless it is; a file gone meanwhile is fine. */
 async function ownerOnly(file: string): Promise<void> {
   try {
@@ -46,8 +48,10 @@ async function ownerOnly(file: string): Promise<void> {
     if (process.getuid && st.uid !== process.getuid()) return // another user's file (sudo once?): not ours to chmod, and chmod would fail
     await fs.chmod(file, mode)
   } catch (err) {
-    // RocksDB deletes obsolete files at any moment; a file that vanished needs no mode.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    // RocksDB deletes obsolete files at any moment; a file that vanished needs no mode. A
+    // filesystem without Unix modes (vfat, some network mounts) refuses chmod: its mount options
+    // decide who reads it, and refusing to open the home there would help nobody.
+    if (!NO_MODE_CHANGE.has((err as NodeJS.ErrnoException).code ?? '')) throw err
   }
 }
 
