@@ -325,3 +325,23 @@ test('announcer: trackers are bounded and filtered', (t) => {
   t.is(tiers.flat().length, 32, 'at most 32 trackers')
   t.alike(tiers[0], [many[0]], 'unsupported schemes and duplicates dropped, empty tiers too')
 })
+
+test('announcer: when every tracker fails it retries at its pace, completed() included', async (t) => {
+  const calls: Array<string | undefined> = []
+  const a = new Announcer({
+    onPeers: () => {},
+    limits: { retryMs: 60_000 },
+    http: (_url, r) => {
+      calls.push(r.event)
+      return Promise.reject(new Error('down'))
+    }
+  })
+  t.teardown(() => a.stop())
+  a.start({ infohashes20: [Buffer.alloc(20, 4)], port: 1, left: () => 0, uploaded: () => 0, downloaded: () => 0 }, [['http://127.0.0.1:1/announce']])
+  await until(() => calls.length === 1)
+  a.completed()
+  await until(() => calls.length === 2)
+  // A spinning retry would make thousands of calls in this window; the next is due in 60 s.
+  await new Promise((r) => setTimeout(r, 50))
+  t.is(calls.length, 2, 'one announce at start, one for completed(), then the retry waits')
+})

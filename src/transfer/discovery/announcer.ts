@@ -76,7 +76,10 @@ interface HashState {
   /** Trackers that heard `started` from us (and so get `stopped`). */
   started: Set<string>
   completedSent: boolean
+  /** The event the next announce carries (kept until a tracker has heard it). */
   pending: AnnounceEvent | undefined
+  /** Announce now rather than at the interval (completed() was called). */
+  urgent: boolean
   timer: NodeJS.Timeout | null
   running: boolean
   failures: number
@@ -134,6 +137,7 @@ export class Announcer {
       started: new Set(),
       completedSent: false,
       pending: undefined,
+      urgent: false,
       timer: null,
       running: false,
       failures: 0
@@ -147,6 +151,7 @@ export class Announcer {
       if (s.completedSent || this.stopping) continue
       s.completedSent = true
       s.pending = 'completed'
+      s.urgent = true
       this.schedule(s, 0)
     }
   }
@@ -193,6 +198,7 @@ export class Announcer {
     s.running = true
     const event = s.pending
     s.pending = undefined
+    s.urgent = false
     let next: number | null = null
     try {
       walk: for (const tier of this.tiers) {
@@ -222,15 +228,15 @@ export class Announcer {
         }
       }
       if (next === null) {
-        // Nobody answered: keep the event for the next try (a tracker that missed `completed` gets it then).
-        if (s.pending === undefined && event !== undefined) s.pending = event
+        // Nobody answered: keep the event for the next try, at the retry pace.
+        s.pending ??= event
         next = Math.min(this.limits.retryMs * 2 ** s.failures, this.limits.maxRetryMs)
         s.failures++
       }
     } finally {
       s.running = false
     }
-    this.schedule(s, s.pending !== undefined ? 0 : next)
+    this.schedule(s, s.urgent ? 0 : next)
   }
 
   private deliver(s: HashState, tracker: string, res: AnnounceResponse): void {

@@ -188,12 +188,16 @@ export class WebSeed {
     if (length > this.limits.maxRangeBytes) throw new RangeError(`a range of ${length} bytes is above the ${this.limits.maxRangeBytes}-byte limit`)
     const segments = planRange(this.layout, start, length)
     const out = Buffer.alloc(length)
+    // The first failure cancels the other requests of this range.
+    const siblings = new AbortController()
+    const both = signal ? AbortSignal.any([signal, siblings.signal]) : siblings.signal
     try {
       await Promise.all(segments.filter((s) => !s.zero).map(async (s) => {
-        const bytes = await this.fetch(s, signal)
+        const bytes = await this.fetch(s, both)
         bytes.copy(out, s.at)
       }))
     } catch (err) {
+      siblings.abort()
       if (!isDiscoveryError(err, 'aborted')) this.fail(isDiscoveryError(err, 'no-range'))
       throw err
     }
