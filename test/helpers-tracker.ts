@@ -151,7 +151,7 @@ export async function udpTracker(t: Teardown, opts: UdpTrackerOptions = {}): Pro
 export type WebSeedMode = 'range' | 'ignore-range' | 'too-many' | 'wrong-range'
 
 /**
- * A static file server: `files` maps URL paths (percent-encoded as sent) to contents. Modes:
+ * A static file server: `files` maps URL paths (decoded, as a real server reads them) to contents. Modes:
  * honest Range support; ignoring Range (200, whole file); a 206 whose body runs past the range;
  * a 206 for another range than asked.
  */
@@ -160,7 +160,12 @@ export async function webSeedServer(t: Teardown, files: Map<string, Buffer>, mod
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/'
     requests.push({ path, range: req.headers.range })
-    const body = files.get(path)
+    let body: Buffer | undefined
+    try {
+      body = files.get(path.split('/').map(decodeURIComponent).join('/'))
+    } catch {
+      body = undefined // a malformed escape: not found
+    }
     if (!body) {
       res.writeHead(404).end()
       return

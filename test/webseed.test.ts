@@ -47,7 +47,7 @@ async function serve(t: { teardown: (fn: () => unknown) => void }, layout: WebSe
     if (f.pad) continue
     const bytes = randomBytes(f.length)
     contents.set(f, bytes)
-    files.set(fileUrl('http://x' + prefix, layout, f).pathname, bytes)
+    files.set(fileUrl('http://x' + prefix, layout, f).pathname.split('/').map(decodeURIComponent).join('/'), bytes)
   }
   const server = await webSeedServer(t, files, mode)
   return { base: server.base + prefix, data: dataOf(layout, contents), requests: server.requests }
