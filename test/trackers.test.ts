@@ -137,6 +137,7 @@ test('http tracker: non-compact peers, failure reason, HTTP errors', async (t) =
     if (n === 0) return { body: hex(fx.http.nonCompact) }
     if (n === 1) return { body: encode(dict({ 'failure reason': Buffer.from('unregistered torrent') })) }
     if (n === 2) return { status: 400, body: encode(dict({ 'failure reason': Buffer.from('bad passkey') })) }
+    if (n === 3) return { headers: { 'content-encoding': 'gzip' }, body: Buffer.from('not really gzip') }
     return { status: 503, body: Buffer.from('busy') }
   })
   t.alike((await httpAnnounce(tr.url, req)).peers, fx.http.nonCompactPeers, 'non-compact peer list')
@@ -145,6 +146,7 @@ test('http tracker: non-compact peers, failure reason, HTTP errors', async (t) =
   t.absent((err as Error).message.includes('unregistered'), 'the remote text is not in our message')
   const err2 = await rejects(t, httpAnnounce(tr.url, req), 'refused', 'failure reason with HTTP 400')
   t.is(isDiscoveryError(err2) ? err2.remoteMessage : null, 'bad passkey')
+  await rejects(t, httpAnnounce(tr.url, req), 'malformed', 'a content encoding we did not ask for')
   await rejects(t, httpAnnounce(tr.url, req), 'http-status', 'HTTP 503')
   await rejects(t, httpAnnounce('ftp://127.0.0.1/announce', req), 'bad-url', 'only http(s) URLs')
 })

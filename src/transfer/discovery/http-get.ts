@@ -70,6 +70,11 @@ export async function boundedGet(start: URL, opts: BoundedGetOptions): Promise<B
       continue
     }
     const status = res.statusCode ?? 0
+    const encoding = res.headers['content-encoding']
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      res.destroy()
+      throw new DiscoveryError(opts.code, 'malformed', `${url.host} sent a ${encoding.slice(0, 20)}-encoded body, which was not asked for`)
+    }
     let cap = opts.maxBytes
     let truncate = false
     try {
