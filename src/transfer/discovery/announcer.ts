@@ -200,6 +200,7 @@ export class Announcer {
     s.pending = undefined
     s.urgent = false
     let next: number | null = null
+    let answer: { tracker: string; res: AnnounceResponse } | null = null
     try {
       walk: for (const tier of this.tiers) {
         for (let i = 0; i < tier.length; i++) {
@@ -211,7 +212,7 @@ export class Announcer {
             // BEP 12: the tracker that answered moves to the front of its tier.
             tier.splice(i, 1)
             tier.unshift(tracker)
-            this.deliver(s, tracker, res)
+            answer = { tracker, res }
             s.failures = 0
             next = Math.min(Math.max(res.interval * 1000, (res.minInterval ?? 0) * 1000, this.limits.minIntervalMs), this.limits.maxIntervalMs)
             break walk
@@ -237,6 +238,8 @@ export class Announcer {
       s.running = false
     }
     this.schedule(s, s.urgent ? 0 : next)
+    // After scheduling: the caller's callback cannot disturb the announcing.
+    if (answer) this.deliver(s, answer.tracker, answer.res)
   }
 
   private deliver(s: HashState, tracker: string, res: AnnounceResponse): void {

@@ -244,7 +244,13 @@ export class UdpTrackerClient {
         }
       })
       // A send error (unreachable) is one more lost datagram: the retransmission handles it.
-      socket.send(packet, to.port, to.address, () => {})
+      try {
+        socket.send(packet, to.port, to.address, ignoreError)
+      } catch (err) {
+        // Only a socket closed under us (an injected one) throws here.
+        done()
+        reject(new DiscoveryError('TRACKER_FAILED', 'network', 'the UDP socket is closed', { cause: err }))
+      }
     })
   }
 

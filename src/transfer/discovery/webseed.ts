@@ -103,8 +103,8 @@ export function pieceSpan(layout: WebSeedLayout, index: number): { start: number
   const start = index * layout.pieceLength
   if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`bad piece index ${index}`)
   if (layout.aligned) {
-    const f = layout.files.find((x) => x.length > 0 && x.offset <= start && start < x.offset + x.length)
-    if (!f) throw new RangeError(`piece ${index} is past the end of the torrent`)
+    const f = layout.files[fileAt(layout, start)]
+    if (!f || f.offset > start || start >= f.offset + f.length) throw new RangeError(`piece ${index} is not in any file`)
     return { start, length: Math.min(layout.pieceLength, f.offset + f.length - start) }
   }
   const total = dataLength(layout)
@@ -120,17 +120,31 @@ export function planRange(layout: WebSeedLayout, start: number, length: number):
   }
   const out: Segment[] = []
   let pos = start
-  layout.files.forEach((f, i) => {
+  for (let i = fileAt(layout, start); i < layout.files.length; i++) {
+    const f = layout.files[i]!
+    if (f.offset >= end) break
     const fEnd = f.offset + f.length
-    if (f.length === 0 || fEnd <= pos || f.offset >= end) return
+    if (f.length === 0 || fEnd <= pos) continue
     if (f.offset > pos) out.push({ file: -1, fileOffset: 0, length: f.offset - pos, at: pos - start, zero: true })
     const from = Math.max(pos, f.offset)
     const to = Math.min(end, fEnd)
     out.push({ file: i, fileOffset: from - f.offset, length: to - from, at: from - start, zero: f.pad === true })
     pos = to
-  })
+  }
   if (pos < end) out.push({ file: -1, fileOffset: 0, length: end - pos, at: pos - start, zero: true })
   return out
+}
+
+/** The last file that begins at or before `pos` (binary search: files are in offset order). */
+function fileAt(layout: WebSeedLayout, pos: number): number {
+  let lo = 0
+  let hi = layout.files.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (layout.files[mid]!.offset <= pos) lo = mid
+    else hi = mid - 1
+  }
+  return lo
 }
 
 /**
