@@ -79,8 +79,10 @@ export interface UdpSeen {
 }
 
 export interface UdpTrackerOptions {
-  /** Peers for every announce, compact (6 bytes each). */
+  /** Peers for every announce, compact (6 bytes each; 18 on IPv6). */
   peers?: Buffer
+  /** Listen on ::1 instead of 127.0.0.1. */
+  ipv6?: boolean
   interval?: number
   /** Datagrams to drop (by arrival number, from 0) without answering. */
   drop?: Set<number>
@@ -94,7 +96,7 @@ export interface UdpTrackerOptions {
 export async function udpTracker(t: Teardown, opts: UdpTrackerOptions = {}): Promise<{ url: string; port: number; seen: UdpSeen[] }> {
   const seen: UdpSeen[] = []
   const connectionIds = new Set<string>()
-  const socket = dgram.createSocket('udp4')
+  const socket = dgram.createSocket(opts.ipv6 ? 'udp6' : 'udp4')
   let n = 0
   socket.on('message', (msg, rinfo) => {
     const i = n++
@@ -137,15 +139,15 @@ export async function udpTracker(t: Teardown, opts: UdpTrackerOptions = {}): Pro
       b.writeUInt32BE(tx, 4)
       b.writeUInt32BE(opts.interval ?? 1800, 8)
       b.writeUInt32BE(0, 12)
-      b.writeUInt32BE(peers.length / 6, 16)
+      b.writeUInt32BE(peers.length / (opts.ipv6 ? 18 : 6), 16)
       send(Buffer.concat([b, peers]))
     }
   })
-  socket.bind(0, '127.0.0.1')
+  socket.bind(0, opts.ipv6 ? '::1' : '127.0.0.1')
   await once(socket, 'listening')
   t.teardown(() => new Promise<void>((resolve) => socket.close(() => resolve())))
   const port = socket.address().port
-  return { url: `udp://127.0.0.1:${port}`, port, seen }
+  return { url: opts.ipv6 ? `udp://[::1]:${port}` : `udp://127.0.0.1:${port}`, port, seen }
 }
 
 export type WebSeedMode = 'range' | 'ignore-range' | 'too-many' | 'wrong-range'

@@ -241,16 +241,25 @@ test('udp tracker: connect, announce, connection id reused for a minute', async 
   t.alike(tr.seen.map((s) => s.action), [0, 1, 1, 0, 1], 'after a minute it connects again')
 })
 
+test('udp tracker: an IPv6 tracker answers with 18-byte peers', async (t) => {
+  const peers = [{ host: '::1', port: 7001 }, { host: '2001:db8::7', port: 7002 }]
+  const tr = await udpTracker(t, { ipv6: true, peers: encodeCompactPeers(peers, 6) })
+  const udp = new UdpTrackerClient({ baseTimeoutMs: 2000 })
+  t.teardown(() => udp.close())
+  t.alike((await udp.announce(tr.url, req)).peers, peers)
+  t.alike(tr.seen.map((s) => s.action), [0, 1])
+})
+
 test('udp tracker: retransmits after a dropped packet (15·2^n, base scaled down)', async (t) => {
   const tr = await udpTracker(t, { drop: new Set([0, 2]), peers: encodeCompactPeers([{ host: '127.0.0.1', port: 7001 }], 4) })
-  const udp = new UdpTrackerClient({ baseTimeoutMs: 50 })
+  const udp = new UdpTrackerClient({ baseTimeoutMs: 200 })
   t.teardown(() => udp.close())
   const started = Date.now()
   const res = await udp.announce(tr.url, req)
   t.is(res.peers.length, 1)
-  // connect dropped (wait 50) → connect ok; announce dropped (wait 100) → announce ok.
+  // connect dropped (wait 200 ms) → connect ok; announce dropped (wait 400 ms) → announce ok.
   t.alike(tr.seen.map((s) => s.action), [0, 0, 1, 1], 'the connect and the announce were both sent again')
-  t.ok(Date.now() - started >= 150, 'waited 50 ms, then 100 ms (doubling)')
+  t.ok(Date.now() - started >= 600, 'waited 200 ms, then 400 ms (doubling)')
   t.not(tr.seen[0]!.transactionId, tr.seen[1]!.transactionId, 'a fresh transaction id per attempt')
 })
 
