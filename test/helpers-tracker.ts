@@ -155,13 +155,18 @@ export type WebSeedMode = 'range' | 'ignore-range' | 'too-many' | 'wrong-range'
 /**
  * A static file server: `files` maps URL paths (decoded, as a real server reads them) to contents. Modes:
  * honest Range support; ignoring Range (200, whole file); a 206 whose body runs past the range;
- * a 206 for another range than asked.
+ * a 206 for another range than asked. Paths under /r/ redirect to the same path without it.
  */
 export async function webSeedServer(t: Teardown, files: Map<string, Buffer>, mode: () => WebSeedMode = () => 'range'): Promise<{ base: string; requests: Array<{ path: string; range: string | undefined }> }> {
   const requests: Array<{ path: string; range: string | undefined }> = []
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/'
     requests.push({ path, range: req.headers.range })
+    // A mirror that redirects: /r/X → /X.
+    if (path.startsWith('/r/')) {
+      res.writeHead(302, { location: path.slice(2) }).end()
+      return
+    }
     let body: Buffer | undefined
     try {
       body = files.get(path.split('/').map(decodeURIComponent).join('/'))

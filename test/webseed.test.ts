@@ -95,6 +95,11 @@ test('webseed: single file, every piece equals the file bytes', async (t) => {
   t.is(requests[5]!.range, `bytes=${5 * PIECE}-${5 * PIECE + 122}`, 'one Range request per piece')
   t.is(seed.bytes, data.length)
   t.is(seed.state(), 'ok')
+
+  const mirror = new WebSeed(base.replace('/pub/', '/r/pub/'), layout)
+  t.teardown(() => mirror.close())
+  t.alike(await mirror.readPiece(2), data.subarray(2 * PIECE, 3 * PIECE), 'through a redirect, Range kept')
+  t.is(requests.at(-1)!.range, requests.at(-2)!.range)
 })
 
 test('webseed: multi-file, pieces spanning files, pad files never requested', async (t) => {

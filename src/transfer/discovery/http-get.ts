@@ -73,7 +73,7 @@ export async function boundedGet(start: URL, opts: BoundedGetOptions): Promise<B
     const encoding = res.headers['content-encoding']
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       res.destroy()
-      throw new DiscoveryError(opts.code, 'malformed', `${url.host} sent a ${encoding.slice(0, 20)}-encoded body, which was not asked for`)
+      throw new DiscoveryError(opts.code, 'malformed', `${url.host} sent a compressed or encoded body, which was not asked for`)
     }
     let cap = opts.maxBytes
     let truncate = false
