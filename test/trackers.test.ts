@@ -1,5 +1,11 @@
 import test from 'brittle'
+import { execFile } from 'node:child_process'
+import fs from 'node:fs/promises'
 import http from 'node:http'
+import https from 'node:https'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -190,6 +196,32 @@ test('http tracker: redirects are followed, bounded, and only to http(s)', async
 
   const file = await httpTracker(t, () => ({ status: 301, headers: { location: 'file:///etc/passwd' }, body: Buffer.alloc(0) }))
   await rejects(t, httpAnnounce(file.url, req), 'bad-url', 'a redirect to file:')
+})
+
+test('http tracker: https, with the tracker certificate trusted through an injected agent', async (t) => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'chrysalis-tls-'))
+  t.teardown(() => fs.rm(tmp, { recursive: true, force: true }))
+  const [keyFile, certFile] = [path.join(tmp, 'k.pem'), path.join(tmp, 'c.pem')]
+  const made = await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']).then(() => true, () => false)
+  if (!made) {
+    t.comment('openssl is not available: https not tested')
+    return
+  }
+  const cert = await fs.readFile(certFile)
+  const server = https.createServer({ key: await fs.readFile(keyFile), cert }, (_req, res) => {
+    res.end(encode(dict({ interval: 60, peers: encodeCompactPeers([{ host: '127.0.0.3', port: 3 }], 4) })))
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(resolve))
+  })
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/announce`
+  const agent = new https.Agent({ ca: cert })
+  t.teardown(() => agent.destroy())
+  t.alike((await httpAnnounce(url, req, { agents: { https: agent } })).peers, [{ host: '127.0.0.3', port: 3 }], 'announce over TLS')
+  await rejects(t, httpAnnounce(url, req), 'network', 'an untrusted certificate is refused')
 })
 
 test('http tracker: a silent tracker times out; a closed port fails fast', async (t) => {
