@@ -15,6 +15,9 @@ import { LIMITS as META } from '../src/transfer/metainfo.js'
 import records from '../test/fixtures/records.json' with { type: 'json' }
 import messages from '../test/fixtures/messages.json' with { type: 'json' }
 import torrents from '../test/fixtures/torrents.json' with { type: 'json' }
+import trackers from '../test/fixtures/trackers.json' with { type: 'json' }
+import { parseAnnounceResponse as parseHttpAnnounce } from '../src/transfer/discovery/http-tracker.js'
+import * as udp from '../src/transfer/discovery/udp-tracker.js'
 
 interface Target {
   name: string
@@ -29,6 +32,9 @@ interface Target {
 const hex = (h: string): Buffer => Buffer.from(h, 'hex')
 const torrentSeeds = torrents.torrents.flatMap((t) => [hex(t.torrent), hex(t.info)])
 const tmSeeds = Object.values(torrents.messages).map(hex)
+const udpSeeds = [trackers.udp.connectResponse, trackers.udp.announceResponse4, trackers.udp.announceResponse6, trackers.udp.error].map(hex)
+/** The transaction id as the packet states it, so mutations get past the id check. */
+const txOf = (b: Buffer): number => (b.length >= 8 ? b.readUInt32BE(4) : 0)
 
 /** Every decoder that reads bytes from someone else. */
 export const TARGETS: Target[] = [
@@ -61,7 +67,11 @@ export const TARGETS: Target[] = [
   { name: 'torrent.chunk', seeds: tmSeeds, decode: (b) => void tm.decodeChunk(b) },
   { name: 'torrent.data', seeds: tmSeeds, decode: (b) => void tm.decodeData(b) },
   { name: 'torrent.metadata', seeds: [...tmSeeds, tm.encodeMetadata(hex(torrents.torrents[0]!.torrent))], decode: (b) => void tm.decodeMetadata(b) },
-  { name: 'torrent.empty', seeds: tmSeeds, decode: (b) => void tm.decodeEmpty(b) }
+  { name: 'torrent.empty', seeds: tmSeeds, decode: (b) => void tm.decodeEmpty(b) },
+  { name: 'tracker.http', seeds: [hex(trackers.http.response), hex(trackers.http.nonCompact)], bencode: true, decode: (b) => void parseHttpAnnounce(b) },
+  { name: 'tracker.udp.connect', seeds: udpSeeds, decode: (b) => void udp.parseConnectResponse(b, txOf(b)) },
+  { name: 'tracker.udp.announce4', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 4) },
+  { name: 'tracker.udp.announce6', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 6) }
 ]
 
 /** mulberry32: small, fast, and the same everywhere. */

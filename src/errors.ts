@@ -31,6 +31,9 @@ export type ErrorCode =
   | 'FILE_CHANGED'
   | 'NO_PEERS'
   | 'TRANSFER_FAILED'
+  // trackers and web seeds (src/transfer/discovery/)
+  | 'TRACKER_FAILED'
+  | 'WEBSEED_FAILED'
   // downloads and the filesystem
   | 'UNSAFE_PATH'
   | 'FILE_EXISTS'
