@@ -7,7 +7,8 @@ import { LIMITS, attrOf, bad, checkComponent, checkLength } from './metainfo-che
  * (libtorrent's files_compatible). The rules and their reasons: protocol.md §12.
  *
  *   const { multi, layout } = parseV1(info, name, pieceLength)
- *   checkHybrid(v2Files, v2Multi, { multi, layout }, pieceLength)
+ *   checkHybrid(v2Files, v2Multi, { multi, layout }, pieceLength)   // a hybrid's halves agree
+ *   checkPieces(info, layout)
  */
 
 export interface V1File {
@@ -102,11 +103,16 @@ export function parseV1(info: BDict, name: string, pieceLength: number): { multi
   if (files.every((f) => f.pad || f.length === 0)) throw bad('the torrent holds no data (only empty files); it was refused')
   const pieceCount = Math.ceil(offset / pieceLength)
   if (pieceCount > LIMITS.pieces) throw bad(`the torrent has more than ${LIMITS.pieces} pieces; it was refused`)
+  return { multi, layout: { pieces: Buffer.alloc(0), pieceCount, files, streamLength: offset } }
+}
+
+/** The SHA-1 piece hashes: exactly one per piece of the layout (checked after the file lists). */
+export function checkPieces(info: BDict, layout: V1Layout): void {
   const pieces = info.get('pieces')
-  if (!Buffer.isBuffer(pieces) || pieces.length !== pieceCount * SHA1) {
-    throw bad(`the torrent's v1 piece hashes (pieces) are not ${pieceCount} SHA-1 hashes; it was refused`)
+  if (!Buffer.isBuffer(pieces) || pieces.length !== layout.pieceCount * SHA1) {
+    throw bad(`the torrent's v1 piece hashes (pieces) are not ${layout.pieceCount} SHA-1 hashes; it was refused`)
   }
-  return { multi, layout: { pieces: Buffer.from(pieces), pieceCount, files, streamLength: offset } }
+  layout.pieces = Buffer.from(pieces)
 }
 
 /** Two entries with one path, or a file where another entry needs a directory: refused. */

@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeRules } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 import { LIMITS, attrOf, bad, checkComponent, checkLength, utf8 } from './metainfo-check.js'
-import { checkHybrid, parseV1, type V1Layout } from './metainfo-v1.js'
+import { checkHybrid, checkPieces, parseV1, type V1Layout } from './metainfo-v1.js'
 
 export { LIMITS, checkComponent } from './metainfo-check.js'
 export type { V1File, V1Layout } from './metainfo-v1.js'
@@ -354,6 +354,7 @@ export function parseInfo(info: Buffer): Metainfo {
   const infohashV2 = v2 ? crypto.hash('sha256', info, 'buffer') : null
   const base = { name, pieceLength, info: Buffer.from(info), infohashV1, infohashV2, v1: v1?.layout ?? null, layers: new Map<string, Buffer[]>() }
   if (!v2) {
+    checkPieces(d, v1!.layout)
     const files = v1!.layout.files.filter((f) => !f.pad).map((f) => v1File(f, pieceLength))
     return { ...base, version: 'v1', multi: v1!.multi, files, totalLength: files.reduce((n, f) => n + f.length, 0), pieceCount: v1!.layout.pieceCount, infohash: infohashV1! }
   }
@@ -365,6 +366,7 @@ export function parseInfo(info: Buffer): Metainfo {
   const multi = !(files.length === 1 && files[0]!.path.length === 1 && tree.size === 1 && !d.has('files'))
   if (v1) {
     checkHybrid(files, multi, v1, pieceLength)
+    checkPieces(d, v1.layout)
     if (v1.layout.pieceCount !== pieces) throw bad('the torrent\'s v1 and v2 file metadata do not match (piece counts differ); it was refused')
   }
   return { ...base, version: v1 ? 'hybrid' : 'v2', multi, files, totalLength: total, pieceCount: pieces, infohash: infohashV2! }
