@@ -149,9 +149,9 @@ export function createMagnet(m: { infohashV1?: Buffer | null; infohashV2?: Buffe
   return `magnet:?${parts.join('&')}`
 }
 
-/** The magnet of a torrent: xt for each of its infohashes, dn, and tr when trackers are given. */
-export function magnetOf(meta: Metainfo, opts: { trackers?: string[] } = {}): string {
-  return createMagnet({ infohashV1: meta.infohashV1, infohashV2: meta.infohashV2, name: meta.name, trackers: opts.trackers })
+/** The magnet of a torrent: xt for each of its infohashes, dn, and tr and ws when given. */
+export function magnetOf(meta: Metainfo, opts: { trackers?: string[]; webSeeds?: string[] } = {}): string {
+  return createMagnet({ infohashV1: meta.infohashV1, infohashV2: meta.infohashV2, name: meta.name, trackers: opts.trackers, webSeeds: opts.webSeeds })
 }
 
 /**

@@ -217,7 +217,7 @@ export function inspectTorrent(bytes: Uint8Array): { meta: Metainfo; extras: Tor
     for (const v of values) {
       if (!Buffer.isBuffer(v) || v.length > EXTRA_LIMITS.urlBytes) continue
       const url = v.toString('utf-8').trim()
-      let scheme = ''
+      let scheme: string
       try {
         scheme = new URL(url).protocol
       } catch {
