@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { isChrysalisError } from '../src/errors.js'
 import { MAGNET_LIMITS, createMagnet, magnetOf, parseMagnet, readMagnet } from '../src/transfer/magnet.js'
-import { inspectTorrent } from '../src/transfer/metainfo.js'
+import { filePath, inspectTorrent } from '../src/transfer/metainfo.js'
 
 const DIR = fileURLToPath(new URL('./fixtures/lt-made/', import.meta.url))
 interface Made {
@@ -54,6 +54,14 @@ test('torrents libtorrent made, v1, v2 and hybrid: kind, infohashes, trackers, w
   t.alike(v1.files.map((f) => [f.path.join('/'), f.firstPiece, f.pieceCount]), [['scans/page-001.tif', 0, 5], ['README.txt', 4, 1]], 'v1: pieces span files (piece 4 holds the end of one and all of the other)')
 })
 
+test('a folder of one file: a directory in a hybrid (it has a v1 file list), a single file in v2, as libtorrent places them', (t) => {
+  // Made by /work/shared/tools/lt-peer.py make album OUT {hybrid,v2}; libtorrent's file_path(0): album/a.flac and a.flac.
+  for (const [kind, where] of [['hybrid', 'album/a.flac'], ['v2', 'a.flac']] as const) {
+    const { meta } = inspectTorrent(fs.readFileSync(DIR + `one-file-dir-${kind}.torrent`))
+    t.is(filePath(meta, meta.files[0]!).join('/'), where, `${kind}: ${where}`)
+  }
+})
+
 test('magnets libtorrent made parse to the same torrent; ours parse back in libtorrent', (t) => {
   for (const v of torrents) {
     const m = readMagnet(v.magnet)
@@ -83,7 +91,7 @@ test('magnets libtorrent made parse to the same torrent; ours parse back in libt
 })
 
 test('magnet fields: base32 btih, btmh, x.pe peers, xl, ws, repeated and numbered keys', (t) => {
-  const m = readMagnet(`magnet:?xt.1=urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTUB&xt.2=urn:btmh:1220${V2.toUpperCase()}&dn=Kaypro%20II&tr=udp%3A%2F%2F127.0.0.1%3A6969&tr=udp%3A%2F%2F127.0.0.1%3A6969&tr=gopher://x&x.pe=[::1]:6881&x.pe=127.0.0.1:51413&x.pe=peer.example:6881&x.pe=127.0.0.1:0&x.pe=[zz]:1&x.pe=nonsense&xl=86000&ws=http://127.0.0.1/files/&ws=file:///etc/passwd`)
+  const m = readMagnet(`magnet:?xt.1=urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTUB&xt.2=urn:btmh:1220${V2.toUpperCase()}&dn=Kaypro%20II&tr=udp%3A%2F%2F127.0.0.1%3A6969&tr=udp%3A%2F%2F127.0.0.1%3A6969&tr=gopher://x&x.pe=[::1]:6881&x.pe=127.0.0.1:51413&x.pe=peer.example:6881&x.pe=127.0.0.1:0&x.pe=[zz]:1&x.pe=999.1.1.1:5&x.pe=nonsense&xl=86000&ws=http://127.0.0.1/files/&ws=file:///etc/passwd`)
   t.alike(m, {
     infohashV1: Buffer.from(V1, 'hex'),
     infohashV2: Buffer.from(V2, 'hex'),

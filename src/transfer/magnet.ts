@@ -90,7 +90,10 @@ export function parsePeerAddress(v: string): MagnetPeer | null {
   const host = m[1]!
   const port = Number(m[2])
   if (port < 1 || port > 65535) return null
-  if (v.startsWith('[') ? isIP(host) !== 6 : isIP(host) !== 4 && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host)) return null
+  const name = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+  // Digits and dots only must be an IPv4 address, not a "name" like 999.1.1.1.
+  const ok = v.startsWith('[') ? isIP(host) === 6 : /^[\d.]+$/.test(host) ? isIP(host) === 4 : name.test(host)
+  if (!ok) return null
   return { host, port }
 }
 
