@@ -3,13 +3,15 @@
 // A decoder may refuse an input only with its own error (BencodeError, DecodeError,
 // ChrysalisError; decodeRecord never throws): anything else escaped and is a bug. Each input is
 // made from (seed, decoder, index) alone, so `--repro` rebuilds any one of them.
+import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ChrysalisError } from '../src/errors.js'
 import { DecodeError } from '../src/feeds/wire.js'
 import { decodeRecord } from '../src/feeds/records.js'
 import * as net from '../src/net/messages.js'
 import { BencodeError, decode, encode, type BValue } from '../src/transfer/bencode.js'
-import { parseTorrent } from '../src/transfer/metainfo.js'
+import { inspectTorrent, parseTorrent } from '../src/transfer/metainfo.js'
+import { readMagnet } from '../src/transfer/magnet.js'
 import * as tm from '../src/transfer/messages.js'
 import { LIMITS as META } from '../src/transfer/metainfo.js'
 import records from '../test/fixtures/records.json' with { type: 'json' }
@@ -35,6 +37,15 @@ const tmSeeds = Object.values(torrents.messages).map(hex)
 const udpSeeds = [trackers.udp.connectResponse, trackers.udp.announceResponse4, trackers.udp.announceResponse6, trackers.udp.error].map(hex)
 /** The transaction id as the packet states it, so mutations get past the id check. */
 const txOf = (b: Buffer): number => (b.length >= 8 ? b.readUInt32BE(4) : 0)
+const fixture = (rel: string): Buffer => fs.readFileSync(new URL(`../test/fixtures/${rel}`, import.meta.url))
+// v1, v2 and hybrid torrents made by libtorrent, and a few of its own test torrents.
+const anySeeds = [
+  ...['folder-v1', 'folder-v2', 'folder-hybrid', 'single-hybrid'].map((n) => fixture(`lt-made/${n}.torrent`)),
+  // Canonical bencode only: the tree mutations decode their seeds strictly.
+  ...['sample', 'symlink2', 'v2_symlinks'].map((n) => fixture(`libtorrent-torrents/${n}.torrent`))
+]
+const magnetSeeds = (JSON.parse(fixture('lt-made/vectors.json').toString('utf-8')) as { torrents: Array<{ magnet: string }> }).torrents
+  .map((t) => Buffer.from(`${t.magnet}&x.pe=[::1]:6881&x.pe=127.0.0.1:51413&xl=71000&xt.2=urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTUB`))
 
 /** Every decoder that reads bytes from someone else. */
 export const TARGETS: Target[] = [
@@ -49,6 +60,8 @@ export const TARGETS: Target[] = [
     }
   },
   { name: 'metainfo', seeds: torrentSeeds, bencode: true, decode: (b) => void parseTorrent(b) },
+  { name: 'metainfo.any', seeds: [...torrentSeeds, ...anySeeds], bencode: true, decode: (b) => void inspectTorrent(b) },
+  { name: 'magnet', seeds: magnetSeeds, decode: (b) => void readMagnet(b.toString('utf-8')) },
   {
     name: 'records',
     seeds: records.records.map((r) => hex(r.hex)),

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeLimits } from '../src/transfer/bencode.js'
 import { metadataBomb, smallTorrent } from './helpers-bomb.js'
-import { buildMetainfo, choosePieceLength, magnetOf, parseInfo, parseMagnet, parseTorrent, torrentBytes } from '../src/transfer/metainfo.js'
+import { buildMetainfo, choosePieceLength, magnetOf, parseInfo, parseMagnet, parseTorrent, torrentBytes, type HashedFile } from '../src/transfer/metainfo.js'
 import { isChrysalisError } from '../src/errors.js'
 import { BLOCK, blockHashes, nextPow2, padHash, rootFromLayer, sha256, subtreeRoot } from '../src/transfer/merkle.js'
 
@@ -185,4 +185,45 @@ test('values inside info that nobody reads are checked in place, not built', (t)
   } catch (err) {
     t.ok(isChrysalisError(err, 'BAD_TORRENT') && /more than 1000000 values/.test(err.message), `refused: ${(err as Error).message}`)
   }
+})
+
+test('bencode rules: key order and trailing bytes relaxed only on request; duplicates never', (t) => {
+  const seen: string[] = []
+  scanDict(Buffer.from('d1:bi1e1:ai2eeXY'), {}, (k) => seen.push(k), { anyOrder: true, trailing: true })
+  t.alike(seen, ['b', 'a'], 'unsorted keys and trailing bytes, when allowed')
+  t.exception(() => scanDict(Buffer.from('d1:bi1e1:ai2ee'), {}, () => {}), /not sorted/, 'by default: refused')
+  t.exception(() => decode(Buffer.from('i1eX')), /trailing/, 'by default: trailing bytes refused')
+  t.exception(() => scanDict(Buffer.from('d1:bi1e1:ai2e1:bi3ee'), {}, () => {}, { anyOrder: true }), /duplicate key/, 'a duplicate, out of order, is refused')
+  t.exception(() => decode(Buffer.from('d1:ad1:xi1e1:xi2eee'), { rules: { anyOrder: true } }), /duplicate key/, 'nested duplicates too')
+})
+
+test('hybrid: the v1 half must describe the v2 files (libtorrent\'s files_compatible)', (t) => {
+  const pl = 16384
+  const a = crypto.randomBytes(1000)
+  const b = crypto.randomBytes(20000)
+  const hashed = (path: string, data: Buffer): HashedFile => {
+    const layer: Buffer[] = []
+    for (let at = 0; at < data.length; at += pl) layer.push(subtreeRoot(blockHashes(data.subarray(at, at + pl)), pl / BLOCK))
+    const padded = (at: number): Buffer => Buffer.concat([data.subarray(at, at + pl), Buffer.alloc(Math.max(0, at + pl - data.length))])
+    const v1Pieces: Buffer[] = []
+    for (let at = 0; at < data.length; at += pl) v1Pieces.push(crypto.hash('sha1', padded(at), 'buffer'))
+    const piecesRoot = data.length <= pl ? subtreeRoot(blockHashes(data), nextPow2(Math.ceil(data.length / BLOCK))) : rootFromLayer(layer, pl)
+    return { path: [path], length: data.length, piecesRoot, layer: data.length > pl ? layer : [], v1Pieces }
+  }
+  const meta = buildMetainfo({ name: 'dir', multi: true, pieceLength: pl, files: [hashed('a', a), hashed('b', b)], hybrid: true })
+  t.is(meta.version, 'hybrid')
+  t.alike(meta.v1!.files.map((f) => [f.pad, f.length]), [[false, 1000], [true, pl - 1000], [false, 20000], [true, 2 * pl - 20000]], 'pads after every unaligned file')
+  // The same info with the first pad one byte longer (and so the second file one byte later).
+  const info = decode(meta.info).value as BDict
+  const files = info.get('files') as BDict[]
+  files[1]!.set('length', pl - 999)
+  try {
+    parseInfo(encode(info))
+    t.fail('a misaligned hybrid was accepted')
+  } catch (err) {
+    t.ok(isChrysalisError(err, 'BAD_TORRENT') && /v1 and v2 file metadata do not match/.test(err.message), (err as Error).message)
+  }
+  files[1]!.set('length', pl - 1000)
+  ;(files[2]!.get('path') as Buffer[])[0] = Buffer.from('c')
+  t.exception(() => parseInfo(encode(info)), /entry 3 is c in v1, b in v2/, 'a renamed v1 file')
 })

@@ -127,7 +127,8 @@ test('cli: share and fetch refuse bad input with one clear line', async (t) => {
   oneLineError(t, await run([...h, 'share', path.join(dir, 'empty.txt')]), 1, /nothing to share/)
   // Refused before going online (the bootstrap is a loopback port where nothing listens).
   const nowhere = ['--bootstrap', '127.0.0.1:9']
-  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567']), 1, /no BitTorrent v2 infohash/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567']), 1, /magnet link is v1 only .* cannot fetch BitTorrent v1 torrents yet/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', '0123456789abcdef0123456789abcdef01234567']), 1, /a v1 infohash \(40 hex digits\); .*torrent show/)
   oneLineError(t, await run([...h, ...nowhere, 'fetch', 'not-a-thing']), 2, /not a post ref, a magnet link or a 64-hex infohash/)
   oneLineError(t, await run([...h, 'torrent', 'export', 'abc', '--out', path.join(dir, 'x.torrent')]), 2, /not an infohash/)
   oneLineError(t, await run([...h, 'torrent', 'export', 'ab'.repeat(32), '--out', path.join(dir, 'x.torrent')]), 1, /no metadata/)

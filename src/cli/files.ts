@@ -8,6 +8,7 @@ import { parseFetchTarget } from '../node/files.js'
 import type { TransferView } from '../transfer/session.js'
 import { type Command, type Context, list, seconds, str, usage } from './commands.js'
 import { formatBytes } from './format.js'
+import { TORRENT_SHOW } from './torrent-show.js'
 
 /** Commands for files: share, fetch, the torrents a node holds. */
 export const FILE_COMMANDS: Record<string, Command> = {
@@ -94,6 +95,8 @@ export const FILE_COMMANDS: Record<string, Command> = {
       ctx.print(rows.length ? rows.map(formatTransfer).join('\n') : 'No downloads yet: `chrysalis fetch REF`.', { downloads: rows })
     }
   },
+
+  'torrent show': TORRENT_SHOW,
 
   'torrent export': {
     usage: 'torrent export INFOHASH --out FILE.torrent [--force]',

@@ -8,6 +8,9 @@
  * - The decoder refuses unsorted or duplicate keys, leading zeros, `-0`, trailing bytes, and every
  *   size, length, count, depth or total number of values above its bounds, before allocating
  *   (BencodeError.limit says which bound).
+ * - Metainfo from the wild is not always canonical where it does no harm: DecodeRules relax key
+ *   order (duplicates stay refused: which value would count?) and trailing bytes after the value,
+ *   for the parts of a .torrent outside the hashed `info` bytes and a v1 info (protocol.md §12).
  * - decode() can report where a top-level key's value lies, so a caller hashes `info` as it came;
  *   scanDict() checks a whole dictionary and reports its entries without building any value, so
  *   a caller decodes only the entries it needs (protocol.md §12.1).
@@ -96,16 +99,24 @@ function write(v: BValue, out: Buffer[]): void {
   }
 }
 
+/** Relaxations of the canonical form, all off by default. */
+export interface DecodeRules {
+  /** Accept dictionary keys in any order (duplicates are still refused). */
+  anyOrder?: boolean
+  /** Accept bytes after the value (ignored). */
+  trailing?: boolean
+}
+
 export interface Decoded {
   value: BValue
   /** [start, end) of the values of the requested top-level dictionary keys. */
   spans: Map<string, [number, number]>
 }
 
-export function decode(bytes: Uint8Array, opts: { spans?: string[]; limits?: Partial<DecodeLimits> } = {}): Decoded {
+export function decode(bytes: Uint8Array, opts: { spans?: string[]; limits?: Partial<DecodeLimits>; rules?: DecodeRules } = {}): Decoded {
   const want = new Set((opts.spans ?? []).map(key))
   const spans = new Map<string, [number, number]>()
-  const p = new Parser(bytes, { ...DEFAULT_LIMITS, ...opts.limits })
+  const p = new Parser(bytes, { ...DEFAULT_LIMITS, ...opts.limits }, opts.rules)
   const value = p.value(0, true, (k, start, end) => {
     if (want.has(k)) spans.set(k, [start, end])
   })!
@@ -121,8 +132,8 @@ export function decode(bytes: Uint8Array, opts: { spans?: string[]; limits?: Par
  *
  *   scanDict(bytes, { maxNodes: 1_000_000 }, (k, start, end) => { if (k === 'info') check(start, end) })
  */
-export function scanDict(bytes: Uint8Array, limits: Partial<DecodeLimits>, onEntry: (k: string, start: number, end: number) => void): void {
-  const p = new Parser(bytes, { ...DEFAULT_LIMITS, ...limits })
+export function scanDict(bytes: Uint8Array, limits: Partial<DecodeLimits>, onEntry: (k: string, start: number, end: number) => void, rules: DecodeRules = {}): void {
+  const p = new Parser(bytes, { ...DEFAULT_LIMITS, ...limits }, rules)
   if (bytes.byteLength > 0 && bytes[0] !== 0x64) throw new BencodeError('not a dictionary', 0)
   p.value(0, false, onEntry)
   p.finish()
@@ -131,18 +142,21 @@ export function scanDict(bytes: Uint8Array, limits: Partial<DecodeLimits>, onEnt
 class Parser {
   private readonly buf: Buffer
   private readonly limits: DecodeLimits
+  private readonly rules: DecodeRules
   private pos = 0
   private nodes = 0
   /** Where the bytes of the last string read begin. */
   private keyStart = 0
 
-  constructor(bytes: Uint8Array, limits: DecodeLimits) {
+  constructor(bytes: Uint8Array, limits: DecodeLimits, rules: DecodeRules = {}) {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     this.limits = limits
+    this.rules = rules
     if (bytes.byteLength > limits.maxBytes) throw new BencodeError(`input of ${bytes.byteLength} bytes is above the ${limits.maxBytes}-byte limit`, 0, 'bytes')
   }
 
   finish(): void {
+    if (this.rules.trailing) return
     if (this.pos !== this.buf.length) throw new BencodeError(`${this.buf.length - this.pos} trailing bytes`, this.pos)
   }
 
@@ -175,6 +189,8 @@ class Parser {
       let n = 0
       let prevStart = -1
       let prevEnd = -1
+      // Any order: the keys seen so far, to refuse a duplicate wherever it comes.
+      const seen = this.rules.anyOrder ? new Set<string>() : null
       while (this.peek() !== 0x65) {
         if (n++ >= this.limits.maxItems) throw new BencodeError(`more than ${this.limits.maxItems} items`, this.pos, 'items')
         const at = this.pos
@@ -183,7 +199,11 @@ class Parser {
         this.string(false)
         const kStart = this.keyStart
         const kEnd = this.pos
-        if (prevStart !== -1) {
+        if (seen) {
+          const k = buf.toString('latin1', kStart, kEnd)
+          if (seen.has(k)) throw new BencodeError('duplicate key', at)
+          seen.add(k)
+        } else if (prevStart !== -1) {
           const order = buf.compare(buf, prevStart, prevEnd, kStart, kEnd)
           if (order <= 0) throw new BencodeError(order === 0 ? 'duplicate key' : 'keys not sorted by bytes', at)
         }
