@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'FILE_CHANGED'
   | 'NO_PEERS'
   | 'TRANSFER_FAILED'
+  | 'DHT_FAILED'
   // downloads and the filesystem
   | 'UNSAFE_PATH'
   | 'FILE_EXISTS'
