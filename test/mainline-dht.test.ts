@@ -13,7 +13,7 @@ import DHT from 'bittorrent-dht'
 import { isChrysalisError } from '../src/errors.js'
 import { LIMITS, MainlineDht, PUBLIC_ROUTERS, dhtHashes, type DhtNode, type MainlineDhtOptions } from '../src/transfer/discovery/dht.js'
 import { tmpDir, type Test } from './helpers.js'
-import { daemon, freeUdpPort } from './helpers-cli.js'
+import { daemon, freeUdpPort, oneLineError, run } from './helpers-cli.js'
 
 const LT_PEER = path.resolve(import.meta.dirname, 'oracle', 'lt-peer.py')
 
@@ -309,4 +309,14 @@ test('chrysalis bootstrap --mainline runs a mainline DHT node others join', asyn
   const hash = crypto.randomBytes(20)
   await a.announce(hash, 6881)
   t.alike(await collect(b.lookup(hash, { timeoutMs: 10_000 })), ['127.0.0.1:6881'], 'found through the CLI node')
+})
+
+test('chrysalis bootstrap --mainline: bad or taken ports are one-line errors', async (t) => {
+  oneLineError(t, await run(['bootstrap', '--mainline-port', '7000']), 2, /--mainline-port goes with --mainline/)
+  oneLineError(t, await run(['bootstrap', '--mainline', '--mainline-port', 'x']), 2, /--mainline-port takes a port number/)
+  const taken = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())))
+  const r = await run(['bootstrap', '--host', '127.0.0.1', '--port', String(await freeUdpPort()), '--mainline', '--mainline-port', String(taken.address().port)])
+  oneLineError(t, r, 1, /cannot listen on UDP 127\.0\.0\.1:\d+ for the mainline DHT \(EADDRINUSE\); choose another port/)
 })
