@@ -16,12 +16,12 @@ function usageError(t: { ok(v: unknown, m?: string): void; fail(m?: string): voi
 }
 
 test('--bt-bootstrap, CHRYSALIS_BT_BOOTSTRAP, --no-bt-dht', (t) => {
-  t.alike(btDhtConfig({ flags: ['127.0.0.1:6881,10.0.0.2:6882', '[::1]:7000'] }), {
+  t.alike(btDhtConfig({ flags: ['127.0.0.1:6881,10.0.0.2:6882', 'lan-router.local:7000'] }), {
     enabled: true,
     bootstrap: [
       { host: '127.0.0.1', port: 6881 },
       { host: '10.0.0.2', port: 6882 },
-      { host: '::1', port: 7000 }
+      { host: 'lan-router.local', port: 7000 }
     ],
     publicRouters: false
   })
@@ -44,7 +44,7 @@ test('--bt-bootstrap, CHRYSALIS_BT_BOOTSTRAP, --no-bt-dht', (t) => {
   t.alike(btDhtConfig({ env: '  ' }), def, 'an empty variable counts as unset')
 
   usageError(t, () => btDhtConfig({ noDht: true, flags: ['127.0.0.1:1'] }), '--no-bt-dht with --bt-bootstrap')
-  for (const bad of ['', 'localhost', '127.0.0.1:0', '127.0.0.1:65536', 'a:b', '1.2.3.4:5,', ':6881', '::1:6881']) {
+  for (const bad of ['', 'localhost', '127.0.0.1:0', '127.0.0.1:65536', 'a:b', '1.2.3.4:5,', ':6881', '::1:6881', '[::1]:6881']) {
     usageError(t, () => parseBtBootstrap([bad]), `"${bad}"`)
   }
   usageError(t, () => parseBtBootstrap([Array.from({ length: LIMITS.maxBootstrapNodes + 1 }, (_, i) => `10.0.0.1:${i + 1}`).join(',')]), 'too many nodes')

@@ -65,6 +65,15 @@ test('three nodes: what a announces, b finds, each peer once', async (t) => {
   t.alike(await collect(b.lookup(crypto.randomBytes(20), { timeoutMs: 10_000 })), [], 'an unknown hash: nothing, and the lookup ends')
 })
 
+test('a bootstrap name is resolved to IPv4 (localhost, not ::1)', async (t) => {
+  const c = await node(t)
+  const a = await node(t, { bootstrap: [{ host: 'localhost', port: c.address().port }] })
+  await a.ready()
+  const hash = crypto.randomBytes(20)
+  await a.announce(hash, 6881)
+  t.alike(await collect(c.lookup(hash, { timeoutMs: 10_000 })), ['127.0.0.1:6881'])
+})
+
 test('a torrent goes on the DHT under its v1 hash and its v2 hash truncated to 20 bytes', async (t) => {
   const { a, b } = await trio(t)
   const v1 = crypto.randomBytes(20)
@@ -136,6 +145,7 @@ test('errors are typed: no bootstrap list, bad input, a taken port, nobody to an
   t.is(await codeOf(() => MainlineDht.start({ host: '127.0.0.1', port: 0 } as unknown as MainlineDhtOptions)), 'USAGE')
   t.is(await codeOf(() => MainlineDht.start({ bootstrap: [{ host: '', port: 1 }], host: '127.0.0.1', port: 0 })), 'USAGE')
   t.is(await codeOf(() => MainlineDht.start({ bootstrap: [], host: '127.0.0.1', port: 70000 })), 'USAGE')
+  t.is(await codeOf(() => MainlineDht.start({ bootstrap: [{ host: '::1', port: 6881 }], host: '127.0.0.1', port: 0 })), 'USAGE', 'IPv6: BEP 5 is IPv4')
   const dht = await node(t)
   t.is(await codeOf(() => MainlineDht.start({ bootstrap: [], host: '127.0.0.1', port: dht.address().port })), 'DHT_FAILED', 'port taken')
   t.is(await codeOf(() => dht.announce(Buffer.alloc(32), 1)), 'BAD_INPUT')

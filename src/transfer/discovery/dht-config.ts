@@ -35,18 +35,18 @@ export function btDhtConfig(input: BtDhtInput): BtDhtConfig {
   return { enabled: true, bootstrap: PUBLIC_ROUTERS.map((r) => ({ ...r })), publicRouters: true }
 }
 
-/** HOST:PORT entries, comma-separated or repeated; IPv6 hosts in brackets ([::1]:6881). */
+/** HOST:PORT entries, comma-separated or repeated; hosts are IPv4 addresses or names (BEP 5 is IPv4). */
 export function parseBtBootstrap(values: readonly string[], source = '--bt-bootstrap'): DhtNode[] {
   const nodes = values
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .map((v) => {
-      const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(v)
+      const m = /^([^:\s[\]]+):(\d{1,5})$/.exec(v)
       const port = m ? Number(m[2]) : NaN
       if (!m || port < 1 || port > 65535) {
         throw new ChrysalisError('USAGE', `${source}: "${v}" is not a DHT node address; use HOST:PORT[,HOST:PORT…], e.g. 192.168.1.10:6881`)
       }
-      return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
+      return { host: m[1]!, port }
     })
   if (nodes.length > LIMITS.maxBootstrapNodes) {
     throw new ChrysalisError('USAGE', `${source}: at most ${LIMITS.maxBootstrapNodes} DHT bootstrap nodes, not ${nodes.length}`)

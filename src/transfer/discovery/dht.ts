@@ -20,7 +20,9 @@
  * their handling into a counted warning, and turns send errors into callback errors.
  */
 import dgram from 'node:dgram'
+import dns from 'node:dns/promises'
 import { EventEmitter } from 'node:events'
+import net from 'node:net'
 import DHT from 'bittorrent-dht'
 import { ChrysalisError } from '../../errors.js'
 
@@ -101,7 +103,7 @@ export class MainlineDht {
   }
 
   static async start(opts: MainlineDhtOptions): Promise<MainlineDht> {
-    const bootstrap = checkNodes(opts.bootstrap, 'bootstrap')
+    const bootstrap = await resolveIPv4(checkNodes(opts.bootstrap, 'bootstrap'))
     const known = opts.knownNodes === undefined ? [] : checkNodes(opts.knownNodes, 'known').slice(0, LIMITS.maxPersistedNodes)
     if (typeof opts.host !== 'string' || opts.host === '' || !validPort(opts.port, true)) {
       throw new ChrysalisError('USAGE', `the mainline DHT needs a host and a port from 0 to 65535, not ${String(opts.host)}:${String(opts.port)}`)
@@ -158,7 +160,7 @@ export class MainlineDht {
 
   /** Resolves once the first walk through the bootstrap nodes has finished (or at once without any). */
   async ready(): Promise<void> {
-    if ((this.#lib as unknown as { ready?: boolean }).ready === true) return
+    if ((this.#lib as unknown as { ready?: boolean }).ready === true || this.#closed) return
     await new Promise<void>((resolve) => {
       this.#lib.once('ready', resolve)
       this.#lib.once('close', resolve)
@@ -367,6 +369,25 @@ function checkNodes(nodes: readonly DhtNode[] | undefined, what: string): DhtNod
     }
     return { host: n.host, port: n.port }
   })
+}
+
+/**
+ * The socket is udp4 (BEP 5), but k-rpc resolves a name with dns.lookup's default family, which
+ * may answer ::1 for `localhost`: names are resolved here to IPv4 first. A name that does not
+ * resolve now is kept, for the library to try again when it re-bootstraps.
+ */
+async function resolveIPv4(nodes: DhtNode[]): Promise<DhtNode[]> {
+  return Promise.all(
+    nodes.map(async (n) => {
+      if (net.isIPv4(n.host)) return n
+      if (net.isIPv6(n.host)) throw new ChrysalisError('USAGE', `${n.host} is an IPv6 address; the mainline DHT here is IPv4 (BEP 5): use an IPv4 address or a host name`)
+      try {
+        return { host: (await dns.lookup(n.host, { family: 4 })).address, port: n.port }
+      } catch {
+        return n
+      }
+    })
+  )
 }
 
 function sameNodes(a: unknown, b: readonly DhtNode[]): boolean {
