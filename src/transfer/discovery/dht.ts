@@ -103,11 +103,12 @@ export class MainlineDht {
   }
 
   static async start(opts: MainlineDhtOptions): Promise<MainlineDht> {
-    const bootstrap = await resolveIPv4(checkNodes(opts.bootstrap, 'bootstrap'))
+    const listed = checkNodes(opts.bootstrap, 'bootstrap')
     const known = opts.knownNodes === undefined ? [] : checkNodes(opts.knownNodes, 'known').slice(0, LIMITS.maxPersistedNodes)
     if (typeof opts.host !== 'string' || opts.host === '' || !validPort(opts.port, true)) {
       throw new ChrysalisError('USAGE', `the mainline DHT needs a host and a port from 0 to 65535, not ${String(opts.host)}:${String(opts.port)}`)
     }
+    const bootstrap = await resolveIPv4(listed)
     const socket = new GuardedSocket(opts.socket ?? dgram.createSocket('udp4'))
     const lib = new DHT({
       bootstrap: bootstrap.length > 0 ? bootstrap : false,
