@@ -240,6 +240,10 @@ function lt(t: Test, args: string[]): Proc {
   })
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  // Also when this process dies before its teardowns (a brittle timeout): no orphaned libtorrent.
+  const kill = (): void => void child.kill('SIGTERM')
+  process.once('exit', kill)
+  child.on('close', () => process.off('exit', kill))
   child.on('close', () => {
     for (const w of waiters.splice(0)) w()
   })
