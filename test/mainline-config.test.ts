@@ -1,6 +1,8 @@
 // Pure parts of the mainline DHT: the flags (dht-config.ts) and the announcer's schedule, with an
 // injected clock. No sockets.
 import test from 'brittle'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { isChrysalisError } from '../src/errors.js'
 import { Announcer, ANNOUNCE, type Timers } from '../src/transfer/discovery/announcer.js'
 import { btDhtConfig, parseBtBootstrap } from '../src/transfer/discovery/dht-config.js'
@@ -48,6 +50,20 @@ test('--bt-bootstrap, CHRYSALIS_BT_BOOTSTRAP, --no-bt-dht', (t) => {
     usageError(t, () => parseBtBootstrap([bad]), `"${bad}"`)
   }
   usageError(t, () => parseBtBootstrap([Array.from({ length: LIMITS.maxBootstrapNodes + 1 }, (_, i) => `10.0.0.1:${i + 1}`).join(',')]), 'too many nodes')
+})
+
+test('the public routers are named in one place and handed out by one function', async (t) => {
+  const src = path.resolve(import.meta.dirname, '..', 'src')
+  const files = (await fs.readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts') || f.endsWith('.tsx'))
+  const users: string[] = []
+  const named: string[] = []
+  for (const f of files) {
+    const text = await fs.readFile(path.join(src, f), 'utf8')
+    if (text.includes('PUBLIC_ROUTERS')) users.push(f)
+    if (/router\.bittorrent\.com|dht\.transmissionbt\.com|router\.utorrent\.com/.test(text)) named.push(f)
+  }
+  t.alike(named, [path.join('transfer', 'discovery', 'dht.ts')], 'router names only in dht.ts')
+  t.alike(users.sort(), [path.join('transfer', 'discovery', 'dht-config.ts'), path.join('transfer', 'discovery', 'dht.ts')], 'PUBLIC_ROUTERS used only by btDhtConfig()')
 })
 
 /** Timers run by hand: `fire()` runs the earliest pending timer as if its time had come. */
