@@ -34,6 +34,7 @@ export type ErrorCode =
   // trackers and web seeds (src/transfer/discovery/)
   | 'TRACKER_FAILED'
   | 'WEBSEED_FAILED'
+  | 'DHT_FAILED'
   // downloads and the filesystem
   | 'UNSAFE_PATH'
   | 'FILE_EXISTS'

@@ -10,6 +10,7 @@ import { exists } from '../fs.js'
 import { askPassphrase, confirm } from './prompt.js'
 import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
+import { MainlineDht } from '../transfer/discovery/dht.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
@@ -318,19 +319,33 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   bootstrap: {
-    usage: 'bootstrap [--host H] [--port P]',
-    summary: 'run a DHT bootstrap node for a LAN, a private network or tests (until Ctrl-C)',
-    options: { host: { type: 'string' }, port: { type: 'string' } },
+    usage: 'bootstrap [--host H] [--port P] [--mainline [--mainline-port P]]',
+    summary: 'run a DHT bootstrap node for a LAN, a private network or tests (until Ctrl-C); --mainline also a BitTorrent one',
+    options: { host: { type: 'string' }, port: { type: 'string' }, mainline: { type: 'boolean' }, 'mainline-port': { type: 'string' } },
     args: [0, 0],
     async run(ctx) {
       const host = str(ctx, 'host') ?? '127.0.0.1'
-      const portText = str(ctx, 'port') ?? '49737'
-      const port = Number(portText)
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage(`--port takes a port number from 1 to 65535, not "${portText}"`)
+      const port = portOption(ctx, 'port', '49737')
+      if (!ctx.values.mainline && str(ctx, 'mainline-port') !== undefined) throw usage('--mainline-port goes with --mainline')
+      const mainlinePort = portOption(ctx, 'mainline-port', '49738')
       const node = await startBootstrap({ host, port })
       const address = `${node.address.host}:${node.address.port}`
-      ctx.print(`bootstrap node listening on ${address}\nuse it with: chrysalis --bootstrap ${address} …`, { bootstrap: address })
+      // A mainline DHT node with no bootstrap of its own: others join through it (BEP 5).
+      const mainline = ctx.values.mainline ? await MainlineDht.start({ bootstrap: [], host, port: mainlinePort }).catch(async (err: unknown) => {
+        await node.destroy()
+        throw err
+      }) : null
+      const bt = mainline ? `${host}:${mainline.address().port}` : null
+      ctx.print(
+        [
+          `bootstrap node listening on ${address}`,
+          `use it with: chrysalis --bootstrap ${address} …`,
+          ...(bt ? [`mainline DHT node listening on ${bt}`, `use it with: chrysalis --bt-bootstrap ${bt} …`] : [])
+        ].join('\n'),
+        { bootstrap: address, ...(bt ? { mainline: bt } : {}) }
+      )
       await waitForSignal()
+      await mainline?.close()
       await node.destroy()
     }
   },
@@ -472,6 +487,13 @@ function limit(ctx: Context): number {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
   return n
+}
+
+function portOption(ctx: Context, name: string, fallback: string): number {
+  const text = str(ctx, name) ?? fallback
+  const port = Number(text)
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw usage(`--${name} takes a port number from 1 to 65535, not "${text}"`)
+  return port
 }
 
 async function textArg(ctx: Context, i: number): Promise<string> {
