@@ -5,22 +5,18 @@ import { Framer } from '../src/transfer/wire/framer.js'
 import {
   capabilities,
   checkBitfield,
-  decodeExtendedHandshake,
   decodeHandshake,
   decodeMessage,
-  decodeMetadataMessage,
   encode,
-  encodeExtendedHandshake,
   encodeHandshake,
-  encodeMetadataMessage,
   LIMITS,
   MAX_FRAME,
   MessageId,
   reservedBytes,
   uncleCount,
-  type Message,
-  type MetadataMessage
+  type Message
 } from '../src/transfer/wire/messages.js'
+import { decodeExtendedHandshake, decodeMetadataMessage, encodeExtendedHandshake, encodeMetadataMessage, type MetadataMessage } from '../src/transfer/wire/extension.js'
 import { revive, VECTORS } from './helpers-wire.js'
 
 const ctx = { pieceCount: VECTORS.pieceCount }

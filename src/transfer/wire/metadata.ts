@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import { WireError } from './errors.js'
-import { LIMITS, UT_METADATA, type ExtendedHandshake, type MetadataMessage } from './messages.js'
+import { UT_METADATA, type ExtendedHandshake, type MetadataMessage } from './extension.js'
+import { LIMITS } from './messages.js'
 import type { PeerWire } from './peer.js'
 
 /**

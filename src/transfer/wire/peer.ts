@@ -4,27 +4,20 @@ import { WireError } from './errors.js'
 import { Framer, type FrameHandler } from './framer.js'
 import {
   capabilities,
-  decodeExtendedHandshake,
   decodeHandshake,
   decodeMessage,
-  decodeMetadataMessage,
   encode,
   encodeBlockRef,
-  encodeExtendedHandshake,
   encodeHandshake,
-  encodeMetadataMessage,
   KEEP_ALIVE,
   MessageId,
   pieceHeader,
   reservedBytes,
-  UT_METADATA,
   type Capabilities,
-  type DecodeContext,
-  type ExtendedHandshake,
   type HashRef,
   type Message,
-  type MetadataMessage
 } from './messages.js'
+import { decodeExtendedHandshake, decodeMetadataMessage, encodeExtendedHandshake, encodeMetadataMessage, UT_METADATA, type ExtendedHandshake, type MetadataMessage } from './extension.js'
 
 /**
  * One BitTorrent peer connection over any Duplex (a net.Socket, a hyperswarm stream): the
@@ -155,10 +148,6 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     this.now = opts.now ?? Date.now
     this.lastReceived = this.lastSent = this.now()
     this.framer = new Framer(this, { pieceCount: this.torrent?.pieceCount ?? null })
-    this.onData = this.onData.bind(this)
-    this.onEnd = this.onEnd.bind(this)
-    this.onError = this.onError.bind(this)
-    this.onDrain = this.onDrain.bind(this)
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
     socket.on('close', this.onEnd)
@@ -254,7 +243,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     throw new WireError('BAD_EXTENSION', `an extended message with id ${msg.ext}, which we never announced`)
   }
 
-  private onData(chunk: Buffer): void {
+  // Bound once per connection (arrow properties), so no closure is made per chunk.
+  private readonly onData = (chunk: Buffer): void => {
     this.lastReceived = this.now()
     try {
       this.framer.push(chunk)
@@ -263,17 +253,17 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     }
   }
 
-  private onEnd(): void {
+  private readonly onEnd = (): void => {
     if (this.destroyed) return
     if (!this.remote || this.framer.inHandshake) this.destroy(new WireError('BAD_HANDSHAKE', 'the connection ended inside the handshake'))
     else this.destroy(null)
   }
 
-  private onError(err: Error): void {
+  private readonly onError = (err: Error): void => {
     this.destroy(new WireError('SOCKET', `connection failed: ${err.message}`, { cause: err }))
   }
 
-  private onDrain(): void {
+  private readonly onDrain = (): void => {
     this.emit('drain')
   }
 
