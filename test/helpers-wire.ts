@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import type { Message } from '../src/transfer/wire/messages.js'
+import type { PeerWire, PeerWireEvents } from '../src/transfer/wire/peer.js'
 import type { Test } from './helpers.js'
 
 /** A connected TCP pair on 127.0.0.1, destroyed when the test ends. */
@@ -41,4 +42,9 @@ export function revive<T = Message>(m: Record<string, unknown>): T {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(m)) out[k] = BUFFER_FIELDS.has(k) ? Buffer.from(v as string, 'hex') : v
   return out as T
+}
+
+/** The arguments of a PeerWire's next `event`, typed. */
+export function next<K extends keyof PeerWireEvents>(peer: PeerWire, event: K): Promise<PeerWireEvents[K]> {
+  return once(peer, event) as Promise<PeerWireEvents[K]>
 }

@@ -111,6 +111,9 @@ export type Message =
 
 export type MessageType = Message['type']
 
+/** The message of one type (`MessageOf<'request'>` has index, begin and length). */
+export type MessageOf<T extends MessageType> = Message & { type: T }
+
 /** What the decoder knows of the torrent: null before the metadata arrives (a magnet). */
 export interface DecodeContext {
   pieceCount: number | null

@@ -48,6 +48,7 @@ export interface FetchMetadataOptions extends MetadataCheck {
 export function fetchMetadata(peer: PeerWire, opts: FetchMetadataOptions): Promise<Buffer> {
   const max = Math.min(opts.maxBytes ?? LIMITS.metadataBytes, LIMITS.metadataBytes)
   const window = opts.window ?? 4
+  if (peer.destroyed) return Promise.reject(peer.error ?? new WireError('SOCKET', 'the peer is already disconnected'))
   return new Promise<Buffer>((resolve, reject) => {
     let out: Buffer | null = null
     let got: Uint8Array = new Uint8Array(0)

@@ -16,6 +16,8 @@ import {
   type Capabilities,
   type HashRef,
   type Message,
+  type MessageOf,
+  type MessageType,
 } from './messages.js'
 import { decodeExtendedHandshake, decodeMetadataMessage, encodeExtendedHandshake, encodeMetadataMessage, UT_METADATA, type ExtendedHandshake, type MetadataMessage } from './extension.js'
 
@@ -71,7 +73,7 @@ export interface RemoteHandshake {
   caps: Capabilities
 }
 
-type Of<T extends Message['type']> = Extract<Message, { type: T }>
+type Of<T extends MessageType> = MessageOf<T>
 
 export interface PeerWireEvents {
   handshake: [RemoteHandshake]
@@ -124,6 +126,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
   /** BEP 52: the peer may exchange hash messages with us. */
   v2 = false
   destroyed = false
+  /** Why the connection ended (null: orderly, or not ended). */
+  error: WireError | null = null
   readonly localExtensions: Map<string, number>
   private readonly opts: PeerWireOptions
   private readonly framer: Framer
@@ -220,7 +224,8 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
       default:
         this.sawOther = true
     }
-    this.emit(msg.type, msg as never)
+    // Each event carries the message of its own type; TypeScript cannot correlate the two here.
+    ;(this.emit as (event: MessageType, msg: Message) => boolean)(msg.type, msg)
   }
 
   private onExtended(msg: Of<'extended'>): void {
@@ -282,6 +287,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
   destroy(err: WireError | null = null): void {
     if (this.destroyed) return
     this.destroyed = true
+    this.error = err
     this.framer.stop()
     clearInterval(this.timer)
     this.socket.off('data', this.onData)
@@ -421,17 +427,17 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
 
   hashRequest(ref: HashRef): boolean {
     this.hashCheck()
-    return this.write(encode({ type: 'hashRequest', ...ref }))
+    return this.write(encode({ ...ref, type: 'hashRequest' }))
   }
 
   hashes(ref: HashRef, hashes: Buffer): boolean {
     this.hashCheck()
-    return this.write(encode({ type: 'hashes', ...ref, hashes }))
+    return this.write(encode({ ...ref, type: 'hashes', hashes }))
   }
 
   hashReject(ref: HashRef): boolean {
     this.hashCheck()
-    return this.write(encode({ type: 'hashReject', ...ref }))
+    return this.write(encode({ ...ref, type: 'hashReject' }))
   }
 }
 
