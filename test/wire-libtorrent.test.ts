@@ -1,0 +1,158 @@
+// PeerWire against libtorrent 2.0.8 (test/oracle/lt-peer.py) on 127.0.0.1: the handshake, BEP 10,
+// BEP 9 metadata, the fast extension's bitfield, request/piece and BEP 52 hash requests.
+import test from 'brittle'
+import { execFile, spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import { once } from 'node:events'
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { createTorrent } from '../src/transfer/create.js'
+import { splitLayer } from '../src/transfer/merkle.js'
+import { fetchMetadata } from '../src/transfer/wire/metadata.js'
+import { PeerWire, type WireTorrent } from '../src/transfer/wire/peer.js'
+import type { MessageOf } from '../src/transfer/wire/messages.js'
+import { tmpDir, type Test as Teardown } from './helpers.js'
+import { next } from './helpers-wire.js'
+
+const exec = promisify(execFile)
+
+/** The part of a brittle test used here (brittle's types do not export it). */
+interface Test extends Teardown {
+  ok(v: unknown, msg?: string): void
+  absent(v: unknown, msg?: string): void
+  is(a: unknown, b: unknown, msg?: string): void
+  alike(a: unknown, b: unknown, msg?: string): void
+  comment(msg: string): void
+}
+const LT = path.resolve(import.meta.dirname, 'oracle', 'lt-peer.py')
+const PIECE = 64 * 1024
+const SIZE = 1024 * 1024 // 16 pieces of 64 KiB, 64 blocks
+
+async function make(t: Test, kind: 'hybrid' | 'v2'): Promise<{ dir: string; file: string; data: Buffer; v1: Buffer | null; v2: Buffer; torrent: string }> {
+  const dir = await tmpDir(t)
+  const file = path.join(dir, 'scan.bin')
+  const data = crypto.randomBytes(SIZE)
+  await fs.writeFile(file, data)
+  const torrent = path.join(dir, `${kind}.torrent`)
+  const { stdout } = await exec('/usr/bin/python3', [LT, 'make', file, torrent, kind, String(PIECE)])
+  const ih = JSON.parse(stdout) as { v1: string | null; v2: string }
+  return { dir, file, data, v1: ih.v1 ? Buffer.from(ih.v1, 'hex') : null, v2: Buffer.from(ih.v2, 'hex'), torrent }
+}
+
+/** libtorrent seeding `torrent` from `dir`; resolves with its port once it seeds. */
+async function seed(t: Test, torrent: string, dir: string): Promise<number> {
+  const child = spawn('/usr/bin/python3', [LT, 'seed', torrent, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => {
+    child.kill()
+  })
+  let out = ''
+  for await (const chunk of child.stdout) {
+    out += String(chunk)
+    const m = /READY (\d+)/.exec(out)
+    if (m) return Number(m[1])
+  }
+  throw new Error(`libtorrent did not start: ${out}`)
+}
+
+async function connect(t: Test, port: number, torrent: WireTorrent): Promise<{ peer: PeerWire; haves: Array<MessageOf<'bitfield' | 'haveAll' | 'haveNone' | 'have'>> }> {
+  const socket = net.connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  const peer = new PeerWire(socket, { peerId: Buffer.from('-CY0001-wiretest0000'), torrent })
+  t.teardown(() => peer.destroy())
+  const haves: Array<MessageOf<'bitfield' | 'haveAll' | 'haveNone' | 'have'>> = []
+  const push = (m: MessageOf<'bitfield' | 'haveAll' | 'haveNone' | 'have'>): number => haves.push(m)
+  peer.on('bitfield', push).on('haveAll', push).on('haveNone', push).on('have', push)
+  peer.on('close', (err) => {
+    if (err) t.comment(`libtorrent connection closed: ${err.code} ${err.message}`)
+  })
+  return { peer, haves }
+}
+
+/** Everything one connection to a libtorrent seed can show; `hash` is what we handshake with. */
+async function exchange(t: Test, kind: 'hybrid' | 'v2'): Promise<void> {
+  const m = await make(t, kind)
+  const port = await seed(t, m.torrent, m.dir)
+  const v2t = m.v2.subarray(0, 20)
+  const { peer, haves } = await connect(t, port, { infohash: m.v1 ?? v2t, v1: m.v1, v2: v2t, pieceCount: null })
+  const extended = next(peer, 'extendedHandshake')
+  const [h] = await next(peer, 'handshake')
+  t.ok(h.caps.extended, 'libtorrent announces BEP 10')
+  t.ok(h.caps.fast, 'libtorrent announces BEP 6')
+  t.ok(peer.v2, 'we count libtorrent as a v2 peer')
+  peer.extendedHandshake()
+  const [ext] = await extended
+  t.ok((ext.m.get('ut_metadata') ?? 0) > 0, `libtorrent offers ut_metadata (m: ${JSON.stringify([...ext.m])})`)
+  t.ok(ext.metadataSize !== undefined && ext.metadataSize > 0, `metadata_size ${ext.metadataSize}`)
+  t.comment(`libtorrent says v=${ext.v} reqq=${ext.reqq}`)
+
+  const info = await fetchMetadata(peer, { v1: m.v1, v2: m.v2 })
+  t.is(info.length, ext.metadataSize, 'the whole info dictionary')
+  if (m.v1) t.ok(crypto.hash('sha1', info, 'buffer').equals(m.v1), 'SHA-1 of the metadata = v1 infohash')
+  t.ok(crypto.hash('sha256', info, 'buffer').equals(m.v2), 'SHA-256 of the metadata = v2 infohash')
+  peer.setPieceCount(SIZE / PIECE)
+
+  const unchoked = next(peer, 'unchoke')
+  peer.interested()
+  await unchoked
+  t.ok(haves.length > 0 && (haves[0]!.type === 'haveAll' || haves[0]!.type === 'bitfield'), `a seed announces everything (${haves[0]?.type})`)
+  if (haves[0]?.type === 'bitfield') t.ok(haves[0].bits.equals(Buffer.alloc(2, 0xff)), 'every piece in the bitfield')
+
+  const blocks = new Map<number, Buffer>()
+  const twoBlocks = new Promise<void>((resolve) =>
+    peer.on('piece', (p) => {
+      blocks.set(p.index * PIECE + p.begin, Buffer.from(p.block))
+      if (blocks.size === 2) resolve()
+    })
+  )
+  peer.request(0, 0, 16384)
+  peer.request(0, 16384, 16384)
+  await twoBlocks
+  t.ok(blocks.get(0)?.equals(m.data.subarray(0, 16384)), 'block 0 matches the file')
+  t.ok(blocks.get(16384)?.equals(m.data.subarray(16384, 32768)), 'block 1 matches the file')
+
+  // Our own tree of the same file: same v2 infohash, so the same pieces root and piece layer.
+  const { meta } = await createTorrent(m.file, { hybrid: kind === 'hybrid', pieceLength: PIECE })
+  t.ok(meta.infohash.equals(m.v2), 'our torrent of the file has libtorrent\'s v2 infohash')
+  const root = meta.files[0]!.piecesRoot!
+  const layer = meta.layers.get(root.toString('hex'))!
+  // libtorrent's own request for a piece layer (hash_picker::pick_hashes): base log2(64 KiB / 16 KiB) = 2,
+  // 16 pieces, proof layers 3 (the tree root is known, so no uncle hash).
+  const ref = { root, base: 2, index: 0, count: 16, proofLayers: 3 }
+  const replied = next(peer, 'hashes')
+  peer.hashRequest(ref)
+  const [hashes] = await replied
+  t.alike({ base: hashes.base, index: hashes.index, count: hashes.count, proofLayers: hashes.proofLayers }, { base: 2, index: 0, count: 16, proofLayers: 3 })
+  t.ok(hashes.root.equals(root))
+  t.alike(splitLayer(Buffer.from(hashes.hashes)), layer, 'libtorrent\'s piece layer = ours')
+
+  // Four pieces with proof layers 3: libtorrent adds 3 - (log2(4) - 1) = 2 uncle hashes, bottom-up,
+  // enough to climb from the four to the root.
+  const replied2 = next(peer, 'hashes')
+  peer.hashRequest({ root, base: 2, index: 4, count: 4, proofLayers: 3 })
+  const [h2] = await replied2
+  const got = splitLayer(Buffer.from(h2.hashes))
+  t.is(got.length, 6, '4 hashes and 2 uncles')
+  t.alike(got.slice(0, 4), layer.slice(4, 8))
+  const sha = (a: Buffer, b: Buffer): Buffer => crypto.hash('sha256', Buffer.concat([a, b]), 'buffer')
+  const quarter = (i: number): Buffer => sha(sha(layer[i]!, layer[i + 1]!), sha(layer[i + 2]!, layer[i + 3]!))
+  t.ok(got[4]!.equals(quarter(0)), 'the first uncle: the sibling subtree (pieces 0–3)')
+  t.ok(got[5]!.equals(sha(quarter(8), quarter(12))), 'the second uncle: pieces 8–15')
+  t.ok(sha(sha(got[4]!, quarter(4)), got[5]!).equals(root), 'they prove the four up to the pieces root')
+
+  // A request past the layer is answered with a reject, and the connection stays.
+  const rejected = next(peer, 'hashReject')
+  peer.hashRequest({ root, base: 2, index: 16, count: 4, proofLayers: 0 })
+  const [rej] = await rejected
+  t.is(rej.index, 16)
+  t.absent(peer.destroyed, 'still connected after the reject')
+}
+
+test('libtorrent: a hybrid torrent, by its v1 hash with the v2 bit', async (t) => {
+  await exchange(t, 'hybrid')
+})
+
+test('libtorrent: a v2-only torrent, by its truncated v2 hash', async (t) => {
+  await exchange(t, 'v2')
+})
