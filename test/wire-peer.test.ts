@@ -1,4 +1,4 @@
-// PeerWire over TCP on 127.0.0.1 (protocol.md §15.4–15.5): two of ours talking, and hostile raw peers.
+// PeerWire over TCP on 127.0.0.1 (protocol.md §15 "Peer wire"): two of ours talking, and hostile raw peers.
 import test from 'brittle'
 import crypto from 'node:crypto'
 import { once } from 'node:events'

@@ -1,4 +1,4 @@
-// The BitTorrent wire codec and framer (protocol.md §15.1–15.3) against test/fixtures/wire.json.
+// The BitTorrent wire codec and framer (protocol.md §15 "Peer wire") against test/fixtures/wire.json.
 import test from 'brittle'
 import { WireError } from '../src/transfer/wire/errors.js'
 import { Framer } from '../src/transfer/wire/framer.js'

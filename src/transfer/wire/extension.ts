@@ -3,7 +3,7 @@ import { WireError } from './errors.js'
 import { LIMITS } from './messages.js'
 
 /**
- * Payloads of the extension protocol (protocol.md §15.1): the BEP 10 extended handshake (message
+ * Payloads of the extension protocol (protocol.md §15 "Peer wire"): the BEP 10 extended handshake (message
  * 20, extension id 0) and BEP 9 ut_metadata messages, decoded with tight bencode budgets.
  *
  *   const h = decodeExtendedHandshake(msg.payload)   // h.m.get('ut_metadata'), h.metadataSize

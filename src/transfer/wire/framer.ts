@@ -2,7 +2,7 @@ import { WireError } from './errors.js'
 import { checkProtocol, HANDSHAKE_BYTES, MAX_FRAME, maxFrame, type DecodeContext } from './messages.js'
 
 /**
- * Cuts a byte stream into BitTorrent frames (protocol.md §15.2): first the 68-byte handshake,
+ * Cuts a byte stream into BitTorrent frames (protocol.md §15 "Peer wire"): first the 68-byte handshake,
  * then `<u32 length><id><payload>`. Fed socket chunks as they come; keeps the chunks in a short
  * list instead of concatenating, and hands each payload out as a view when it lies in one chunk
  * (a 16 KiB piece block is not copied). A frame length above MAX_FRAME is refused as soon as its

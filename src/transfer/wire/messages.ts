@@ -2,7 +2,7 @@ import { LIMITS as META_LIMITS } from '../metainfo.js'
 import { WireError } from './errors.js'
 
 /**
- * The BitTorrent peer wire codec (protocol.md §15.1): the handshake (BEP 3), every message of
+ * The BitTorrent peer wire codec (protocol.md §15 "Peer wire"): the handshake (BEP 3), every message of
  * BEP 3, BEP 6 (fast), BEP 10 (extension protocol), BEP 9 (ut_metadata) and BEP 52 (hash
  * request / hashes / hash reject). Decoding is strict: each id has an exact length (or a bound
  * computed from the torrent), every field is range-checked, and a violation throws a WireError
@@ -37,7 +37,7 @@ export const MessageId = {
   hashReject: 23
 } as const
 
-/** Named bounds of the wire (protocol.md §15.3). Frame lengths count the id byte. */
+/** Named bounds of the wire (protocol.md §15 "Peer wire"). Frame lengths count the id byte. */
 export const LIMITS = {
   /** Largest block a request may ask for or a piece carry (BEP 3: 2^14). */
   block: BLOCK,

@@ -8,7 +8,7 @@ import type { PeerWire } from './peer.js'
  * BEP 9 ut_metadata on a PeerWire: fetch a torrent's info dictionary from a peer in 16 KiB
  * pieces, bounded by the size the peer announced (≤ LIMITS.metadataBytes, as a whole .torrent),
  * and verified against every infohash the caller knows (SHA-1 for v1, SHA-256 for v2, the
- * truncated 20-byte v2 hash accepted as a prefix); and serve ours (protocol.md §15.5).
+ * truncated 20-byte v2 hash accepted as a prefix); and serve ours (protocol.md §15 "Peer wire").
  *
  *   const info = await fetchMetadata(peer, { v1: magnet.v1, v2: magnet.v2 })
  *   serveMetadata(peer, meta.info)

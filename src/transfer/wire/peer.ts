@@ -25,7 +25,7 @@ import { decodeExtendedHandshake, decodeMetadataMessage, encodeExtendedHandshake
  * One BitTorrent peer connection over any Duplex (a net.Socket, a hyperswarm stream): the
  * handshake as initiator or responder, typed sends and typed events for every message, keep-alives
  * and an idle timeout, and a protocol violation ending the connection with a WireError
- * (protocol.md §15.4). It knows nothing of pieces or storage: the engine drives it.
+ * (protocol.md §15 "Peer wire"). It knows nothing of pieces or storage: the engine drives it.
  *
  *   const peer = new PeerWire(socket, { peerId, torrent: { infohash: v1, v2: v2Truncated, pieceCount } })
  *   peer.on('unchoke', () => peer.request(0, 0, 16384))
