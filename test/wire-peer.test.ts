@@ -20,7 +20,7 @@ function closed(peer: PeerWire): Promise<WireErrorCode | null> {
   return new Promise((resolve) => peer.once('close', (err) => resolve(err?.code ?? null)))
 }
 
-function responder(t: Test, socket: net.Socket, torrents: WireTorrent[], opts: { now?: () => number; idleMs?: number; keepAliveMs?: number } = {}): PeerWire {
+function responder(t: Test, socket: net.Socket, torrents: WireTorrent[], opts: { now?: () => number; idleMs?: number; keepAliveMs?: number; handshakeMs?: number } = {}): PeerWire {
   const peer = new PeerWire(socket, {
     peerId: peerId('b'),
     resolve: (h) => torrents.find((x) => h.equals(x.infohash) || (x.v1 && h.equals(x.v1)) || (x.v2 && h.equals(x.v2))) ?? null,
@@ -185,6 +185,12 @@ test('idle timeout and keep-alives follow the injected clock', async (t) => {
   const end = closed(b)
   now += 10_000
   t.is(await end, 'TIMEOUT', 'dropped after 10 s without a byte from the peer')
+  const [silent, cs] = await socketPair(t)
+  silent.resume()
+  const c = responder(t, cs, [hybrid], { now: clock, handshakeMs: 5_000 })
+  const end2 = closed(c)
+  now += 5_000
+  t.is(await end2, 'TIMEOUT', 'dropped without a handshake after 5 s')
 })
 
 test('piece() writes without copying and reports backpressure', async (t) => {

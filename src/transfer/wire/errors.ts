@@ -18,12 +18,14 @@ export type WireErrorCode =
   | 'NOT_V2'
   /** An extended message for an extension we never announced. */
   | 'BAD_EXTENSION'
-  /** Nothing received for the idle timeout, or no handshake in time. */
+  /** Nothing received for the idle timeout, or no handshake in time (handshakeMs). */
   | 'TIMEOUT'
   /** Metadata (BEP 9) that is too large, inconsistent or does not match the infohash. */
   | 'BAD_METADATA'
   /** The socket failed or closed under us. */
   | 'SOCKET'
+  /** One of our own message handlers threw: a bug on our side, not the peer's fault. */
+  | 'INTERNAL'
 
 export class WireError extends Error {
   readonly code: WireErrorCode

@@ -99,7 +99,7 @@ export class Framer {
         }
         case State.Id: {
           if (this.avail < 1) return
-          const id = this.take(1)[0]!
+          const id = this.byte()
           const max = maxFrame(id, this.ctx)
           if (this.length > max) throw new WireError('MESSAGE_TOO_LONG', `a frame of ${this.length} bytes for message id ${id} is above its ${max}-byte limit`)
           this.id = id
@@ -159,13 +159,34 @@ export class Framer {
     return out
   }
 
+  /** Consumes n bytes known to be available, without making a view of them. */
+  private skip(n: number): void {
+    this.avail -= n
+    while (n > 0) {
+      const c = this.chunks[0]!
+      const k = Math.min(n, c.length - this.head)
+      n -= k
+      this.head += k
+      if (this.head === c.length) {
+        this.chunks.shift()
+        this.head = 0
+      }
+    }
+  }
+
+  private byte(): number {
+    const v = this.chunks[0]![this.head]!
+    this.skip(1)
+    return v
+  }
+
   private u32(): number {
     const first = this.chunks[0]!
     if (first.length - this.head >= 4) {
       const v = first.readUInt32BE(this.head)
-      this.take(4)
+      this.skip(4)
       return v
     }
-    return this.take(4).readUInt32BE(0)
+    return ((this.byte() << 24) >>> 0) + (this.byte() << 16) + (this.byte() << 8) + this.byte()
   }
 }

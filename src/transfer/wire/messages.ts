@@ -272,11 +272,11 @@ export function decodeMessage(id: number, payload: Buffer, ctx: DecodeContext): 
       else if (payload.length > LIMITS.pieces / 8) throw bad(`a bitfield of ${payload.length} bytes is above the limit`)
       return { type: 'bitfield', bits: payload }
     case MessageId.request:
-      return { type: 'request', ...blockRef(payload, ctx, 'request') }
+      return blockRef('request', payload, ctx)
     case MessageId.cancel:
-      return { type: 'cancel', ...blockRef(payload, ctx, 'cancel') }
+      return blockRef('cancel', payload, ctx)
     case MessageId.reject:
-      return { type: 'reject', ...blockRef(payload, ctx, 'reject request') }
+      return blockRef('reject', payload, ctx)
     case MessageId.piece: {
       if (payload.length < 9 || payload.length > 8 + LIMITS.block) throw bad(`a piece message carries 1 to ${LIMITS.block} bytes, not ${payload.length - 8}`)
       return { type: 'piece', index: index(payload.readUInt32BE(0), ctx, 'piece'), begin: payload.readUInt32BE(4), block: payload.subarray(8) }
@@ -307,11 +307,11 @@ export function decodeMessage(id: number, payload: Buffer, ctx: DecodeContext): 
   }
 }
 
-function blockRef(payload: Buffer, ctx: DecodeContext, name: string): BlockRef {
-  exact(payload, 12, name)
+function blockRef(type: 'request' | 'cancel' | 'reject', payload: Buffer, ctx: DecodeContext): MessageOf<'request' | 'cancel' | 'reject'> {
+  exact(payload, 12, type)
   const length = payload.readUInt32BE(8)
-  if (length === 0 || length > LIMITS.block) throw bad(`a ${name} for ${length} bytes (1 to ${LIMITS.block})`)
-  return { index: index(payload.readUInt32BE(0), ctx, name), begin: payload.readUInt32BE(4), length }
+  if (length === 0 || length > LIMITS.block) throw bad(`a ${type} for ${length} bytes (1 to ${LIMITS.block})`)
+  return { type, index: index(payload.readUInt32BE(0), ctx, type), begin: payload.readUInt32BE(4), length }
 }
 
 function hashRef(payload: Buffer, name: string): HashRef {

@@ -59,8 +59,10 @@ export interface PeerWireOptions {
   extensions?: Record<string, number>
   /** Send a keep-alive after this long without sending anything (ms). */
   keepAliveMs?: number
-  /** Give up on a peer silent this long (ms), or that has not finished its handshake. */
+  /** Give up on a peer silent this long (ms). */
   idleMs?: number
+  /** Give up on a peer whose handshake has not arrived after this long (ms). */
+  handshakeMs?: number
   /** How often the timers are checked (ms). */
   tickMs?: number
   /** The clock (ms), injectable for tests. */
@@ -110,6 +112,7 @@ export interface PeerWireEvents {
 export const DEFAULTS = {
   keepAliveMs: 60_000,
   idleMs: 150_000,
+  handshakeMs: 30_000,
   tickMs: 5_000
 } as const
 
@@ -134,6 +137,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
   private readonly now: () => number
   private readonly timer: NodeJS.Timeout
   private lastReceived: number
+  private readonly started: number
   private lastSent: number
   private sentHandshake = false
   private sawHaves = false
@@ -150,7 +154,7 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     this.localExtensions = new Map(Object.entries(opts.extensions ?? { [UT_METADATA]: 1 }))
     this.utMetadataId = this.localExtensions.get(UT_METADATA) ?? 0
     this.now = opts.now ?? Date.now
-    this.lastReceived = this.lastSent = this.now()
+    this.started = this.lastReceived = this.lastSent = this.now()
     this.framer = new Framer(this, { pieceCount: this.torrent?.pieceCount ?? null })
     socket.on('data', this.onData)
     socket.on('end', this.onEnd)
@@ -251,10 +255,16 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
   // Bound once per connection (arrow properties), so no closure is made per chunk.
   private readonly onData = (chunk: Buffer): void => {
     this.lastReceived = this.now()
+    // Whatever the handlers send in answer to this chunk (pieces for its requests, requests for
+    // its pieces) leaves in one writev instead of one syscall per message.
+    this.socket.cork()
     try {
       this.framer.push(chunk)
+      this.socket.uncork()
     } catch (err) {
-      this.destroy(err instanceof WireError ? err : new WireError('BAD_MESSAGE', `undecodable message: ${(err as Error).message}`, { cause: err }))
+      this.socket.uncork()
+      // The codec throws only WireErrors; anything else came from one of our own handlers.
+      this.destroy(err instanceof WireError ? err : new WireError('INTERNAL', `a message handler failed: ${(err as Error).message}`, { cause: err }))
     }
   }
 
@@ -275,12 +285,17 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
   private tick(): void {
     if (this.destroyed) return
     const now = this.now()
-    const idle = this.opts.idleMs ?? DEFAULTS.idleMs
-    if (now - this.lastReceived >= idle) {
-      this.destroy(new WireError('TIMEOUT', this.remote ? `the peer sent nothing for ${idle} ms` : `no handshake within ${idle} ms`))
+    if (!this.remote) {
+      const limit = this.opts.handshakeMs ?? DEFAULTS.handshakeMs
+      if (now - this.started >= limit) this.destroy(new WireError('TIMEOUT', `no handshake within ${limit} ms`))
       return
     }
-    if (this.remote && now - this.lastSent >= (this.opts.keepAliveMs ?? DEFAULTS.keepAliveMs)) this.keepAlive()
+    const idle = this.opts.idleMs ?? DEFAULTS.idleMs
+    if (now - this.lastReceived >= idle) {
+      this.destroy(new WireError('TIMEOUT', `the peer sent nothing for ${idle} ms`))
+      return
+    }
+    if (now - this.lastSent >= (this.opts.keepAliveMs ?? DEFAULTS.keepAliveMs)) this.keepAlive()
   }
 
   /** Ends the connection; `err` says why (null: an orderly close). Emits 'close' once. */
