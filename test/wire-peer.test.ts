@@ -117,8 +117,8 @@ async function hostile(t: Test, bytes: Buffer | null, caps: Partial<Capabilities
   const b = responder(t, cb, [torrent])
   const end = closed(b)
   raw.write(encodeHandshake({ reserved: reservedBytes(caps), infohash: torrent.infohash, peerId: peerId('h') }))
-  if (bytes) raw.write(bytes)
-  else raw.end()
+  // Ending our side too: a responder that misses the violation closes in order (null), never hangs.
+  raw.end(bytes ?? undefined)
   const rawClosed = once(raw, 'close')
   const code = await end
   await rawClosed
