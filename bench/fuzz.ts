@@ -1,7 +1,7 @@
 // `npm run fuzz [-- --seed N --inputs N --only NAME --repro NAME:INDEX]`: every decoder of
 // untrusted bytes, fed random inputs and mutations of the test vectors (test/fixtures/*.json).
 // A decoder may refuse an input only with its own error (BencodeError, DecodeError,
-// ChrysalisError; decodeRecord never throws): anything else escaped and is a bug. Each input is
+// ChrysalisError, WireError; decodeRecord never throws): anything else escaped and is a bug. Each input is
 // made from (seed, decoder, index) alone, so `--repro` rebuilds any one of them.
 import { fileURLToPath } from 'node:url'
 import { ChrysalisError } from '../src/errors.js'
@@ -15,6 +15,11 @@ import { LIMITS as META } from '../src/transfer/metainfo.js'
 import records from '../test/fixtures/records.json' with { type: 'json' }
 import messages from '../test/fixtures/messages.json' with { type: 'json' }
 import torrents from '../test/fixtures/torrents.json' with { type: 'json' }
+import wire from '../test/fixtures/wire.json' with { type: 'json' }
+import { WireError } from '../src/transfer/wire/errors.js'
+import { decodeExtendedHandshake, decodeMetadataMessage } from '../src/transfer/wire/extension.js'
+import { Framer } from '../src/transfer/wire/framer.js'
+import { decodeMessage } from '../src/transfer/wire/messages.js'
 
 interface Target {
   name: string
@@ -29,6 +34,19 @@ interface Target {
 const hex = (h: string): Buffer => Buffer.from(h, 'hex')
 const torrentSeeds = torrents.torrents.flatMap((t) => [hex(t.torrent), hex(t.info)])
 const tmSeeds = Object.values(torrents.messages).map(hex)
+// The handshake followed by every message, and each message alone after a handshake.
+const wireHandshake = hex(wire.handshake.hex)
+const wireSeeds = [Buffer.concat([wireHandshake, ...wire.messages.map((m) => hex(m.hex))]), ...wire.messages.map((m) => Buffer.concat([wireHandshake, hex(m.hex)]))]
+
+/** A BitTorrent byte stream through the framer and the codec, as a PeerWire reads it. */
+function wireStream(b: Buffer): void {
+  const ctx = { pieceCount: wire.pieceCount }
+  const framer = new Framer({ onHandshake: () => {}, onFrame: (id, payload) => void decodeMessage(id, payload, ctx) }, ctx)
+  // In two chunks, so the mutations also meet the framer's chunk boundaries.
+  const cut = b.length >> 1
+  framer.push(b.subarray(0, cut))
+  framer.push(b.subarray(cut))
+}
 
 /** Every decoder that reads bytes from someone else. */
 export const TARGETS: Target[] = [
@@ -61,7 +79,10 @@ export const TARGETS: Target[] = [
   { name: 'torrent.chunk', seeds: tmSeeds, decode: (b) => void tm.decodeChunk(b) },
   { name: 'torrent.data', seeds: tmSeeds, decode: (b) => void tm.decodeData(b) },
   { name: 'torrent.metadata', seeds: [...tmSeeds, tm.encodeMetadata(hex(torrents.torrents[0]!.torrent))], decode: (b) => void tm.decodeMetadata(b) },
-  { name: 'torrent.empty', seeds: tmSeeds, decode: (b) => void tm.decodeEmpty(b) }
+  { name: 'torrent.empty', seeds: tmSeeds, decode: (b) => void tm.decodeEmpty(b) },
+  { name: 'wire.stream', seeds: wireSeeds, decode: wireStream },
+  { name: 'wire.extendedHandshake', seeds: [hex(wire.extendedHandshake.hex)], bencode: true, decode: (b) => void decodeExtendedHandshake(b) },
+  { name: 'wire.metadata', seeds: wire.metadata.map((m) => hex(m.hex)), decode: (b) => void decodeMetadataMessage(b) }
 ]
 
 /** mulberry32: small, fast, and the same everywhere. */
@@ -194,7 +215,7 @@ export function makeInput(seed: number, targetIndex: number, index: number): Buf
   return mutate(r, target.seeds[Math.floor(r() * target.seeds.length)]!, target.seeds)
 }
 
-const expected = (err: unknown): boolean => err instanceof BencodeError || err instanceof DecodeError || err instanceof ChrysalisError
+const expected = (err: unknown): boolean => err instanceof BencodeError || err instanceof DecodeError || err instanceof ChrysalisError || err instanceof WireError
 
 export interface TargetStats {
   name: string

@@ -118,7 +118,7 @@ async function hostile(t: Test, bytes: Buffer | null, caps: Partial<Capabilities
   const end = closed(b)
   raw.write(encodeHandshake({ reserved: reservedBytes(caps), infohash: torrent.infohash, peerId: peerId('h') }))
   // Ending our side too: a responder that misses the violation closes in order (null), never hangs.
-  raw.end(bytes ?? undefined)
+  raw.end(bytes ?? Buffer.alloc(0))
   const rawClosed = once(raw, 'close')
   const code = await end
   await rawClosed
