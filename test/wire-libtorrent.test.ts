@@ -9,10 +9,10 @@ import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { createTorrent } from '../src/transfer/create.js'
-import { splitLayer } from '../src/transfer/merkle.js'
-import { fetchMetadata } from '../src/transfer/wire/metadata.js'
+import { padHash, sha256, splitLayer } from '../src/transfer/merkle.js'
+import { fetchMetadata, serveMetadata } from '../src/transfer/wire/metadata.js'
 import { PeerWire, type WireTorrent } from '../src/transfer/wire/peer.js'
-import type { MessageOf } from '../src/transfer/wire/messages.js'
+import type { HashRef, MessageOf } from '../src/transfer/wire/messages.js'
 import { tmpDir, type Test as Teardown } from './helpers.js'
 import { next } from './helpers-wire.js'
 
@@ -156,3 +156,96 @@ test('libtorrent: a hybrid torrent, by its v1 hash with the v2 bit', async (t) =
 test('libtorrent: a v2-only torrent, by its truncated v2 hash', async (t) => {
   await exchange(t, 'v2')
 })
+
+/**
+ * The hashes libtorrent's merkle_tree::get_hashes would answer for a request at the piece layer
+ * (`base` = log2(PIECE / 16 KiB)): `count` nodes from `index`, then, climbing `proofLayers`
+ * parents, the sibling of each parent above the subtree the nodes span. Null: a reject.
+ */
+function pieceLayerHashes(layer: Buffer[], ref: HashRef): Buffer | null {
+  const base = Math.log2(PIECE / 16384)
+  let width = 1
+  while (width < layer.length) width *= 2
+  if (ref.base !== base || ref.index + ref.count > width) return null
+  const levels: Buffer[][] = [Array.from({ length: width }, (_, i) => layer[i] ?? padHash(base))]
+  while (levels[levels.length - 1]!.length > 1) {
+    const below = levels[levels.length - 1]!
+    levels.push(Array.from({ length: below.length / 2 }, (_, i) => sha256(Buffer.concat([below[2 * i]!, below[2 * i + 1]!]))))
+  }
+  const out = levels[0]!.slice(ref.index, ref.index + ref.count)
+  let spanned = 0
+  for (let c = 1; c < ref.count; c *= 2) spanned++
+  let pos = ref.index
+  for (let i = 0; i < ref.proofLayers; i++) {
+    pos >>= 1
+    if (i + 1 >= levels.length - 1) return null // the root has no sibling
+    if (i >= spanned - 1) out.push(levels[i + 1]![pos ^ 1]!)
+  }
+  return Buffer.concat(out)
+}
+
+/**
+ * A toy seeder made of PeerWire alone (the data in memory): enough to serve libtorrent the
+ * metadata, the piece layer and the pieces of one file, with every message checked by libtorrent.
+ */
+async function toySeed(t: Test, data: Buffer, kind: 'hybrid' | 'v2', file: string): Promise<{ port: number; magnet: string; served: Set<string> }> {
+  const { meta } = await createTorrent(file, { hybrid: kind === 'hybrid', pieceLength: PIECE })
+  const root = meta.files[0]!.piecesRoot!
+  const layer = meta.layers.get(root.toString('hex'))!
+  const v2t = meta.infohash.subarray(0, 20)
+  const torrent: WireTorrent = { infohash: meta.infohashV1 ?? v2t, v1: meta.infohashV1, v2: v2t, pieceCount: meta.pieceCount }
+  const served = new Set<string>()
+  const server = net.createServer((socket) => {
+    const peer = new PeerWire(socket, { peerId: Buffer.from('-CY0001-toyseed00000'), resolve: (h) => (h.equals(torrent.infohash) || h.equals(v2t) ? torrent : null) })
+    serveMetadata(peer, meta.info)
+    peer.on('handshake', (h) => {
+      served.add(h.infohash.equals(v2t) ? 'truncated v2 hash' : 'v1 hash')
+      if (h.caps.v2) served.add('v2 bit')
+      peer.extendedHandshake({ metadataSize: meta.info.length, v: 'Chrysalis wire test', reqq: 500 })
+      peer.haveAll()
+    })
+    peer.on('metadata', (m) => served.add(`metadata ${m.msgType}`))
+    peer.on('interested', () => peer.unchoke())
+    peer.on('request', (m) => {
+      served.add('piece')
+      const at = m.index * PIECE + m.begin
+      peer.piece(m.index, m.begin, data.subarray(at, at + m.length))
+    })
+    peer.on('hashRequest', (m) => {
+      served.add(`hash request base ${m.base} index ${m.index} count ${m.count} proof layers ${m.proofLayers}`)
+      const hashes = m.root.equals(root) ? pieceLayerHashes(layer, m) : null
+      if (hashes) peer.hashes(m, hashes)
+      else peer.hashReject(m)
+    })
+    peer.on('close', (err) => {
+      if (err) t.comment(`toy seeder: ${err.code} ${err.message}`)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const xt = [meta.infohashV1 ? `xt=urn:btih:${meta.infohashV1.toString('hex')}` : null, `xt=urn:btmh:1220${meta.infohash.toString('hex')}`].filter(Boolean)
+  return { port: (server.address() as net.AddressInfo).port, magnet: `magnet:?${xt.join('&')}&dn=scan.bin`, served }
+}
+
+for (const kind of ['hybrid', 'v2'] as const) {
+  test(`libtorrent fetches a ${kind} torrent from a magnet alone, served by PeerWire`, async (t) => {
+    const dir = await tmpDir(t)
+    const file = path.join(dir, 'scan.bin')
+    const data = crypto.randomBytes(SIZE)
+    await fs.writeFile(file, data)
+    const seed = await toySeed(t, data, kind, file)
+    const out = path.join(dir, 'out')
+    await fs.mkdir(out)
+    const { stdout } = await exec('/usr/bin/python3', [LT, 'fetch', seed.magnet, out, `127.0.0.1:${seed.port}`, '60']).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }))
+    const result = /^RESULT (.*)$/m.exec(stdout)
+    t.comment(`served: ${[...seed.served].join('; ')}`)
+    t.ok(result, `libtorrent finished: ${stdout.trim().split('\n').slice(-3).join(' | ')}`)
+    const r = JSON.parse(result?.[1] ?? '{}') as { ok?: boolean; sha256?: Record<string, string> }
+    t.ok(r.ok, 'libtorrent completed the download')
+    t.is(r.sha256?.['scan.bin'], crypto.hash('sha256', data, 'hex'), 'the file libtorrent wrote is ours')
+    t.ok(seed.served.has('metadata request'), 'libtorrent asked for the metadata over ut_metadata')
+    t.ok([...seed.served].some((s) => s.startsWith('hash request base 2')), 'libtorrent asked for the piece layer')
+    t.ok(seed.served.has(kind === 'v2' ? 'truncated v2 hash' : 'v1 hash'), kind === 'v2' ? 'by the truncated v2 hash' : 'by the v1 hash')
+  })
+}

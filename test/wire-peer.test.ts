@@ -41,6 +41,7 @@ test('two PeerWires: handshake, extended handshake, metadata, request/piece, has
 
   b.on('handshake', (h) => {
     t.ok(h.infohash.equals(v1), 'the responder saw the v1 hash')
+    t.ok(b.torrent!.infohash.equals(v2.subarray(0, 20)), 'and answers with the truncated v2 hash (BEP 52 upgrade)')
     t.ok(h.caps.extended && h.caps.fast && h.caps.v2, 'extension, fast and v2 bits')
     b.extendedHandshake({ metadataSize: info.length, v: 'Chrysalis test', reqq: 500 })
     b.bitfield(Buffer.from([0x80]))
@@ -88,16 +89,16 @@ test('two PeerWires: handshake, extended handshake, metadata, request/piece, has
 })
 
 test('a hybrid accepts its v1 hash or its truncated v2 hash; an unknown hash is refused', async (t) => {
-  for (const [name, hash, bit, v2peer] of [
-    ['v1 hash, no v2 bit', v1, false, false],
-    ['v1 hash + v2 bit', v1, true, true],
-    ['truncated v2 hash', v2.subarray(0, 20), false, true]
+  for (const [name, hash, bit, v2peer, answered] of [
+    ['v1 hash, no v2 bit', v1, false, false, v1],
+    ['v1 hash + v2 bit', v1, true, true, v2.subarray(0, 20)],
+    ['truncated v2 hash', v2.subarray(0, 20), false, true, v2.subarray(0, 20)]
   ] as const) {
     const [ca, cb] = await socketPair(t)
     const b = responder(t, cb, [hybrid])
     ca.write(encodeHandshake({ reserved: reservedBytes({ extended: true, v2: bit }), infohash: hash, peerId: peerId('x') }))
     const [answer] = (await once(ca, 'data')) as [Buffer]
-    t.ok(answer.subarray(28, 48).equals(hash), `${name}: answered with the same hash`)
+    t.ok(answer.subarray(28, 48).equals(answered), `${name}: answered with the ${answered === v1 ? 'v1' : 'truncated v2'} hash`)
     t.is(b.v2, v2peer, `${name}: v2 peer = ${v2peer}`)
   }
   const [ca, cb] = await socketPair(t)

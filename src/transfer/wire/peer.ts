@@ -197,7 +197,9 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     } else {
       t = this.opts.resolve!(infohash, caps)
       if (!t) throw new WireError('UNKNOWN_TORRENT', `the peer asked for torrent ${infohash.toString('hex')}, which we do not serve`)
-      this.torrent = { ...t, infohash }
+      // BEP 52 upgrade path: a peer offering v2 for a hybrid gets our answer with the truncated v2
+      // hash, the only way libtorrent (as initiator) counts us as a v2 peer and asks us for hashes.
+      this.torrent = { ...t, infohash: caps.v2 && t.v2 ? t.v2 : infohash }
       this.framer.ctx = { pieceCount: t.pieceCount }
     }
     this.v2 = !!t.v2 && (infohash.equals(t.v2) || caps.v2)
