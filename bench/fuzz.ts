@@ -1,7 +1,7 @@
 // `npm run fuzz [-- --seed N --inputs N --only NAME --repro NAME:INDEX]`: every decoder of
 // untrusted bytes, fed random inputs and mutations of the test vectors (test/fixtures/*.json).
 // A decoder may refuse an input only with its own error (BencodeError, DecodeError,
-// ChrysalisError; decodeRecord never throws): anything else escaped and is a bug. Each input is
+// ChrysalisError, WireError; decodeRecord never throws): anything else escaped and is a bug. Each input is
 // made from (seed, decoder, index) alone, so `--repro` rebuilds any one of them.
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +20,11 @@ import torrents from '../test/fixtures/torrents.json' with { type: 'json' }
 import trackers from '../test/fixtures/trackers.json' with { type: 'json' }
 import { parseAnnounceResponse as parseHttpAnnounce } from '../src/transfer/discovery/http-tracker.js'
 import * as udp from '../src/transfer/discovery/udp-tracker.js'
+import wire from '../test/fixtures/wire.json' with { type: 'json' }
+import { WireError } from '../src/transfer/wire/errors.js'
+import { decodeExtendedHandshake, decodeMetadataMessage } from '../src/transfer/wire/extension.js'
+import { Framer } from '../src/transfer/wire/framer.js'
+import { decodeMessage } from '../src/transfer/wire/messages.js'
 
 interface Target {
   name: string
@@ -46,6 +51,19 @@ const anySeeds = [
 ]
 const magnetSeeds = (JSON.parse(fixture('lt-made/vectors.json').toString('utf-8')) as { torrents: Array<{ magnet: string }> }).torrents
   .map((t) => Buffer.from(`${t.magnet}&x.pe=[::1]:6881&x.pe=127.0.0.1:51413&xl=71000&xt.2=urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTUB`))
+// The handshake followed by every message, and each message alone after a handshake.
+const wireHandshake = hex(wire.handshake.hex)
+const wireSeeds = [Buffer.concat([wireHandshake, ...wire.messages.map((m) => hex(m.hex))]), ...wire.messages.map((m) => Buffer.concat([wireHandshake, hex(m.hex)]))]
+
+/** A BitTorrent byte stream through the framer and the codec, as a PeerWire reads it. */
+function wireStream(b: Buffer): void {
+  const ctx = { pieceCount: wire.pieceCount }
+  const framer = new Framer({ onHandshake: () => {}, onFrame: (id, payload) => void decodeMessage(id, payload, ctx) }, ctx)
+  // In two chunks, so the mutations also meet the framer's chunk boundaries.
+  const cut = b.length >> 1
+  framer.push(b.subarray(0, cut))
+  framer.push(b.subarray(cut))
+}
 
 /** Every decoder that reads bytes from someone else. */
 export const TARGETS: Target[] = [
@@ -84,7 +102,10 @@ export const TARGETS: Target[] = [
   { name: 'tracker.http', seeds: [hex(trackers.http.response), hex(trackers.http.nonCompact)], bencode: true, decode: (b) => void parseHttpAnnounce(b) },
   { name: 'tracker.udp.connect', seeds: udpSeeds, decode: (b) => void udp.parseConnectResponse(b, txOf(b)) },
   { name: 'tracker.udp.announce4', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 4) },
-  { name: 'tracker.udp.announce6', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 6) }
+  { name: 'tracker.udp.announce6', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 6) },
+  { name: 'wire.stream', seeds: wireSeeds, decode: wireStream },
+  { name: 'wire.extendedHandshake', seeds: [hex(wire.extendedHandshake.hex)], bencode: true, decode: (b) => void decodeExtendedHandshake(b) },
+  { name: 'wire.metadata', seeds: wire.metadata.map((m) => hex(m.hex)), decode: (b) => void decodeMetadataMessage(b) }
 ]
 
 /** mulberry32: small, fast, and the same everywhere. */
@@ -217,7 +238,7 @@ export function makeInput(seed: number, targetIndex: number, index: number): Buf
   return mutate(r, target.seeds[Math.floor(r() * target.seeds.length)]!, target.seeds)
 }
 
-const expected = (err: unknown): boolean => err instanceof BencodeError || err instanceof DecodeError || err instanceof ChrysalisError
+const expected = (err: unknown): boolean => err instanceof BencodeError || err instanceof DecodeError || err instanceof ChrysalisError || err instanceof WireError
 
 export interface TargetStats {
   name: string

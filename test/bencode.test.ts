@@ -1,6 +1,6 @@
 import test from 'brittle'
 import { createHash } from 'node:crypto'
-import { decode, encode, key, type BDict, type BValue } from '../src/transfer/bencode.js'
+import { decode, decodePrefix, encode, key, type BDict, type BValue } from '../src/transfer/bencode.js'
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf-8')
 
@@ -60,4 +60,14 @@ test('bencode: strict decoding refuses non-canonical and hostile input', (t) => 
   t.exception(() => decode(b('l'.repeat(100) + 'e'.repeat(100))), /nesting deeper/)
   t.exception(() => decode(b('99999999999:')), /above the limit|bad string length|past the end/)
   t.exception(() => decode(b('li1ei2ei3ee'), { limits: { maxItems: 2 } }), /more than 2 items/)
+})
+
+test('bencode: decodePrefix reads one value and says where the raw bytes after it begin', (t) => {
+  const bytes = b('d8:msg_typei1e5:piecei0eeRAW DATA')
+  const { value, end } = decodePrefix(bytes, {})
+  t.is(bytes.subarray(end).toString(), 'RAW DATA')
+  t.is((value as BDict).get('piece'), 0)
+  t.exception(() => decodePrefix(b('d1:bi1e1:ai2eeXX'), {}), /not sorted/, 'the same rules as decode')
+  t.exception(() => decodePrefix(b('d1:ai1e1:bi2eeXX'), { maxNodes: 3 }), /more than 3 values/, 'the same budgets')
+  t.exception(() => decodePrefix(b('d1:ai1e'), {}), /unexpected end/)
 })

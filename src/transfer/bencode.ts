@@ -139,6 +139,18 @@ export function scanDict(bytes: Uint8Array, limits: Partial<DecodeLimits>, onEnt
   p.finish()
 }
 
+/**
+ * One value at the start of `bytes`, and where it ends: for framings that put raw bytes after a
+ * bencoded dictionary (BEP 9 ut_metadata data). Same rules and bounds as decode().
+ *
+ *   const { value, end } = decodePrefix(payload, { maxNodes: 32 })   // payload.subarray(end): the data
+ */
+export function decodePrefix(bytes: Uint8Array, limits: Partial<DecodeLimits>): { value: BValue; end: number } {
+  const p = new Parser(bytes, { ...DEFAULT_LIMITS, ...limits })
+  const value = p.value(0, true)!
+  return { value, end: p.offset }
+}
+
 class Parser {
   private readonly buf: Buffer
   private readonly limits: DecodeLimits
@@ -153,6 +165,10 @@ class Parser {
     this.limits = limits
     this.rules = rules
     if (bytes.byteLength > limits.maxBytes) throw new BencodeError(`input of ${bytes.byteLength} bytes is above the ${limits.maxBytes}-byte limit`, 0, 'bytes')
+  }
+
+  get offset(): number {
+    return this.pos
   }
 
   finish(): void {
