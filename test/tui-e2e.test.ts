@@ -91,7 +91,7 @@ test('tmux: identity → discover → follow → thread → comment and answer �
   await until(firstWords, 30_000)
   await select(firstWords)
   keys('Enter')
-  await until('Thread')
+  await until(/Thread · \d+ comment/) // the thread itself, not only the header's tab
   keys('r')
   await until('Reply to')
   typed('Is this the complete scan?')
