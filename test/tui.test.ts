@@ -126,6 +126,31 @@ test('timeline: windowed, moves with j/k, PgDn, g/G; a burst of keys opens the r
   await ui.until(`manual number ${39 - ui.c.state.timeline.selected}`)
 })
 
+test('thread: r pressed while the thread still loads opens the reply, not nothing', async (t) => {
+  const node = await makeNode(t, 'Ada')
+  const post = await node.post({ text: 'Kaypro 4 technical manual #vintage-manuals' })
+  let release = (): void => {}
+  const loaded = new Promise<void>((resolve) => (release = resolve))
+  // The same node, with a thread that takes as long as the test says (a slow disk or a far peer).
+  const slow = new Proxy(node, {
+    get(target, prop, receiver) {
+      if (prop === 'thread') return async (ref: string) => (await loaded, target.thread(ref))
+      const v: unknown = Reflect.get(target, prop, receiver)
+      return typeof v === 'function' ? (v.bind(target) as unknown) : v
+    }
+  })
+  const ui = await mountTui(t, { home: node.home, openNode: () => Promise.resolve(slow) })
+  await ui.until('Kaypro 4 technical manual')
+  ui.press('\r')
+  await waitFor(() => ui.c.state.stack[0]?.kind === 'thread', 5000, 'the thread screen')
+  ui.press('r')
+  await ui.until('Reply to')
+  release()
+  ui.press('Is the schematic included?\r')
+  await ui.until('Commented')
+  t.is((await node.thread(post.ref)).comments[0]?.text, 'Is the schematic included?')
+})
+
 test('thread: reply inline, edit and delete your own, comments as a tree', async (t) => {
   const node = await makeNode(t, 'Ada')
   const post = await node.post({ text: 'Osborne 1 service manual scan #vintage-manuals' })

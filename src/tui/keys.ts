@@ -183,6 +183,10 @@ function timelineKey(c: Controller, input: string, key: Key): void {
 function threadKey(c: Controller, input: string, key: Key): void {
   const t = top(c.state)
   if (t?.kind !== 'thread') return
+  // Still loading: r and Enter answer what was opened, rather than being lost.
+  if (t.thread === null && (key.return || input === 'r')) {
+    return openPrompt(c, { kind: 'reply', title: 'Reply to the post', field: field(), target: t.ref, multiline: true })
+  }
   const rows = threadRows(t.thread)
   const to = move(t.selected, rows.length, input, key, page(c.state, 2))
   if (to !== null) return c.store.update((s) => updateTop(s, 'thread', (x) => ({ ...x, selected: to })))
