@@ -76,39 +76,45 @@ export interface Daemon {
 
 let started = 0
 
-/** Start a long-running CLI command (serve, bootstrap); SIGTERM and await it when the test ends. */
-export function daemon(t: Test, args: string[], opts: { env?: Record<string, string> } = {}): Daemon {
-  assertLoopback(args, opts.env)
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env }
-  delete env.CHRYSALIS_HOME
-  if (!opts.env?.CHRYSALIS_BOOTSTRAP) delete env.CHRYSALIS_BOOTSTRAP
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Watch a child process for the tests: its output kept, `waitFor` a stdout pattern (event-driven,
+ * on a deadline), `stop`; killed when this process exits too (a brittle timeout skips teardowns).
+ */
+export function watch(child: ChildProcess, what: string): Daemon {
   let out = ''
   let err = ''
   const waiters: Array<() => void> = []
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
+  const wake = (): void => {
     for (const w of waiters.splice(0)) w()
+  }
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+    wake()
   })
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-  const d: Daemon = {
+  const kill = (): void => void child.kill('SIGTERM')
+  process.once('exit', kill)
+  child.on('close', () => {
+    process.off('exit', kill)
+    wake()
+  })
+  return {
     child,
     async waitFor(pattern, ms = 20_000) {
       const deadline = Date.now() + ms
       for (;;) {
         const m = pattern.exec(out)
         if (m) return m[0]
-        if (child.exitCode !== null) throw new Error(`chrysalis ${args.join(' ')} exited ${child.exitCode}: ${err.trim()}`)
+        if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode}: ${err.trim()}`)
         const left = deadline - Date.now()
-        if (left <= 0) throw new Error(`timed out waiting for ${pattern} from chrysalis ${args.join(' ')}; stdout: ${out} stderr: ${err}`)
+        if (left <= 0) throw new Error(`timed out waiting for ${pattern} from ${what}; stdout: ${out} stderr: ${err}`)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left)
           waiters.push(() => {
             clearTimeout(timer)
             resolve()
           })
-          child.once('close', () => resolve())
         })
       }
     },
@@ -117,6 +123,15 @@ export function daemon(t: Test, args: string[], opts: { env?: Record<string, str
       return exited
     }
   }
+}
+
+/** Start a long-running CLI command (serve, bootstrap); SIGTERM and await it when the test ends. */
+export function daemon(t: Test, args: string[], opts: { env?: Record<string, string> } = {}): Daemon {
+  assertLoopback(args, opts.env)
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env }
+  delete env.CHRYSALIS_HOME
+  if (!opts.env?.CHRYSALIS_BOOTSTRAP) delete env.CHRYSALIS_BOOTSTRAP
+  const d = watch(spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }), `chrysalis ${args.join(' ')}`)
   // Stop in reverse start order: serve nodes before the bootstrap they unannounce through.
   t.teardown(() => d.stop(), { order: -1 - ++started / 1000 })
   return d

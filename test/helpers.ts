@@ -1,8 +1,10 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream'
 import type Corestore from 'corestore'
+import type { Testnet } from 'hyperdht/testnet.js'
 import type Hypercore from 'hypercore'
 import { Identity } from '../src/identity/keys.js'
 import { saveIdentity } from '../src/identity/home.js'
@@ -65,4 +67,31 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_0
 export function fakeClock(start = 1_790_000_000_000, step = 1000): () => number {
   let t = start - step
   return () => (t += step)
+}
+
+/** A node with a new identity, online on a loopback testnet, closed when the test ends. */
+export async function onlineNode(t: Test, testnet: Testnet, name: string): Promise<ChrysalisNode> {
+  const node = await makeNode(t, name)
+  await node.online({ dht: testnet.createNode() })
+  return node
+}
+
+/** A file of `size` random bytes in `dir`, and its SHA-256 (hex). */
+export async function dataFile(dir: string, name: string, size: number): Promise<{ file: string; hash: string }> {
+  const file = path.join(dir, name)
+  const data = crypto.randomBytes(size)
+  await fs.writeFile(file, data)
+  return { file, hash: crypto.createHash('sha256').update(data).digest('hex') }
+}
+
+/** SHA-256 (hex) of a file, streamed (large downloads too). */
+export async function shaFile(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256')
+  const fh = await fs.open(file)
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer)
+  } finally {
+    await fh.close()
+  }
+  return hash.digest('hex')
 }

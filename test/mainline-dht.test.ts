@@ -13,7 +13,7 @@ import DHT from 'bittorrent-dht'
 import { isChrysalisError } from '../src/errors.js'
 import { LIMITS, MainlineDht, PUBLIC_ROUTERS, dhtHashes, type DhtNode, type MainlineDhtOptions } from '../src/transfer/discovery/dht.js'
 import { tmpDir, type Test } from './helpers.js'
-import { daemon, freeUdpPort, oneLineError, run } from './helpers-cli.js'
+import { daemon, freeUdpPort, oneLineError, run, watch, type Daemon } from './helpers-cli.js'
 
 const LT_PEER = path.resolve(import.meta.dirname, 'oracle', 'lt-peer.py')
 
@@ -175,11 +175,6 @@ test('hostile datagrams are dropped and the node keeps serving', async (t) => {
 })
 
 test('nothing leaves for the public routers: bootstrap [] sends no packet and resolves no name', async (t) => {
-  // Why the explicit list matters: left undefined, k-rpc falls back to its public routers.
-  const unsafe = new DHT({ bootstrap: undefined as unknown as false, socket: dgram.createSocket('udp4') })
-  t.ok(unsafe._rpc.bootstrap.some((n) => n.host === 'router.bittorrent.com'), 'the library default is public')
-  unsafe.destroy() // before its first tick: it sends nothing
-
   const lookups: string[] = []
   const realLookup = dns.lookup
   ;(dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]): unknown => {
@@ -201,6 +196,12 @@ test('nothing leaves for the public routers: bootstrap [] sends no packet and re
     }
     return socket
   }
+  // Why the explicit list matters: left undefined, k-rpc falls back to its public routers. Shown
+  // on a recording socket, destroyed before its first tick: nothing may leave even here.
+  const unsafe = new DHT({ bootstrap: undefined as unknown as false, socket: recording() })
+  t.ok(unsafe._rpc.bootstrap.some((n) => n.host === 'router.bittorrent.com'), 'the library default is public')
+  unsafe.destroy()
+
   const socket = recording()
   const lone = await node(t, { bootstrap: [], socket })
   await lone.ready()
@@ -225,49 +226,11 @@ test('nothing leaves for the public routers: bootstrap [] sends no packet and re
 
 // libtorrent ------------------------------------------------------------------------------
 
-interface Proc {
-  line(pattern: RegExp, ms: number): Promise<string>
-}
-
-function lt(t: Test, args: string[]): Proc {
-  const child = spawn('/usr/bin/python3', [LT_PEER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  const waiters: Array<() => void> = []
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
-    for (const w of waiters.splice(0)) w()
-  })
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
-  // Also when this process dies before its teardowns (a brittle timeout): no orphaned libtorrent.
-  const kill = (): void => void child.kill('SIGTERM')
-  process.once('exit', kill)
-  child.on('close', () => process.off('exit', kill))
-  child.on('close', () => {
-    for (const w of waiters.splice(0)) w()
-  })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-  })
-  return {
-    async line(pattern, ms) {
-      const deadline = Date.now() + ms
-      for (;;) {
-        const m = pattern.exec(out)
-        if (m) return m[0]
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`lt-peer.py ${args.join(' ')}: no ${pattern}; stdout ${out} stderr ${err}`)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
-          waiters.push(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
-      }
-    }
-  }
+/** libtorrent (lt-peer.py) as a child process, stopped when the test ends. */
+function lt(t: Test, args: string[]): Daemon {
+  const d = watch(spawn('/usr/bin/python3', [LT_PEER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), `lt-peer.py ${args.join(' ')}`)
+  t.teardown(() => d.stop())
+  return d
 }
 
 /** A port free for both TCP and UDP on 127.0.0.1 (libtorrent listens on both). */
@@ -291,11 +254,11 @@ test('libtorrent seeds a hybrid torrent through our node: we find it by v1 and b
   const file = path.join(dir, 'kaypro.pdf')
   await fs.writeFile(file, crypto.randomBytes(100_000))
   const made = lt(t, ['make', file, path.join(dir, 'kaypro.torrent'), 'hybrid'])
-  const info = JSON.parse(await made.line(/^\{.*\}$/m, 30_000)) as { v1: string; v2: string }
+  const info = JSON.parse(await made.waitFor(/^\{.*\}$/m, 30_000)) as { v1: string; v2: string }
   const boot = await node(t)
   const ours = await node(t, { bootstrap: [boot.address()] })
   const port = await freeTcpUdpPort()
-  await lt(t, ['seed', path.join(dir, 'kaypro.torrent'), dir, String(port), '--dht', `127.0.0.1:${boot.address().port}`]).line(/^READY$/m, 30_000)
+  await lt(t, ['seed', path.join(dir, 'kaypro.torrent'), dir, String(port), '--dht', `127.0.0.1:${boot.address().port}`]).waitFor(/^READY$/m, 30_000)
   const want = `127.0.0.1:${port}`
   t.ok((await findWithin(ours, Buffer.from(info.v1, 'hex'), want, 60_000)).includes(want), `v1 ${info.v1} → ${want}`)
   const v2short = Buffer.from(info.v2, 'hex').subarray(0, 20)
@@ -307,7 +270,7 @@ test('libtorrent finds what our node announced (dht_get_peers)', async (t) => {
   const hash = crypto.randomBytes(20)
   await a.announce(hash, 40123)
   const found = lt(t, ['peers', hash.toString('hex'), '--dht', `127.0.0.1:${c.address().port}`, '--timeout', '60'])
-  const line = await found.line(/^PEERS .*$/m, 70_000)
+  const line = await found.waitFor(/^PEERS .*$/m, 70_000)
   t.ok((JSON.parse(line.slice(6)) as string[]).includes('127.0.0.1:40123'), line)
 })
 

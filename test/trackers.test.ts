@@ -371,12 +371,18 @@ test('announcer: trackers are bounded and filtered', (t) => {
 
 test('announcer: when every tracker fails it retries at its pace, completed() included', async (t) => {
   const calls: Array<string | undefined> = []
+  const scheduled: number[] = []
   const a = new Announcer({
     onPeers: () => {},
     limits: { retryMs: 60_000 },
     http: (_url, r) => {
       calls.push(r.event)
       return Promise.reject(new Error('down'))
+    },
+    // Timers by hand: "now" (completed()) runs at once; a retry is seen being scheduled, never waited for.
+    timers: {
+      setTimeout: (fn, ms) => (ms === 0 ? setImmediate(fn) : null, scheduled.push(ms)),
+      clearTimeout: () => {}
     }
   })
   t.teardown(() => a.stop())
@@ -384,7 +390,7 @@ test('announcer: when every tracker fails it retries at its pace, completed() in
   await until(() => calls.length === 1)
   a.completed()
   await until(() => calls.length === 2)
-  // A spinning retry would make thousands of calls in this window; the next is due in 60 s.
-  await new Promise((r) => setTimeout(r, 50))
+  await until(() => scheduled.length >= 4)
   t.is(calls.length, 2, 'one announce at start, one for completed(), then the retry waits')
+  t.alike(scheduled, [0, 60_000, 0, 120_000], 'start at once, a retry at the retry pace, completed() at once, then the next retry backed off')
 })

@@ -4,7 +4,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { tmpDir, waitFor } from './helpers.js'
+import { shaFile, tmpDir, waitFor } from './helpers.js'
 import { BIN, daemon, freeUdpPort, json, oneLineError, run } from './helpers-cli.js'
 import { ORACLE } from './helpers-oracle.js'
 
@@ -26,11 +26,6 @@ async function randomFile(file: string, size: number): Promise<string> {
   return hash.digest('hex')
 }
 
-async function sha(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256')
-  for await (const chunk of (await fs.open(file)).createReadStream()) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
 
 async function network(t: Parameters<typeof tmpDir>[0]): Promise<string[]> {
   const port = await freeUdpPort()
@@ -61,7 +56,7 @@ test('cli: A posts a 20 MiB file; B fetches it through the post; A goes offline;
   const got = await json<Fetched>(t, [...home('b'), ...net, 'fetch', post.ref, '--out', path.join(dir, 'b-files'), '--timeout', '60'])
   t.is(got.fetched[0]?.infohash, infohash)
   t.is(got.fetched[0]?.path, path.join(dir, 'b-files', 'Kaypro II User Guide (1982).pdf'))
-  t.is(await sha(got.fetched[0]!.path), hash, 'B has the exact bytes')
+  t.is(await shaFile(got.fetched[0]!.path), hash, 'B has the exact bytes')
 
   // B serves: its node resumes seeding what it fetched. A goes offline.
   const serveB = daemon(t, [...home('b'), ...net, 'serve'])
@@ -70,7 +65,7 @@ test('cli: A posts a 20 MiB file; B fetches it through the post; A goes offline;
 
   await json(t, [...home('c'), 'init', '--name', 'Cy'])
   const fromB = await json<Fetched>(t, [...home('c'), ...net, 'fetch', post.ref, '--out', path.join(dir, 'c-files'), '--timeout', '60'])
-  t.is(await sha(fromB.fetched[0]!.path), hash, 'C has the exact bytes, from B alone')
+  t.is(await shaFile(fromB.fetched[0]!.path), hash, 'C has the exact bytes, from B alone')
 
   // The metadata C got is a standard torrent: libtorrent checks C's data against it.
   const torrent = path.join(dir, 'kaypro.torrent')
@@ -112,7 +107,7 @@ test('cli: a fetch killed with SIGKILL resumes without re-fetching verified piec
   t.ok((await fs.lstat(part)).isFile(), 'the partial download is kept in the private parts folder')
 
   const resumed = await json<Fetched>(t, [...home('b'), ...net, 'fetch', shared.magnet, '--out', out, '--timeout', '120'])
-  t.is(await sha(final), hash, 'the resumed file is exact')
+  t.is(await shaFile(final), hash, 'the resumed file is exact')
   const notRefetched = size - logged.size * shared.pieceLength
   t.ok(resumed.fetched[0]!.downloaded <= notRefetched, `resume fetched ${resumed.fetched[0]!.downloaded} bytes, at most the ${notRefetched} not verified before`)
   t.absent(await fs.lstat(path.join(out, '.chrysalis-parts')).catch(() => null), 'no partial data is left')

@@ -1,11 +1,9 @@
 // Hostile peers on the piece-exchange channel (issue 11): a metadata bomb and a request flood.
 // Each is a fake peer speaking chrysalis/torrent/v1 over a real connection on a loopback testnet.
 import test from 'brittle'
-import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
-import type { Testnet } from 'hyperdht/testnet.js'
 import c from 'compact-encoding'
 import type { ChrysalisNode } from '../src/node/node.js'
 import { Msg, TORRENT_PROTOCOL, encodeChunk, encodeEmpty, encodeHello, encodeMetadata, encodeUint } from '../src/transfer/messages.js'
@@ -13,15 +11,9 @@ import { createTorrent } from '../src/transfer/create.js'
 import { torrentBytes } from '../src/transfer/metainfo.js'
 import { LIMITS } from '../src/transfer/torrent.js'
 import { metadataBomb } from './helpers-bomb.js'
-import { makeNode, tmpDir, waitFor } from './helpers.js'
+import { dataFile, makeNode, onlineNode, shaFile, tmpDir, waitFor } from './helpers.js'
 
-type T = Parameters<typeof makeNode>[0]
 
-async function online(t: T, testnet: Testnet, name: string): Promise<ChrysalisNode> {
-  const node = await makeNode(t, name)
-  await node.online({ dht: testnet.createNode() })
-  return node
-}
 
 async function connect(from: ChrysalisNode, to: ChrysalisNode): Promise<void> {
   from.network!.joinPeer(to.identity.publicKey)
@@ -41,14 +33,7 @@ function rawChannel(from: ChrysalisNode, to: ChrysalisNode, infohash: Buffer, on
   return { mux, ch }
 }
 
-async function dataFile(dir: string, name: string, size: number): Promise<{ file: string; hash: string }> {
-  const file = path.join(dir, name)
-  const data = crypto.randomBytes(size)
-  await fs.writeFile(file, data)
-  return { file, hash: crypto.createHash('sha256').update(data).digest('hex') }
-}
 
-const sha = async (file: string): Promise<string> => crypto.createHash('sha256').update(await fs.readFile(file)).digest('hex')
 
 test('a peer answering a metadata request with a 12 MiB bomb is banned; the download completes from an honest seeder', async (t) => {
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
@@ -57,8 +42,8 @@ test('a peer answering a metadata request with a 12 MiB bomb is banned; the down
   const { meta } = await createTorrent(file)
   // The attacker knows the real info (it is public), so the bomb hashes to the infohash.
   const bomb = metadataBomb(torrentBytes(meta))
-  const fetcher = await online(t, testnet, 'F')
-  const evil = await online(t, testnet, 'M')
+  const fetcher = await onlineNode(t, testnet, 'F')
+  const evil = await onlineNode(t, testnet, 'M')
   await connect(fetcher, evil)
   // When the fetcher opens the torrent's channel, the attacker answers it (its own pairing for
   // this infohash), claims to have the metadata, and answers the request with the bomb.
@@ -90,7 +75,7 @@ test('a peer answering a metadata request with a 12 MiB bomb is banned; the down
   await connect(fetcher, seeder)
   const view = await fetching
   t.is(view.status, 'seeding')
-  t.is(await sha(path.join(out, 'kaypro.img')), hash, 'complete and correct')
+  t.is(await shaFile(path.join(out, 'kaypro.img')), hash, 'complete and correct')
 })
 
 test('a peer sending 300,000 requests it never reads is banned after a bounded number; an honest peer is still served', async (t) => {
@@ -100,7 +85,7 @@ test('a peer sending 300,000 requests it never reads is banned after a bounded n
   const seeder = await makeNode(t, 'S')
   const infohash = Buffer.from((await seeder.files.share(file)).infohash, 'hex')
   await seeder.online({ dht: testnet.createNode() })
-  const evil = await online(t, testnet, 'M')
+  const evil = await onlineNode(t, testnet, 'M')
   await connect(evil, seeder)
   const banned = new Promise<Buffer>((resolve) => seeder.transfers.once('ban', (_ih, pk) => resolve(pk)))
 
@@ -121,9 +106,9 @@ test('a peer sending 300,000 requests it never reads is banned after a bounded n
   await waitFor(() => !seederSide.mux.opened({ protocol: TORRENT_PROTOCOL, id: infohash }), 10_000, "the seeder's channel to close")
   t.pass(`the channel is closed and its queue freed (at most ${LIMITS.servedQueue} queued, ${LIMITS.floodRejects} rejected)`)
 
-  const fetcher = await online(t, testnet, 'F')
+  const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, seeder)
   const out = path.join(dir, 'out')
   await fetcher.files.fetch({ infohash, name: null, author: null }, { out })
-  t.is(await sha(path.join(out, 'osborne.iso')), hash, 'the seeder still serves an honest peer')
+  t.is(await shaFile(path.join(out, 'osborne.iso')), hash, 'the seeder still serves an honest peer')
 })

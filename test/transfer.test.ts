@@ -1,7 +1,6 @@
 // Sharing and fetching between nodes on a loopback testnet (in one process; the multi-process
 // cases are in transfer-cli.test.ts).
 import test from 'brittle'
-import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
@@ -9,28 +8,16 @@ import type { Testnet } from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 import c from 'compact-encoding'
 import { TORRENT_PROTOCOL } from '../src/transfer/messages.js'
-import { makeNode, tmpDir } from './helpers.js'
+import { dataFile, makeNode, onlineNode, shaFile, tmpDir } from './helpers.js'
 
-async function online(t: Parameters<typeof makeNode>[0], testnet: Testnet, name: string): Promise<ChrysalisNode> {
-  const node = await makeNode(t, name)
-  await node.online({ dht: testnet.createNode() })
-  return node
-}
 
-async function dataFile(dir: string, name: string, size: number): Promise<{ file: string; hash: string }> {
-  const file = path.join(dir, name)
-  const data = crypto.randomBytes(size)
-  await fs.writeFile(file, data)
-  return { file, hash: crypto.createHash('sha256').update(data).digest('hex') }
-}
 
-const sha = async (file: string): Promise<string> => crypto.createHash('sha256').update(await fs.readFile(file)).digest('hex')
 
 test('a post with an attachment: a follower fetches it through the post ref, verified', async (t) => {
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const dir = await tmpDir(t)
-  const a = await online(t, testnet, 'A')
-  const b = await online(t, testnet, 'B')
+  const a = await onlineNode(t, testnet, 'A')
+  const b = await onlineNode(t, testnet, 'B')
   const { file, hash } = await dataFile(dir, 'kaypro-ii-manual.pdf', 3 * 1024 * 1024 + 12345)
   const post = await a.post({ text: 'Kaypro II manual, 1982 #vintage-manuals', attach: [file] })
   t.is(post.attachments.length, 1)
@@ -44,7 +31,7 @@ test('a post with an attachment: a follower fetches it through the post ref, ver
   const view = await b.files.fetch(targets[0]!, { out })
   t.is(view.status, 'seeding', 'the fetched torrent is seeded')
   t.is(view.have, view.size)
-  t.is(await sha(path.join(out, 'kaypro-ii-manual.pdf')), hash, 'the bytes are the original ones')
+  t.is(await shaFile(path.join(out, 'kaypro-ii-manual.pdf')), hash, 'the bytes are the original ones')
   t.alike(await fs.readdir(out), ['kaypro-ii-manual.pdf'], 'no partial data is left')
 })
 
@@ -70,12 +57,12 @@ test('a download takes pieces from all three seeders', async (t) => {
   const { file, hash } = await dataFile(dir, 'osborne.iso', 20 * 1024 * 1024)
   const seeders = [await seeder(t, testnet, dir, 'S1', file), await seeder(t, testnet, dir, 'S2', file), await seeder(t, testnet, dir, 'S3', file)]
   const infohash = seeders[0]!.infohash
-  const fetcher = await online(t, testnet, 'F')
+  const fetcher = await onlineNode(t, testnet, 'F')
   for (const s of seeders) await connect(fetcher, s.node)
   const out = path.join(dir, 'out')
   const view = await fetcher.files.fetch({ infohash, name: null, author: null }, { out })
   t.is(view.status, 'seeding')
-  t.is(await sha(path.join(out, 'osborne.iso')), hash, 'complete and correct')
+  t.is(await shaFile(path.join(out, 'osborne.iso')), hash, 'complete and correct')
   for (const s of seeders) {
     const uploaded = s.node.transfers.get(infohash)!.uploaded
     t.ok(uploaded > 0, `seeder ${s.node.identity.publicKey.toString('hex').slice(0, 6)} sent ${uploaded} bytes`)
@@ -95,7 +82,7 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
   await fh.close()
   await fs.utimes(bad.copy, st.atimeMs / 1000, st.mtimeMs / 1000)
 
-  const fetcher = await online(t, testnet, 'F')
+  const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, bad.node)
   const banned = new Promise<Buffer>((resolve) => fetcher.transfers.once('ban', (_ih, pk) => resolve(pk)))
   const out = path.join(dir, 'out')
@@ -107,7 +94,7 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
   t.alike(good.infohash, bad.infohash)
   const view = await fetching
   t.is(view.status, 'seeding')
-  t.is(await sha(path.join(out, 'cpm.img')), hash, 'complete and correct from the honest seeder')
+  t.is(await shaFile(path.join(out, 'cpm.img')), hash, 'complete and correct from the honest seeder')
 })
 
 test('a peer sending garbage on a torrent channel loses that channel; the seeder carries on', async (t) => {
@@ -115,7 +102,7 @@ test('a peer sending garbage on a torrent channel loses that channel; the seeder
   const dir = await tmpDir(t)
   const { file, hash } = await dataFile(dir, 'manual.pdf', 1024 * 1024)
   const s = await seeder(t, testnet, dir, 'S', file)
-  const attacker = await online(t, testnet, 'M')
+  const attacker = await onlineNode(t, testnet, 'M')
   await connect(attacker, s.node)
   const banned = new Promise<Buffer>((resolve) => s.node.transfers.once('ban', (_ih, pk) => resolve(pk)))
   const conn = attacker.network!.connections().find((x) => x.publicKey.equals(s.node.identity.publicKey))!
@@ -135,9 +122,9 @@ test('a peer sending garbage on a torrent channel loses that channel; the seeder
   ch.messages[4]!.send(Buffer.from([1, 0, 0, 0]))
   mux.uncork()
   t.alike(await banned, attacker.identity.publicKey, 'the malformed peer is banned for the torrent')
-  const fetcher = await online(t, testnet, 'F')
+  const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, s.node)
   const out = path.join(dir, 'out')
   await fetcher.files.fetch({ infohash: s.infohash, name: null, author: null }, { out })
-  t.is(await sha(path.join(out, 'manual.pdf')), hash, 'the seeder still serves everyone else')
+  t.is(await shaFile(path.join(out, 'manual.pdf')), hash, 'the seeder still serves everyone else')
 })

@@ -14,9 +14,10 @@ import type { PostRef } from './records.js'
  * reads only the diff since then. Nothing here is replicated; its layout is private.
  *
  *   tl/<time 12 hex>/<author hex>/<id hex>        a top-level post, by time
- *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }, or
- *                                                 { x: 1 } once a backlinked comment proved to
- *                                                 belong to another thread (never shown again)
+ *   th/<root author>/<root id>/<author>/<id>      a comment in a thread -> { p: parent }; from a
+ *                                                 backlink not yet checked { p, b: 1 }; { x: 1 }
+ *                                                 once a backlinked comment proved to belong to
+ *                                                 another thread (never shown again)
  *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
  *   cur/<author hex>                              -> { v: indexed version, skipped }
  *   interest/<topic name>                         an interest topic the user joined
@@ -26,7 +27,7 @@ import type { PostRef } from './records.js'
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
  */
-type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; x?: 1 }
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; b?: 1; x?: 1 }
 type IndexBee = Hyperbee<string, IndexValue>
 
 export interface IndexedRef extends PostRef {
@@ -36,6 +37,8 @@ export interface IndexedRef extends PostRef {
 
 export interface ThreadEntry extends PostRef {
   parent: PostRef
+  /** Known only from the thread author's backlink, not yet checked against the comment itself. */
+  claimed: boolean
 }
 
 export interface UpdateResult {
@@ -173,7 +176,7 @@ export class LocalIndex {
     if (!link) return false
     const th = `th/${feed.authorHex}/${postIdHex(link.rootId)}/${toHex(link.comment.author)}/${postIdHex(link.comment.id)}`
     if (await batch.get(th)) return false
-    await batch.put(th, { p: refPath(link.parent) })
+    await batch.put(th, { p: refPath(link.parent), b: 1 })
     return true
   }
 
@@ -212,7 +215,7 @@ export class LocalIndex {
       const parts = entry.key.split('/')
       const parent = entry.value.p ? parseRefPath(entry.value.p) : null
       if (parts.length !== 5 || !parent || entry.value.x) continue
-      out.push({ author: b4a.from(parts[3]!, 'hex'), id: parseInt(parts[4]!, 16), parent })
+      out.push({ author: b4a.from(parts[3]!, 'hex'), id: parseInt(parts[4]!, 16), parent, claimed: entry.value.b === 1 })
     }
     return out
   }
@@ -231,14 +234,18 @@ export class LocalIndex {
   }
 
   /**
-   * A backlink claimed `comment` for the thread of `root`, but the comment's own record answers
-   * another thread (or none): a thread author may not pull someone's words into their thread.
-   * The entry stays, marked, so that re-reading the backlink does not add it again.
+   * A backlink claimed `comment` for the thread of `root`; the comment's own record was read.
+   * When it answers that thread the claim is kept as checked (counted from then on without
+   * reading the comment again). When it answers another thread (or none), a thread author
+   * tried to pull someone's words into their thread: the entry stays, marked, so that re-reading
+   * the backlink does not add it again, and it is never shown or counted.
    */
-  async rejectThreadEntry(root: PostRef, comment: PostRef): Promise<void> {
+  async settleThreadEntry(root: PostRef, comment: PostRef, answers: boolean): Promise<void> {
     const key = `th/${refPath(root)}/${refPath(comment)}`
     const entry = await this.db.get(key)
-    if (entry && !entry.value.x) await this.db.put(key, { x: 1 })
+    if (!entry || entry.value.x) return
+    if (!answers) await this.db.put(key, { x: 1 })
+    else if (entry.value.b) await this.db.put(key, { p: entry.value.p! })
   }
 
   /** Interest topics the user joined (local settings live beside the index, never replicated). */

@@ -144,8 +144,8 @@ export class Conversations {
 
   /** A comment a backlink put in the thread of `root` counts only if it answers that thread. */
   private async check(post: StoredPost, root: PostRef): Promise<boolean> {
-    if (answers(post, root)) return true
-    await this.d.index.rejectThreadEntry(root, post)
-    return false
+    const ok = answers(post, root)
+    await this.d.index.settleThreadEntry(root, post, ok)
+    return ok
   }
 }

@@ -739,19 +739,21 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   }
 
   /**
-   * The comments counted under `root` (protocol.md §9): those held here whose own record answers
-   * that thread. An index entry from a backlink is only the thread author's claim: one whose
-   * comment answers another thread is marked and never counted; one not fetched yet is not counted.
+   * The comments counted under `root` (protocol.md §9): those the index holds from their own
+   * record, and those a backlink claimed once the comment, held here, was checked to answer that
+   * thread (the result is kept in the index, so each claim is read once). A claim whose comment
+   * is not fetched yet is not counted.
    */
   private async commentCount(root: PostRef): Promise<number> {
     let n = 0
     for (const entry of await this.index.thread(root)) {
       if (!this.visible(toHex(entry.author))) continue
-      const stored = await this.feedOf(entry.author).getPost(entry.id, LOCAL_ONLY)
-      if (!stored) continue
-      if (!answers(stored, root)) {
-        await this.index.rejectThreadEntry(root, entry)
-        continue
+      if (entry.claimed) {
+        const stored = await this.feedOf(entry.author).getPost(entry.id, LOCAL_ONLY)
+        if (!stored) continue
+        const ok = answers(stored, root)
+        await this.index.settleThreadEntry(root, entry, ok)
+        if (!ok) continue
       }
       n++
     }
@@ -771,16 +773,17 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     // The root author's backlinks, read live: complete even when we do not follow them.
     const known = new Set(entries.map((e) => formatRef(e)))
     for (const link of await this.feedOf(rootRef.author).backlinks(rootRef.id)) {
-      if (!known.has(formatRef(link.comment))) entries.push({ ...link.comment, parent: link.parent })
+      if (!known.has(formatRef(link.comment))) entries.push({ ...link.comment, parent: link.parent, claimed: true })
     }
     for (const entry of entries) {
       if (!this.visible(toHex(entry.author))) continue
       const stored = await this.feedOf(entry.author).getPost(entry.id)
       if (!stored) continue
       // A backlink only says a comment is here; the comment's own record must say so too.
-      if (!answers(stored, rootRef)) {
-        await this.index.rejectThreadEntry(rootRef, entry)
-        continue
+      if (entry.claimed) {
+        const ok = answers(stored, rootRef)
+        await this.index.settleThreadEntry(rootRef, entry, ok)
+        if (!ok) continue
       }
       nodes.set(formatRef(entry), { ...(await this.view(stored)), children: [] })
     }

@@ -16,6 +16,7 @@ import { isDiscoveryError } from './errors.js'
 import { httpAnnounce } from './http-tracker.js'
 import { UdpTrackerClient } from './udp-tracker.js'
 import type { AnnounceEvent, AnnounceRequest, AnnounceResponse, PeerAddress } from './tracker.js'
+import { REAL_TIMERS, type Timers } from './timers.js'
 
 export interface AnnouncedTorrent {
   /** 20-byte hashes to announce: the v1 infohash and/or the truncated v2 infohash. */
@@ -69,6 +70,7 @@ export interface AnnouncerOptions {
   http?: AnnounceFn
   limits?: Partial<AnnouncerLimits>
   random?: () => number
+  timers?: Timers
 }
 
 interface HashState {
@@ -80,7 +82,7 @@ interface HashState {
   pending: AnnounceEvent | undefined
   /** Announce now rather than at the interval (completed() was called). */
   urgent: boolean
-  timer: NodeJS.Timeout | null
+  timer: unknown
   running: boolean
   failures: number
 }
@@ -116,9 +118,11 @@ export class Announcer {
   private tiers: string[][] = []
   private states: HashState[] = []
   private stopping = false
+  private readonly timers: Timers
 
   constructor(opts: AnnouncerOptions) {
     this.opts = opts
+    this.timers = opts.timers ?? REAL_TIMERS
     this.limits = { ...ANNOUNCER_LIMITS, ...opts.limits }
     this.peerId = opts.peerId ?? Buffer.concat([Buffer.from('-CH0001-'), randomBytes(12)])
     if (this.peerId.byteLength !== 20) throw new RangeError('a peer id is 20 bytes')
@@ -161,7 +165,7 @@ export class Announcer {
     if (this.stopping) return
     this.stopping = true
     this.abort.abort()
-    for (const s of this.states) if (s.timer) clearTimeout(s.timer)
+    for (const s of this.states) if (s.timer !== null) this.timers.clearTimeout(s.timer)
     const torrent = this.torrent
     if (torrent) {
       const signal = AbortSignal.timeout(this.limits.stopTimeoutMs)
@@ -183,12 +187,11 @@ export class Announcer {
 
   private schedule(s: HashState, ms: number): void {
     if (this.stopping) return
-    if (s.timer) clearTimeout(s.timer)
-    s.timer = setTimeout(() => {
+    if (s.timer !== null) this.timers.clearTimeout(s.timer)
+    s.timer = this.timers.setTimeout(() => {
       s.timer = null
       void this.cycle(s)
     }, ms)
-    s.timer.unref()
   }
 
   /** One walk through the tiers for one infohash; schedules the next. */

@@ -8,6 +8,9 @@
  *   announcer.stop(hex)
  */
 import type { ChrysalisError } from '../../errors.js'
+import { REAL_TIMERS, type Timers } from './timers.js'
+
+export type { Timers }
 
 export const ANNOUNCE = {
   /** Re-announce period: under the ~30 minutes after which BEP 5 nodes drop a peer. */
@@ -17,20 +20,6 @@ export const ANNOUNCE = {
   /** Torrents kept announced at once; keep() beyond it throws. */
   maxTorrents: 1_000
 } as const
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    t.unref()
-    return t
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)
-}
 
 export interface AnnounceTarget {
   announce(infohash: Buffer, port: number): Promise<void>
