@@ -6,8 +6,9 @@ import { parseRef } from '../feeds/layout.js'
 import type { FileRef, PostRef } from '../feeds/records.js'
 import type { Network } from '../net/network.js'
 import { type Metainfo, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../transfer/metainfo.js'
-import type { Transfers, TransferView } from '../transfer/session.js'
+import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
+import { targetFromHash } from '../transfer/target.js'
 import { exists, writeFileAtomic } from '../fs.js'
 
 /**
@@ -103,7 +104,7 @@ export class NodeFiles {
     if (t.author) network.joinPeer(t.author)
     try {
       const meta = await this.metainfo(t)
-      return await this.transfers.fetch(t.infohash, { out: opts.out, meta, files: opts.files })
+      return await this.transfers.fetch({ ...targetFromHash(t.infohash), name: t.name, meta }, { out: opts.out, files: opts.files })
     } finally {
       if (t.author) network.leavePeer(t.author)
     }

@@ -20,7 +20,8 @@ import { Network, type Peer } from '../net/network.js'
 import { Conversations } from './conversations.js'
 import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
-import { Transfers } from '../transfer/session.js'
+import { Transfers } from '../transfer/transfers.js'
+import type { BtOptions } from '../transfer/bt-options.js'
 import { NodeFiles } from './files.js'
 import { postView, type AttachmentView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
@@ -423,7 +424,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    * @param opts.bootstrap DHT bootstrap nodes; null = the public HyperDHT.
    * @param opts.dht an already-made DHT node (tests pass a testnet node).
    */
-  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT } = {}): Promise<Network> {
+  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions } = {}): Promise<Network> {
     if (this.network) return this.network
     const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
     const network: Network = new Network({

@@ -1,6 +1,6 @@
 import type { DiscoveredPerson } from '../node/node.js'
 import type { NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
-import type { TransferView } from '../transfer/session.js'
+import type { TransferView } from '../transfer/transfers.js'
 import { field, type Field } from './field.js'
 
 /**

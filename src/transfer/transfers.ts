@@ -11,6 +11,7 @@ import { TORRENT_PROTOCOL } from './messages.js'
 import { type FileSlot, PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
 import { removePrivateDir } from './safe-path.js'
 import { Torrent, type TorrentPeerInfo } from './torrent.js'
+import { type TorrentTarget, targetKey } from './target.js'
 
 /**
  * Every torrent of a node: what it shares and fetches, kept across restarts in HOME/torrents/
@@ -163,8 +164,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
    * the metadata comes from peers and is checked against the infohash. Resolves when every
    * selected file is complete and verified; the torrent keeps seeding afterwards.
    */
-  async fetch(infohash: Buffer, opts: { out: string; meta?: Metainfo | null; files?: string[] }): Promise<TransferView> {
-    const hex = infohash.toString('hex')
+  async fetch(target: TorrentTarget, opts: { out: string; files?: string[] }): Promise<TransferView> {
+    const hex = targetKey(target).toString('hex')
+    const meta = target.meta
     let entry = this.entries.get(hex)
     if (entry?.state.status === 'seeding') return this.view(entry) // shared or fetched already
     if (!entry) {
@@ -179,7 +181,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
         addedAt: Date.now(),
         reason: null
       }
-      entry = newEntry(state, opts.meta ?? null)
+      entry = newEntry(state, meta)
       if (entry.meta) this.layout(entry)
       await this.save(state, entry.meta)
       this.entries.set(hex, entry)
@@ -188,11 +190,11 @@ export class Transfers extends EventEmitter<TransferEvents> {
       entry.state.reason = null
       await this.save(entry.state, null)
     }
-    if (!entry.meta && opts.meta) {
+    if (!entry.meta && meta) {
       if (entry.torrent) {
-        await this.onMetadata(entry, opts.meta) // running and still waiting for peers' metadata
+        await this.onMetadata(entry, meta) // running and still waiting for peers' metadata
       } else {
-        entry.meta = opts.meta
+        entry.meta = meta
         this.layout(entry)
         await this.save(entry.state, entry.meta)
       }
