@@ -331,7 +331,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
       v2: s.v2 ? Buffer.from(s.v2, 'hex') : (entry.meta?.infohashV2 ?? null),
       meta: entry.meta,
       peerId: this.peerId,
-      listenPort: () => this.connections?.port ?? null
+      listenPort: () => this.connections?.port ?? null,
+      dialTcp: (host, port) => void this.connections?.dial(torrent, host, port)
     })
     entry.torrent = torrent
     // Events of a torrent already stopped (paused, removed, replaced) change nothing.

@@ -2,6 +2,7 @@ import net from 'node:net'
 import type Protomux from 'protomux'
 import { acceptMuxStreams, openMuxStream } from '../mux-stream.js'
 import { PeerWire } from '../wire/peer.js'
+import type { PeerInfo } from './peer.js'
 import type { Torrent } from './torrent.js'
 
 /**
@@ -144,7 +145,7 @@ export class Connections {
   }
 
   /** Hand a wire to its torrent once the handshake is through. */
-  private adopt(wire: PeerWire, torrentOf: (hash20: Buffer) => Torrent | null, info: { transport: 'tcp' | 'hyperswarm'; address: string | null; banKey: string }): void {
+  private adopt(wire: PeerWire, torrentOf: (hash20: Buffer) => Torrent | null, info: PeerInfo): void {
     this.wires.add(wire)
     wire.once('close', () => this.wires.delete(wire))
     wire.once('handshake', (h) => {
@@ -174,7 +175,7 @@ export class Connections {
           peerId: this.opts.peerId,
           resolve: (hash) => this.opts.find(hash)?.wireTorrent() ?? null
         })
-        this.adopt(wire, (h) => this.opts.find(h), { transport: 'hyperswarm', address: null, banKey })
+        this.adopt(wire, (h) => this.opts.find(h), { transport: 'hyperswarm', address: null, banKey, host: remoteHost(mux) })
       }
     )
     this.muxes.set(mux, stop)
@@ -194,7 +195,7 @@ export class Connections {
     const stream = openMuxStream(mux, wt.infohash)
     if (!stream) return
     const wire = new PeerWire(stream, { peerId: this.opts.peerId, torrent: wt })
-    this.adopt(wire, () => torrent, { transport: 'hyperswarm', address: null, banKey })
+    this.adopt(wire, () => torrent, { transport: 'hyperswarm', address: null, banKey, host: remoteHost(mux) })
   }
 
   async close(): Promise<void> {
@@ -207,6 +208,12 @@ export class Connections {
     this.server = null
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
+}
+
+/** The remote address under a hyperswarm connection (a UDX stream), when it has one. */
+function remoteHost(mux: Protomux): string | null {
+  const raw = (mux as unknown as { stream?: { rawStream?: { remoteHost?: unknown } } }).stream?.rawStream?.remoteHost
+  return typeof raw === 'string' && raw !== '' ? normalizeHost(raw) : null
 }
 
 function normalizeHost(host: string): string {

@@ -23,6 +23,8 @@ export interface PeerInfo {
   address: string | null
   /** The key bans are kept by: the IP for TCP, the public key on hyperswarm. */
   banKey: string
+  /** The remote host of a hyperswarm connection, when direct (for a TCP connection beside it). */
+  host?: string | null
 }
 
 export class Peer {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { Choker, CHOKER_LIMITS } from '../choker.js'
 import { answerHashRequest, LayerFetcher } from '../hashes.js'
 import { type Metainfo, parseInfo } from '../metainfo.js'
-import { PiecePicker, type PeerHas } from '../picker.js'
+import { PiecePicker } from '../picker.js'
 import { Bitfield, FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { HashRef } from '../wire/messages.js'
@@ -34,8 +34,10 @@ export const LIMITS = {
    * outstanding, so a choke costs it at most that many rejects.
    */
   floodRejects: 1000,
-  /** Reads in flight for one peer's requests. */
-  readsAhead: 8,
+  /** Requests of one peer answered in one go. */
+  readsAhead: 32,
+  /** Whole pieces kept in memory for serving (× piece length). */
+  readCache: 16,
   /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
   maxPartials: 64,
   /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
@@ -85,6 +87,8 @@ export interface TorrentOptions {
   listenPort?: () => number | null
   /** Clock (ms). */
   now?: () => number
+  /** Connect to a peer's TCP port (a Chrysalis peer met on hyperswarm that takes TCP). */
+  dialTcp?: (host: string, port: number) => void
 }
 
 /** A source of blocks besides peers (a web seed): asked for blocks like a peer. */
@@ -106,6 +110,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly opts: TorrentOptions
   private readonly peers = new Set<Peer>()
   private readonly sources = new Set<BlockSource>()
+  /** Pieces read for serving, newest last. */
+  private readonly readCache = new Map<number, Promise<Buffer>>()
   private readonly banned = new Set<string>()
   private picker: PiecePicker<Holder> | null = null
   private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
@@ -301,6 +307,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       peer.client = h.v ?? null
       if (h.reqq !== undefined) peer.maxInflight = Math.max(1, Math.min(LIMITS.maxInflight, h.reqq))
       if (h.p !== undefined) peer.listenPort = h.p
+      // A Chrysalis peer met on hyperswarm that also takes TCP: bulk data goes the faster way
+      // (the TCP connection replaces this one once its handshake is through).
+      if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || this.wanted !== null)) this.opts.dialTcp?.(peer.info.host, h.p)
       if (h.v?.startsWith('Chrysalis')) peer.kind = 'chrysalis'
       peer.metadataSize = h.metadataSize ?? null
       if (!this.meta) this.askMetadata()
@@ -538,7 +547,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         const batch = peer.queue.splice(0, LIMITS.readsAhead)
         let blocks: Buffer[]
         try {
-          blocks = await Promise.all(batch.map((r) => this.store!.read(r.piece, r.offset, r.length)))
+          blocks = await Promise.all(batch.map(async (r) => (await this.readPiece(r.piece)).subarray(r.offset, r.offset + r.length)))
         } catch (err) {
           if (err instanceof FileChangedError) throw err
           // A file being moved into place, say: refuse these, serve the rest.
@@ -562,6 +571,20 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     } finally {
       peer.serving = false
     }
+  }
+
+  /**
+   * A whole piece, read once for all its blocks (a request is 16 KiB; one read per piece instead
+   * of one per block), kept for the next few requests of any peer.
+   */
+  private readPiece(piece: number): Promise<Buffer> {
+    let p = this.readCache.get(piece)
+    if (p) return p
+    p = this.store!.read(piece, 0, this.store!.map.size(piece))
+    this.readCache.set(piece, p)
+    p.catch(() => this.readCache.delete(piece))
+    if (this.readCache.size > LIMITS.readCache) this.readCache.delete(this.readCache.keys().next().value!)
+    return p
   }
 
   // --- downloading -----------------------------------------------------------------------
