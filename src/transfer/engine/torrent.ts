@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { Choker, CHOKER_LIMITS } from '../choker.js'
 import { answerHashRequest, LayerFetcher } from '../hashes.js'
 import { type Metainfo, parseInfo } from '../metainfo.js'
 import { PiecePicker } from '../picker.js'
@@ -8,6 +7,7 @@ import { WireError } from '../wire/errors.js'
 import type { HashRef } from '../wire/messages.js'
 import { fetchMetadata, verifyMetadata } from '../wire/metadata.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
+import { UPLOAD_LIMITS, Uploader } from './uploader.js'
 import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
 
 /**
@@ -22,22 +22,11 @@ import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport }
  *   t.addPeer(wire, { transport: 'tcp', address: '10.0.0.2:6881', banKey: '10.0.0.2' })
  */
 export const LIMITS = {
+  ...UPLOAD_LIMITS,
   /** Connections one torrent keeps; more are refused. */
   maxPeers: 50,
   /** Our requests in flight to one peer (16 KiB each), at most its `reqq`. */
   maxInflight: 256,
-  /** Requests a peer may queue with us (our `reqq`); more are rejected. */
-  servedQueue: 500,
-  /**
-   * Requests we may refuse (queue full, choked, piece missing) since we last unchoked that peer
-   * or sent it data; one more and it is dropped. An honest peer keeps at most our `reqq`
-   * outstanding, so a choke costs it at most that many rejects.
-   */
-  floodRejects: 1000,
-  /** Requests of one peer answered in one go. */
-  readsAhead: 32,
-  /** Whole pieces kept in memory for serving (× piece length). */
-  readCache: 16,
   /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
   maxPartials: 64,
   /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
@@ -110,11 +99,21 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly opts: TorrentOptions
   private readonly peers = new Set<Peer>()
   private readonly sources = new Set<BlockSource>()
-  /** Pieces read for serving, newest last. */
-  private readonly readCache = new Map<number, Promise<Buffer>>()
   private readonly banned = new Set<string>()
   private picker: PiecePicker<Holder> | null = null
-  private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
+  private readonly upload: Uploader = new Uploader({
+    store: () => this.store,
+    seeding: () => this.wanted === null,
+    live: () => !this.stopped,
+    sent: (n) => {
+      this.uploaded += n
+    },
+    failed: (err) => {
+      if (this.stopped) return
+      if (err instanceof FileChangedError) this.emit('changed', err)
+      else this.emit('error', err)
+    }
+  })
   private layers: LayerFetcher | null = null
   private readonly hashAsks = new Map<Peer, HashRef>()
   /** Pieces being assembled: their bytes so far. */
@@ -229,6 +228,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     for (const p of [...this.peers]) p.wire.destroy(null)
     this.peers.clear()
     this.buffers.clear()
+    this.upload.clear()
     this.picker = null
   }
 
@@ -264,7 +264,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const peer = new Peer(wire, info, LIMITS.maxInflight)
     if (info.transport === 'hyperswarm' || isChrysalisPeerId(wire.remote.peerId)) peer.kind = 'chrysalis'
     this.peers.add(peer)
-    this.choker.add(peer)
+    this.upload.add(peer)
     this.listen(peer)
     const meta = this.meta
     wire.extendedHandshake({ v: 'Chrysalis 0.1', reqq: LIMITS.servedQueue, ...(meta ? { metadataSize: meta.info.length } : {}), ...(this.opts.listenPort?.() ? { p: this.opts.listenPort()! } : {}) })
@@ -329,14 +329,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }))
     w.on('interested', guard(() => {
       peer.peerInterested = true
-      this.choker.interested(peer, true)
-      if (!this.unchokedFull()) this.rechoke()
+      this.upload.interested(peer, true)
     }))
     w.on('notInterested', guard(() => {
       peer.peerInterested = false
-      this.choker.interested(peer, false)
+      this.upload.interested(peer, false)
     }))
-    w.on('request', guard((m) => this.onRequest(peer, m.index, m.begin, m.length)))
+    w.on('request', guard((m) => this.upload.request(peer, m.index, m.begin, m.length)))
     w.on('cancel', guard((m) => {
       const i = peer.queue.findIndex((q) => q.piece === m.index && q.offset === m.begin)
       if (i !== -1) peer.queue.splice(i, 1)
@@ -374,13 +373,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       const at = m.piece * 16384
       w.metadata({ msgType: 'data', piece: m.piece, totalSize: info.length, data: info.subarray(at, Math.min(at + 16384, info.length)) })
     }))
-    w.on('drain', guard(() => void this.serve(peer)))
+    w.on('drain', guard(() => this.upload.serve(peer)))
     w.on('close', () => this.onClose(peer))
   }
 
   private onClose(peer: Peer): void {
     if (!this.peers.delete(peer)) return
-    this.choker.remove(peer)
+    this.upload.remove(peer)
     const ask = this.hashAsks.get(peer)
     if (ask) {
       this.hashAsks.delete(peer)
@@ -393,7 +392,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.metadataFrom.delete(peer)
     this.emit('peers', this.peers.size)
     if (!this.stopped) {
-      if (!peer.amChoking) this.rechoke()
+      if (!peer.amChoking) this.upload.rechoke()
       if (!this.meta) this.askMetadata()
       this.fillAll()
     }
@@ -494,97 +493,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     for (const p of this.peers) this.updateInterest(p)
     this.fillAll()
     this.askHashes()
-  }
-
-  // --- serving ---------------------------------------------------------------------------
-
-  private unchokedFull(): boolean {
-    let n = 0
-    for (const p of this.peers) if (!p.amChoking) n++
-    return n >= CHOKER_LIMITS.slots
-  }
-
-  private rechoke(): void {
-    if (!this.store) return
-    const seeding = this.wanted === null
-    const { unchoke, choke } = this.choker.rechoke({ seeding, rateOf: (p) => (seeding ? p.upRate : p.downRate) })
-    for (const p of choke) {
-      if (p.amChoking) continue
-      p.amChoking = true
-      p.queue.length = 0
-      p.wire.choke()
-    }
-    for (const p of unchoke) {
-      if (!p.amChoking) continue
-      p.amChoking = false
-      p.rejected = 0
-      p.wire.unchoke()
-    }
-  }
-
-  private onRequest(peer: Peer, piece: number, offset: number, length: number): void {
-    const store = this.store
-    const valid = store !== null && piece < store.map.pieceCount && length > 0 && offset + length <= store.map.size(piece)
-    if (!valid && store) throw new WireError('BAD_MESSAGE', `a request past the end of piece ${piece}`)
-    if (!store || peer.amChoking || !store.servable(piece) || peer.queue.length >= LIMITS.servedQueue) {
-      if (++peer.rejected > LIMITS.floodRejects) {
-        peer.wire.destroy(new WireError('FLOOD', `more than ${LIMITS.floodRejects} requests it could not have meant`))
-        return
-      }
-      if (peer.wire.remote!.caps.fast) peer.wire.reject(piece, offset, length)
-      return
-    }
-    peer.queue.push({ piece, offset, length })
-    void this.serve(peer)
-  }
-
-  /** Answer queued requests a few reads at a time, pausing while the connection is full. */
-  private async serve(peer: Peer): Promise<void> {
-    if (peer.serving) return
-    peer.serving = true
-    try {
-      while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && !this.stopped) {
-        const batch = peer.queue.splice(0, LIMITS.readsAhead)
-        let blocks: Buffer[]
-        try {
-          blocks = await Promise.all(batch.map(async (r) => (await this.readPiece(r.piece)).subarray(r.offset, r.offset + r.length)))
-        } catch (err) {
-          if (err instanceof FileChangedError) throw err
-          // A file being moved into place, say: refuse these, serve the rest.
-          if (peer.wire.remote!.caps.fast) for (const r of batch) peer.wire.reject(r.piece, r.offset, r.length)
-          continue
-        }
-        if (peer.wire.destroyed || peer.amChoking || this.stopped) break
-        for (let i = 0; i < batch.length; i++) {
-          const r = batch[i]!
-          peer.wire.piece(r.piece, r.offset, blocks[i]!)
-          peer.uploaded += r.length
-          this.uploaded += r.length
-        }
-        peer.rejected = 0
-      }
-    } catch (err) {
-      if (!this.stopped) {
-        if (err instanceof FileChangedError) this.emit('changed', err)
-        else this.emit('error', err instanceof Error ? err : new Error(String(err)))
-      }
-    } finally {
-      peer.serving = false
-    }
-  }
-
-  /**
-   * A whole piece, read once for all its blocks (a request is 16 KiB; one read per piece instead
-   * of one per block), kept for the next few requests of any peer.
-   */
-  private readPiece(piece: number): Promise<Buffer> {
-    let p = this.readCache.get(piece)
-    if (p) return p
-    p = this.store!.read(piece, 0, this.store!.map.size(piece))
-    this.readCache.set(piece, p)
-    p.catch(() => this.readCache.delete(piece))
-    if (this.readCache.size > LIMITS.readCache) this.readCache.delete(this.readCache.keys().next().value!)
-    return p
   }
 
   // --- downloading -----------------------------------------------------------------------
@@ -733,7 +641,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     if (this.ticks % 10 === 0) {
       for (const p of this.peers) p.sampleRates(10)
-      this.rechoke()
+      this.upload.rechoke()
       for (const p of this.peers) this.updateInterest(p)
     }
     if (!this.meta) this.askMetadata()
