@@ -238,6 +238,12 @@ test('LayerFetcher: unsolicited hashes that prove themselves are kept; a torrent
   t.ok(fetcher.onHashes(whole, answerHashRequest(meta, whole)!), 'the whole padded layer in one reply')
   t.ok(fetcher.complete)
   t.alike(magnet.layers.get(whole.root.toString('hex')), meta.layers.get(whole.root.toString('hex')))
+  const late = magnetMeta(meta)
+  const waiting = new LayerFetcher(late)
+  t.ok(waiting.next(() => true), 'a request while the layer is missing')
+  late.layers.set(whole.root.toString('hex'), meta.layers.get(whole.root.toString('hex'))!)
+  t.is(waiting.next(() => true), null, 'the layer arrived another way (the .torrent): nothing more to ask')
+  t.ok(waiting.complete)
 })
 
 test('blame: block hashes of a piece, checked against its hash', (t) => {
