@@ -94,7 +94,7 @@ export class Uploader {
   /** A peer's request: queued, or refused (and counted: a flood drops the peer). */
   request(peer: Peer, piece: number, offset: number, length: number): void {
     const store = this.host.store()
-    if (store && (piece >= store.map.pieceCount || length === 0 || offset + length > store.map.size(piece))) {
+    if (store && (piece >= store.map.pieceCount || length === 0 || offset + length > store.map.wireSize(piece))) {
       throw new WireError('BAD_MESSAGE', `a request past the end of piece ${piece}`)
     }
     if (!store || peer.amChoking || !store.servable(piece) || peer.queue.length >= UPLOAD_LIMITS.servedQueue) {
@@ -152,7 +152,10 @@ export class Uploader {
     let p = this.cache.get(piece)
     if (p) return p
     const store = this.host.store()!
-    p = store.read(piece, 0, store.map.size(piece))
+    const size = store.map.size(piece)
+    const wire = store.map.wireSize(piece)
+    // Past a file's end (v2) or in a pad (v1), a piece is zeros.
+    p = store.read(piece, 0, size).then((data) => (wire > size ? Buffer.concat([data, Buffer.alloc(wire - size)]) : data))
     this.cache.set(piece, p)
     p.catch(() => this.cache.delete(piece))
     if (this.cache.size > UPLOAD_LIMITS.readCache) this.cache.delete(this.cache.keys().next().value!)
