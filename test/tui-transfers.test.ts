@@ -145,6 +145,7 @@ test('transfers: a pasted magnet starts a fetch that appears like any other; its
 test('transfers: 40- and 64-hex infohashes, and a .torrent path completed with Tab', async (t) => {
   const { ui, script, dir } = await setup(t)
   await fs.writeFile(path.join(dir, 'kaypro-4-manual.torrent'), 'd4:infod4:name1:xee')
+  await fs.writeFile(path.join(dir, 'kaypro-ii.torrent'), 'd4:infod4:name1:yee')
   ui.press('a', V1.toUpperCase(), K.enter)
   await waitFor(() => script.fetched.length === 1, 5000, 'fetchAll called for the v1 infohash')
   t.is(script.fetched[0], V1)
@@ -154,6 +155,10 @@ test('transfers: 40- and 64-hex infohashes, and a .torrent path completed with T
   ui.press('a')
   await ui.until('Fetch (magnet')
   ui.press('kay', K.tab)
+  await ui.until(/kaypro-4-manual\.torrent {2}kaypro-ii\.torrent/) // two match: both shown
+  t.is(ui.c.state.prompt?.field.value, 'kaypro-', 'Tab completes the common part')
+  t.ok(fits(ui.frame(), 80, 24), 'the prompt with its candidates fits 80×24')
+  ui.press('4', K.tab)
   await waitFor(() => ui.c.state.prompt?.field.value === 'kaypro-4-manual.torrent', 5000, 'Tab completes the path')
   ui.press(K.enter)
   await waitFor(() => script.fetched.length === 3, 5000, 'fetchAll called for the .torrent')
