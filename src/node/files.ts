@@ -149,6 +149,12 @@ export class NodeFiles {
     return this.transfers.list()
   }
 
+  /** The peers of a torrent now (by its 40- or 64-hex key, as list() names it); none when unknown. */
+  peers(infohash: string): ReturnType<Transfers['peerStats']> {
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(infohash)) return []
+    return this.transfers.peerStats(Buffer.from(infohash, 'hex'))
+  }
+
   /** A standard .torrent for an infohash whose metadata this node has (or its feeds hold). */
   async torrentFile(infohash: Buffer): Promise<Buffer> {
     const meta = await this.metainfo({ infohash, name: null, author: null })
