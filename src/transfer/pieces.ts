@@ -110,7 +110,8 @@ export class PieceMap {
 
   /** Does the piece's v2 hash need a piece layer we do not have yet? */
   needsLayer(piece: number): boolean {
-    if (this.meta.version === 'v1') return false
+    // A hybrid's pieces are checked by SHA-1 meanwhile (its layers are still asked for, to serve v2 peers).
+    if (this.meta.version !== 'v2') return false
     return expectedHash(this.meta, piece) === null
   }
 

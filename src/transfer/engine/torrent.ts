@@ -63,6 +63,8 @@ export interface TorrentEvents {
   /** Writing failed (disk full, permissions): the download stopped. */
   error: [Error]
   peers: [number]
+  /** Every v2 piece layer is known now (a magnet's metadata lacked them): worth keeping. */
+  layers: []
 }
 
 export interface TorrentOptions {
@@ -197,7 +199,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       p.wire.setPieceCount(meta.pieceCount)
       p.settle(meta.pieceCount)
     }
-    if (meta.version === 'v2' && !new LayerFetcher(meta).complete) this.layers = new LayerFetcher(meta)
+    if (meta.version !== 'v1' && !new LayerFetcher(meta).complete) this.layers = new LayerFetcher(meta)
   }
 
   /** Start downloading the store's selection (the store must be open). */
@@ -488,7 +490,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private afterHashes(): void {
-    if (this.layers?.complete) this.layers = null
+    if (this.layers?.complete) {
+      this.layers = null
+      this.emit('layers')
+    }
     // Pieces that waited for their layer can be asked for now.
     for (const p of this.peers) this.updateInterest(p)
     this.fillAll()
