@@ -102,6 +102,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly peers = new Set<Peer>()
   private readonly sources = new Set<BlockSource>()
   private readonly banned = new Set<string>()
+  /** Peer id (hex) → hyperswarm key of Chrysalis peers met on hyperswarm. */
+  private readonly keyOf = new Map<string, string>()
   private picker: PiecePicker<Holder> | null = null
   private readonly upload: Uploader = new Uploader({
     store: () => this.store,
@@ -120,6 +122,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly hashAsks = new Map<Peer, HashRef>()
   /** Pieces being assembled: their bytes so far. */
   private readonly buffers = new Map<number, Buffer>()
+  /** Piece buffers free for reuse. */
+  private readonly pool: Buffer[] = []
   /** Verified pieces being written. */
   private readonly writing = new Set<number>()
   private wanted: Bitfield | null = null
@@ -243,7 +247,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
    */
   addPeer(wire: PeerWire, info: PeerInfo): boolean {
     if (this.stopped || wire.destroyed || !wire.remote) return false
-    if (this.banned.has(info.banKey)) {
+    // A Chrysalis peer met on hyperswarm keeps its key over TCP (for bans and views), even when
+    // its hyperswarm connection closed first.
+    const idHex = wire.remote.peerId.toString('hex')
+    if (info.transport === 'hyperswarm') {
+      if (this.keyOf.size >= LIMITS.maxPeers * 4) this.keyOf.delete(this.keyOf.keys().next().value!)
+      this.keyOf.set(idHex, info.banKey)
+    } else if (this.keyOf.has(idHex)) {
+      info = { ...info, publicKey: this.keyOf.get(idHex)! }
+    }
+    if (this.banned.has(info.banKey) || (info.publicKey !== undefined && this.banned.has(info.publicKey))) {
       wire.destroy(new WireError('BANNED', 'this peer is banned from the torrent'))
       return false
     }
@@ -253,8 +266,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     const twin = this.connectedTo(wire.remote.peerId)
     if (twin) {
-      if (twin.info.transport === 'hyperswarm' && info.transport === 'tcp') twin.wire.destroy(null)
-      else {
+      if (twin.info.transport === 'hyperswarm' && info.transport === 'tcp') {
+        twin.wire.destroy(null)
+      } else {
         wire.destroy(new WireError('DUPLICATE', 'already connected to this peer'))
         return false
       }
@@ -561,7 +575,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       const size = this.store.map.size(piece)
       if (offset + block.length > size) throw new WireError('BAD_MESSAGE', `a block past the end of piece ${piece}`)
       let buf = this.buffers.get(piece)
-      if (!buf) this.buffers.set(piece, (buf = Buffer.allocUnsafe(size)))
+      if (!buf) this.buffers.set(piece, (buf = this.pieceBuffer(size)))
       block.copy(buf, offset)
       for (const other of cancel) {
         if (other instanceof Peer) {
@@ -574,6 +588,17 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (isPeer) this.fill(from)
   }
 
+  /** A buffer for a piece being assembled: reused once written (fewer collections, no fresh pages). */
+  private pieceBuffer(size: number): Buffer {
+    const full = this.meta!.pieceLength
+    if (size !== full) return Buffer.allocUnsafeSlow(size)
+    return this.pool.pop() ?? Buffer.allocUnsafeSlow(full)
+  }
+
+  private recycle(buf: Buffer): void {
+    if (buf.length === this.meta?.pieceLength && this.pool.length < LIMITS.maxPartials) this.pool.push(buf)
+  }
+
   private completePiece(piece: number): void {
     const picker = this.picker!
     const store = this.store!
@@ -581,6 +606,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.buffers.delete(piece)
     const verdict = store.map.check(piece, data)
     if (verdict !== 'ok') {
+      this.recycle(data)
       const senders = picker.failed(piece)
       for (const s of senders) {
         if (!(s instanceof Peer)) {
@@ -598,6 +624,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     store.write(piece, data).then(
       (files) => {
         this.writing.delete(piece)
+        this.recycle(data)
         if (this.stopped) return
         for (const f of files) this.emit('file', f)
         this.onWritten(piece)
@@ -655,7 +682,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   private ban(peer: Peer, reason: string): void {
     this.banned.add(peer.info.banKey)
-    this.emit('ban', peer.info.address ?? peer.info.banKey, reason)
+    if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
+    this.emit('ban', peer.info.publicKey ?? peer.info.address ?? peer.info.banKey, reason)
     peer.wire.destroy(new WireError('BANNED', reason))
   }
 
