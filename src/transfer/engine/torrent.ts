@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events'
 import { answerHashRequest, LayerFetcher } from '../hashes.js'
 import { type Metainfo, parseInfo } from '../metainfo.js'
-import { PiecePicker } from '../picker.js'
 import { Bitfield, FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { HashRef } from '../wire/messages.js'
 import { fetchMetadata, verifyMetadata } from '../wire/metadata.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
 import { UPLOAD_LIMITS, Uploader } from './uploader.js'
+import { type BlockSource, DOWNLOAD_LIMITS, Downloader } from './downloader.js'
 import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
 
 /**
@@ -23,14 +23,9 @@ import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport }
  */
 export const LIMITS = {
   ...UPLOAD_LIMITS,
+  ...DOWNLOAD_LIMITS,
   /** Connections one torrent keeps; more are refused. */
   maxPeers: 50,
-  /** Our requests in flight to one peer (16 KiB each), at most its `reqq`. */
-  maxInflight: 256,
-  /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
-  maxPartials: 64,
-  /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
-  strikes: 3,
   /** Metadata fetches at once, from different peers. */
   metadataFetches: 2,
   /** How often requests are checked for timeouts and the unchoked set is chosen again. */
@@ -82,17 +77,6 @@ export interface TorrentOptions {
   dialTcp?: (host: string, port: number) => void
 }
 
-/** A source of blocks besides peers (a web seed): asked for blocks like a peer. */
-export interface BlockSource {
-  readonly id: string
-  /** Look for work (called when pieces may be free to take). */
-  pump(): void
-  /** A piece it sent failed its check. */
-  bad(): void
-}
-
-type Holder = Peer | BlockSource
-
 export class Torrent extends EventEmitter<TorrentEvents> {
   readonly v1: Buffer | null
   readonly v2: Buffer | null
@@ -100,14 +84,14 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   store: PieceStore | null = null
   private readonly opts: TorrentOptions
   private readonly peers = new Set<Peer>()
-  private readonly sources = new Set<BlockSource>()
   private readonly banned = new Set<string>()
   /** Peer id (hex) → hyperswarm key of Chrysalis peers met on hyperswarm. */
   private readonly keyOf = new Map<string, string>()
-  private picker: PiecePicker<Holder> | null = null
+  /** The download side, once the store is known and something is wanted. */
+  private down: Downloader | null = null
   private readonly upload: Uploader = new Uploader({
     store: () => this.store,
-    seeding: () => this.wanted === null,
+    seeding: () => this.down === null || this.down.done,
     live: () => !this.stopped,
     sent: (n) => {
       this.uploaded += n
@@ -120,25 +104,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   })
   private layers: LayerFetcher | null = null
   private readonly hashAsks = new Map<Peer, HashRef>()
-  /** Pieces being assembled: their bytes so far. */
-  private readonly buffers = new Map<number, Buffer>()
-  /** Piece buffers free for reuse. */
-  private readonly pool: Buffer[] = []
-  /** Verified pieces being written. */
-  private readonly writing = new Set<number>()
-  private wanted: Bitfield | null = null
   private readonly metadataFrom = new Set<Peer>()
   private readonly timer: NodeJS.Timeout
   private ticks = 0
+  private announcedDone = false
   private stopped = false
-  /** Bytes received (verified or not) and sent, since this torrent started. */
-  downloaded = 0
+  /** Bytes sent since this torrent started. */
   uploaded = 0
-  /** Bytes received per kind of source. */
-  readonly received = { peers: 0, webSeeds: 0 }
-  /** When data first arrived (this run), and when the download completed. */
-  firstDataAt: number | null = null
-  doneAt: number | null = null
 
   constructor(opts: TorrentOptions) {
     super()
@@ -209,21 +181,35 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   /** Start downloading the store's selection (the store must be open). */
   download(): void {
     const store = this.store!
-    const meta = this.meta!
-    this.wanted = store.wanted()
-    const map = store.map
-    const wanted = this.wanted
-    this.picker = new PiecePicker<Holder>({
-      pieceCount: meta.pieceCount,
-      pieceSize: (i) => map.size(i),
-      // A v2 piece whose layer is not known yet cannot be checked: it waits for the hashes.
-      wanted: { get: (i) => wanted.get(i) && !this.writing.has(i) && !(this.layers !== null && map.needsLayer(i)) },
-      have: store.have,
+    this.down = new Downloader(store, {
+      peers: () => this.peers,
+      blocked: (i) => this.layers !== null && store.map.needsLayer(i),
+      ban: (peer, reason) => this.ban(peer, reason),
+      written: (piece, files) => this.onWritten(piece, files),
+      failed: (err) => this.emit('error', err),
+      live: () => !this.stopped,
       ...(this.opts.now ? { now: this.opts.now } : {})
     })
-    for (const p of this.peers) this.countPeer(p)
+    for (const p of this.peers) this.down.count(p)
     for (const p of this.peers) this.updateInterest(p)
     this.fillAll()
+  }
+
+  /** Received bytes, the download's own time (this run). */
+  get downloaded(): number {
+    return this.down?.downloaded ?? 0
+  }
+
+  get received(): { peers: number; webSeeds: number } {
+    return this.down?.received ?? { peers: 0, webSeeds: 0 }
+  }
+
+  get firstDataAt(): number | null {
+    return this.down?.firstDataAt ?? null
+  }
+
+  get doneAt(): number | null {
+    return this.down?.doneAt ?? null
   }
 
   /** Stop: close every connection, keep nothing running. One teardown path. */
@@ -233,9 +219,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     clearInterval(this.timer)
     for (const p of [...this.peers]) p.wire.destroy(null)
     this.peers.clear()
-    this.buffers.clear()
+    this.down?.stop()
     this.upload.clear()
-    this.picker = null
   }
 
   // --- peers -----------------------------------------------------------------------------
@@ -325,7 +310,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (h.p !== undefined) peer.listenPort = h.p
       // A Chrysalis peer met on hyperswarm that also takes TCP: bulk data goes the faster way
       // (the TCP connection replaces this one once its handshake is through).
-      if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || this.wanted !== null)) this.opts.dialTcp?.(peer.info.host, h.p)
+      if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || (this.down !== null && !this.down.done))) this.opts.dialTcp?.(peer.info.host, h.p)
       if (h.v?.startsWith('Chrysalis')) peer.kind = 'chrysalis'
       peer.metadataSize = h.metadataSize ?? null
       if (!this.meta) this.askMetadata()
@@ -337,11 +322,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     w.on('choke', guard(() => {
       peer.peerChoking = true
       // BEP 6: a peer with the fast extension rejects what it will not send; others drop it all.
-      if (!w.remote!.caps.fast) this.releaseAll(peer)
+      if (!w.remote!.caps.fast) this.down?.releaseAll(peer)
     }))
     w.on('unchoke', guard(() => {
       peer.peerChoking = false
-      this.fill(peer)
+      this.down?.fill(peer)
     }))
     w.on('interested', guard(() => {
       peer.peerInterested = true
@@ -356,14 +341,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       const i = peer.queue.findIndex((q) => q.piece === m.index && q.offset === m.begin)
       if (i !== -1) peer.queue.splice(i, 1)
     }))
-    w.on('piece', guard((m) => this.onBlock(peer, m.index, m.begin, m.block)))
-    w.on('reject', guard((m) => {
-      if (!this.picker) return
-      if (this.picker.sender(m.index, m.begin) !== undefined) return
-      this.picker.released(peer, m.index, m.begin)
-      peer.inflight = Math.max(0, peer.inflight - 1)
-      this.fill(peer)
-    }))
+    w.on('piece', guard((m) => this.down?.onBlock(peer, m.index, m.begin, m.block)))
+    w.on('reject', guard((m) => this.down?.rejected(peer, m.index, m.begin)))
     w.on('hashRequest', guard((ref) => this.onHashRequest(peer, ref)))
     w.on('hashes', guard((m) => {
       if (this.hashAsks.get(peer)?.root.equals(m.root) !== true || !this.layers) return
@@ -401,10 +380,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       this.hashAsks.delete(peer)
       this.layers?.release(ask)
     }
-    if (this.picker) {
-      if (peer.counted && peer.has) this.picker.removePeer(peer.has)
-      this.picker.removeRequests(peer)
-    }
+    this.down?.removePeer(peer)
     this.metadataFrom.delete(peer)
     this.emit('peers', this.peers.size)
     if (!this.stopped) {
@@ -412,12 +388,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (!this.meta) this.askMetadata()
       this.fillAll()
     }
-  }
-
-  private countPeer(peer: Peer): void {
-    if (!this.picker || peer.counted || !peer.has) return
-    peer.counted = true
-    this.picker.addPeer(peer.has)
   }
 
   private onHave(peer: Peer, what: { bits?: Buffer; all?: boolean; piece?: number }): void {
@@ -433,17 +403,17 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (peer.has === 'all') return
       const bits = peer.has!
       if (!bits.set(what.piece)) return
-      if (peer.counted) this.picker?.peerHas(what.piece)
+      this.down?.peerHas(peer, what.piece)
       if (bits.full) peer.has = 'all' // counted as a bitfield already: keep it for removePeer
-      if (!peer.amInterested && this.wanted?.get(what.piece) && !this.store!.have.get(what.piece)) this.updateInterest(peer)
-      this.fill(peer)
+      if (!peer.amInterested && this.down?.wants(what.piece)) this.updateInterest(peer)
+      this.down?.fill(peer)
       return
     }
     peer.has = what.all ? 'all' : new Bitfield(n, what.bits ?? undefined)
     if (peer.has !== 'all' && peer.has.full) peer.has = 'all'
-    this.countPeer(peer)
+    this.down?.count(peer)
     this.updateInterest(peer)
-    this.fill(peer)
+    this.down?.fill(peer)
   }
 
   // --- metadata --------------------------------------------------------------------------
@@ -518,7 +488,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   private updateInterest(peer: Peer): void {
     if (peer.wire.destroyed || !peer.wire.remote) return
-    const want = this.picker !== null && this.wanted !== null && peer.has !== null && this.picker.interesting(peer.has)
+    const want = this.down !== null && this.down.interesting(peer)
     if (want === peer.amInterested) return
     peer.amInterested = want
     if (want) peer.wire.interested()
@@ -526,151 +496,54 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private fillAll(): void {
-    for (const p of this.peers) this.fill(p)
-    for (const s of this.sources) s.pump()
+    this.down?.fillAll()
     this.askHashes()
   }
 
-  /** A source of blocks besides peers (a web seed), asked for work whenever there may be some. */
+  /** A source of blocks besides peers (a web seed); only while downloading. */
   addSource(source: BlockSource): void {
-    this.sources.add(source)
-    source.pump()
+    this.down?.addSource(source)
   }
 
   removeSource(source: BlockSource): void {
-    this.sources.delete(source)
-    this.picker?.removeRequests(source)
+    this.down?.removeSource(source)
   }
 
-  /** Keep a peer's pipeline full. */
-  private fill(peer: Peer): void {
-    const picker = this.picker
-    if (!picker || !this.wanted || this.stopped || peer.peerChoking || !peer.amInterested || peer.has === null) return
-    if (this.buffers.size >= LIMITS.maxPartials && picker.outstanding(peer) === 0) return
-    const room = peer.maxInflight - peer.inflight
-    if (room <= 0) return
-    const blocks = picker.next(peer, peer.has, room)
-    for (const b of blocks) {
-      peer.inflight++
-      peer.wire.request(b.piece, b.offset, b.length)
-    }
+  /** Blocks for a source (a web seed). */
+  nextBlocks(source: BlockSource, max: number): Array<{ piece: number; offset: number; length: number }> {
+    return this.stopped ? [] : (this.down?.nextBlocks(source, max) ?? [])
   }
 
-  /** A block arrived (protocol.md §13: unasked data is dropped, not an error). */
-  onBlock(from: Holder, piece: number, offset: number, block: Buffer): void {
-    const picker = this.picker
-    const isPeer = from instanceof Peer
-    if (isPeer) {
-      from.downloaded += block.length
-      from.inflight = Math.max(0, from.inflight - 1)
-      from.rejected = 0
-    }
-    this.downloaded += block.length
-    if (isPeer) this.received.peers += block.length
-    else this.received.webSeeds += block.length
-    this.firstDataAt ??= Date.now()
-    if (!picker || !this.store) return
-    const { accepted, cancel, complete } = picker.received(from, piece, offset)
-    if (accepted) {
-      const size = this.store.map.size(piece)
-      if (offset + block.length > size) throw new WireError('BAD_MESSAGE', `a block past the end of piece ${piece}`)
-      let buf = this.buffers.get(piece)
-      if (!buf) this.buffers.set(piece, (buf = this.pieceBuffer(size)))
-      block.copy(buf, offset)
-      for (const other of cancel) {
-        if (other instanceof Peer) {
-          other.inflight = Math.max(0, other.inflight - 1)
-          other.wire.cancel(piece, offset, block.length)
-        }
-      }
-      if (complete) this.completePiece(piece)
-    }
-    if (isPeer) this.fill(from)
+  /** A block a source (a web seed) fetched. */
+  onBlock(source: BlockSource, piece: number, offset: number, block: Buffer): void {
+    this.down?.onBlock(source, piece, offset, block)
   }
 
-  /** A buffer for a piece being assembled: reused once written (fewer collections, no fresh pages). */
-  private pieceBuffer(size: number): Buffer {
-    const full = this.meta!.pieceLength
-    if (size !== full) return Buffer.allocUnsafeSlow(size)
-    return this.pool.pop() ?? Buffer.allocUnsafeSlow(full)
+  /** A source gives up on what it was given. */
+  releaseBlocks(source: BlockSource): void {
+    this.down?.picker.removeRequests(source)
   }
 
-  private recycle(buf: Buffer): void {
-    if (buf.length === this.meta?.pieceLength && this.pool.length < LIMITS.maxPartials) this.pool.push(buf)
-  }
-
-  private completePiece(piece: number): void {
-    const picker = this.picker!
+  private onWritten(piece: number, files: number[]): void {
     const store = this.store!
-    const data = this.buffers.get(piece)!
-    this.buffers.delete(piece)
-    const verdict = store.map.check(piece, data)
-    if (verdict !== 'ok') {
-      this.recycle(data)
-      const senders = picker.failed(piece)
-      for (const s of senders) {
-        if (!(s instanceof Peer)) {
-          s.bad()
-          continue
-        }
-        s.strikes++
-        if (senders.length === 1 || s.strikes >= LIMITS.strikes) this.ban(s, `piece ${piece} from it failed its hash check`)
-      }
-      this.fillAll()
-      return
-    }
-    picker.verified(piece)
-    this.writing.add(piece)
-    store.write(piece, data).then(
-      (files) => {
-        this.writing.delete(piece)
-        this.recycle(data)
-        if (this.stopped) return
-        for (const f of files) this.emit('file', f)
-        this.onWritten(piece)
-      },
-      (err: unknown) => {
-        this.writing.delete(piece)
-        if (this.stopped) return
-        this.emit('error', err instanceof Error ? err : new Error(String(err)))
-      }
-    )
-  }
-
-  private onWritten(piece: number): void {
-    const store = this.store!
+    for (const f of files) this.emit('file', f)
     if (store.servable(piece)) for (const p of this.peers) if (p.has !== 'all') p.wire.have(piece)
     this.emit('piece', piece)
-    if (this.wanted && store.complete()) {
-      this.wanted = null
-      this.doneAt = Date.now()
-      for (const p of this.peers) this.updateInterestDone(p)
+    if (this.down?.done && !this.announcedDone) {
+      this.announcedDone = true
+      for (const p of this.peers) {
+        if (p.amInterested) p.wire.notInterested()
+        p.amInterested = false
+      }
       this.emit('done')
     }
-  }
-
-  private updateInterestDone(peer: Peer): void {
-    if (peer.amInterested) peer.wire.notInterested()
-    peer.amInterested = false
-  }
-
-  private releaseAll(peer: Peer): void {
-    this.picker?.removeRequests(peer)
-    peer.inflight = 0
   }
 
   /** Every second: timeouts, rates; every rechoke period, the unchoked set. */
   private tick(): void {
     if (this.stopped) return
     this.ticks++
-    const picker = this.picker
-    if (picker) {
-      for (const e of picker.expire()) {
-        if (!(e.peer instanceof Peer)) continue
-        e.peer.inflight = Math.max(0, e.peer.inflight - 1)
-        e.peer.wire.cancel(e.piece, e.offset, e.length)
-      }
-    }
+    this.down?.expire()
     if (this.ticks % 10 === 0) {
       for (const p of this.peers) p.sampleRates(10)
       this.upload.rechoke()
@@ -685,16 +558,5 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
     this.emit('ban', peer.info.publicKey ?? peer.info.address ?? peer.info.banKey, reason)
     peer.wire.destroy(new WireError('BANNED', reason))
-  }
-
-  /** Web seeds and other block sources: the picker's view for them. */
-  nextBlocks(source: BlockSource, max: number): Array<{ piece: number; offset: number; length: number }> {
-    if (!this.picker || !this.wanted || this.stopped) return []
-    return this.picker.next(source, 'all', max)
-  }
-
-  /** A block source gives up on blocks it was given. */
-  releaseBlocks(source: BlockSource): void {
-    this.picker?.removeRequests(source)
   }
 }
