@@ -22,13 +22,17 @@ try {
   process.exitCode = 1
 }
 
+/** Options the TUI takes that have a value. */
+const VALUED = ['--home', '--bootstrap', '--downloads', '--bt-port', '--bt-bootstrap']
+
 /** `chrysalis` alone or `chrysalis tui`, with only the options the TUI takes. */
 function wantsTui(args: string[]): boolean {
   const words: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
-    if (a === '--home' || a === '--bootstrap' || a === '--downloads') i++
-    else if (a.startsWith('--home=') || a.startsWith('--bootstrap=') || a.startsWith('--downloads=')) continue
+    if (VALUED.includes(a)) i++
+    else if (VALUED.some((o) => a.startsWith(o + '='))) continue
+    else if (a === '--encrypted-only' || a === '--no-bt-dht') continue
     else if (a.startsWith('-')) return false
     else words.push(a)
   }

@@ -21,7 +21,7 @@ import { Conversations } from './conversations.js'
 import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
 import { Transfers } from '../transfer/transfers.js'
-import type { BtOptions } from '../transfer/bt-options.js'
+import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
 import { NodeFiles } from './files.js'
 import { postView, type AttachmentView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
@@ -59,6 +59,8 @@ export interface NodeStatus {
   feeds: number
   feedsReachable: number
   recovering: boolean
+  /** The BitTorrent side: TCP port in use, encrypted-only, mainline DHT. */
+  bt: BtStatus
 }
 
 export class ChrysalisNode extends EventEmitter<NodeEvents> {
@@ -73,6 +75,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private closing: Promise<void> | null = null
   private releaseStore: () => void = () => {}
   private profileName = ''
+  /** The BitTorrent options online() was given. */
+  private bt: BtOptions = {}
   private profileBio = ''
   network: Network | null = null
   private readonly liveFeeds = new Map<string, () => void>()
@@ -241,6 +245,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     mentions?: string[]
     attach?: string[]
     shared?: AttachmentView[]
+    /** Attached files as hybrid torrents (v1 + v2, the default) or v2 only (false). */
+    hybrid?: boolean
     onProgress?: (file: string, done: number, total: number) => void
   }): Promise<PostView> {
     const attachments = []
@@ -252,7 +258,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       attachments.push({ infohash, name: meta.name, size: meta.totalLength })
     }
     for (const file of input.attach ?? []) {
-      attachments.push(await this.files.attachment(file, { onProgress: (d, t) => input.onProgress?.(file, d, t) }))
+      attachments.push(await this.files.attachment(file, { ...(input.hybrid !== undefined ? { hybrid: input.hybrid } : {}), onProgress: (d, t) => input.onProgress?.(file, d, t) }))
     }
     const stored = await this.own.post({ ...composed, attachments })
     await this.index.update(this.own)
@@ -423,9 +429,12 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    *
    * @param opts.bootstrap DHT bootstrap nodes; null = the public HyperDHT.
    * @param opts.dht an already-made DHT node (tests pass a testnet node).
+   * @param opts.bt the BitTorrent side (TCP port, encrypted-only, mainline DHT, trackers); its
+   *   defaults are the safe ones for tests: no mainline DHT.
    */
   async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions } = {}): Promise<Network> {
     if (this.network) return this.network
+    this.bt = opts.bt ?? {}
     const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
     const network: Network = new Network({
       keyPair: this.identity.keyPair(),
@@ -640,8 +649,20 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       peers: this.network?.connectionCount() ?? 0,
       feeds: followed.length,
       feedsReachable: followed.filter((f) => f.core.peers.length > 0).length,
-      recovering: this.recovering
+      recovering: this.recovering,
+      bt: this.btStatus()
     }
+  }
+
+  /**
+   * What the transfers layer reports of its BitTorrent side when it does (`btStatus()`), else
+   * what online() was asked for: no port known yet, the DHT on or off as configured.
+   */
+  private btStatus(): BtStatus {
+    const engine = (this.transfers as { btStatus?: () => BtStatus | null }).btStatus?.()
+    if (engine) return engine
+    const encryptedOnly = this.bt.encryptedOnly === true
+    return { port: null, encryptedOnly, dht: { enabled: this.network !== null && !encryptedOnly && this.bt.dht?.enabled === true, nodes: 0 } }
   }
 
   /** Comments on you and mentions of you, newest first. */
