@@ -154,7 +154,9 @@ export class NodeFiles {
     try {
       const meta = await this.metainfo(t)
       const target = t.target ?? { ...targetFromHash(t.infohash), name: t.name }
-      return await this.transfers.fetch({ ...target, meta }, { out: opts.out, ...(opts.files ? { files: opts.files } : {}) })
+      // Metadata checked against the key names the other hash too (a hybrid's v1: more peers to find).
+      const v1 = target.v1 ?? meta?.infohashV1 ?? null
+      return await this.transfers.fetch({ ...target, v1, meta }, { out: opts.out, ...(opts.files ? { files: opts.files } : {}) })
     } finally {
       if (t.author) network.leavePeer(t.author)
     }
