@@ -39,7 +39,7 @@ test('a peer answering a metadata request with a 12 MiB bomb is banned; the down
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const dir = await tmpDir(t)
   const { file, hash } = await dataFile(dir, 'kaypro.img', 512 * 1024)
-  const { meta } = await createTorrent(file)
+  const { meta } = await createTorrent(file, { hybrid: true }) // as files.share makes it (hybrid by default)
   // The attacker knows the real info (it is public), so the bomb hashes to the infohash.
   const bomb = metadataBomb(torrentBytes(meta))
   const fetcher = await onlineNode(t, testnet, 'F')

@@ -22,11 +22,10 @@ try {
   process.exitCode = 1
 }
 
-/** Options the TUI takes that have a value. */
-const VALUED = ['--home', '--bootstrap', '--downloads', '--bt-port', '--bt-bootstrap']
-
 /** `chrysalis` alone or `chrysalis tui`, with only the options the TUI takes. */
 function wantsTui(args: string[]): boolean {
+  // Options the TUI takes that have a value (here, not at the top: this module runs before its end).
+  const VALUED = ['--home', '--bootstrap', '--downloads', '--bt-port', '--bt-bootstrap']
   const words: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
