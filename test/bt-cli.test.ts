@@ -188,4 +188,10 @@ test('cli: fetch by .torrent file, hybrid magnet with --peer, 64-hex and 40-hex;
   const lines = lost.stderr.trimEnd().split('\n')
   t.ok(/^cdcdcdcdcdcdcdcd… · waiting for peers \(0 known\)$/.test(lines[0]!), `a progress line: ${lines[0]}`)
   t.ok(/^chrysalis: the download did not finish in 4 s/.test(lines.at(-1)!), `then the error: ${lines.at(-1)}`)
+
+  // serve says what its BitTorrent side is; status through it shows the same.
+  const serveE = daemon(t, [...home('e'), ...net, '--encrypted-only', 'serve'])
+  t.ok(await serveE.waitFor(/BitTorrent: encrypted-only, files travel only over hyperswarm/), 'serve: encrypted-only')
+  const statusE = await json<Status>(t, [...home('e'), 'status'])
+  t.ok(statusE.online && statusE.bt.encryptedOnly && statusE.bt.port === null && !statusE.bt.dht.enabled, `status through serve: ${JSON.stringify(statusE.bt)}`)
 })
