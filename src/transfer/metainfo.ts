@@ -6,7 +6,7 @@ import { checkHybrid, checkPieces, parseV1, type V1Layout } from './metainfo-v1.
 
 export { LIMITS, checkComponent } from './metainfo-check.js'
 export type { V1File, V1Layout } from './metainfo-v1.js'
-export { magnetOf, parseMagnet } from './magnet.js'
+export { magnetOf } from './magnet.js'
 
 /**
  * BitTorrent metainfo of every kind: v1 (BEP 3), v2 (BEP 52) and hybrid, built from hashes and
