@@ -1,4 +1,5 @@
 import { answerHashRequest, LayerFetcher } from '../hashes.js'
+import { blockHashes } from '../merkle.js'
 import { type Metainfo, parseInfo } from '../metainfo.js'
 import type { HashRef } from '../wire/messages.js'
 import { fetchMetadata, verifyMetadata } from '../wire/metadata.js'
@@ -125,8 +126,13 @@ export class LayerRequests {
 }
 
 /** Our answer to a peer's hash request: hashes, or a reject (BEP 52: every request gets one). */
-export function answerHashes(meta: Metainfo | null, peer: Peer, ref: HashRef): void {
-  const answer = meta ? answerHashRequest(meta, ref) : null
+export function answerHashes(meta: Metainfo | null, peer: Peer, ref: HashRef, recent: (piece: number) => Buffer | null): void {
+  // Block hashes (below the piece layer) of a piece we served lately, from its bytes in memory.
+  const leaves = (piece: number): Buffer[] | null => {
+    const data = recent(piece)
+    return data ? blockHashes(data) : null
+  }
+  const answer = meta ? answerHashRequest(meta, ref, leaves) : null
   if (answer) peer.wire.hashes(ref, answer)
   else peer.wire.hashReject(ref)
 }

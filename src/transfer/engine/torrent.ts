@@ -347,7 +347,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }))
     w.on('piece', guard((m) => this.down?.onBlock(peer, m.index, m.begin, m.block)))
     w.on('reject', guard((m) => this.down?.rejected(peer, m.index, m.begin)))
-    w.on('hashRequest', guard((ref) => answerHashes(this.meta, peer, ref)))
+    w.on('hashRequest', guard((ref) => answerHashes(this.meta, peer, ref, (piece) => this.upload.recent(piece))))
     w.on('hashes', guard((m) => {
       const verdict = this.layers?.onHashes(peer, m, m.hashes) ?? 'ignored'
       if (verdict === 'bad') this.ban(peer, 'it sent piece hashes that do not match the torrent')
