@@ -148,6 +148,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return this.banned.has(banKey)
   }
 
+  /** Is a peer connected from or to this TCP address? */
+  connectedAt(address: string): boolean {
+    for (const p of this.peers) if (p.info.address === address) return true
+    return false
+  }
+
   /** Is a peer with this peer id connected (over any transport)? */
   connectedTo(peerId: Buffer): Peer | null {
     for (const p of this.peers) if (p.peerId.equals(peerId)) return p
@@ -403,6 +409,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     peer.has = what.all ? 'all' : new Bitfield(n, what.bits ?? undefined)
     if (peer.has !== 'all' && peer.has.full) peer.has = 'all'
+    // Two seeds have nothing to trade: the slot is better used by someone who needs pieces.
+    if (peer.has === 'all' && this.store?.complete() && peer.info.transport === 'tcp') {
+      peer.wire.destroy(null)
+      return
+    }
     this.down?.count(peer)
     this.updateInterest(peer)
     this.down?.fill(peer)
