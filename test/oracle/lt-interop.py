@@ -2,7 +2,10 @@
 """libtorrent 2.0.8 as an independent BitTorrent peer for the interop tests and the bench:
 127.0.0.1 only, TCP only (ltsession.py). Every line it prints is `WORD` or `WORD JSON`:
   LISTENING {"port"}            its TCP port (and, with a DHT, its UDP DHT port: the same number)
-  READY                         a seeder has checked its data and serves it
+  READY                         a seeder has checked its data and serves it (and, with --dht, is
+                                found there: DHT {"announced","secs"} comes first)
+  MADE {"v1","v2","magnet"}     make: the hex infohashes (null when absent) and libtorrent's magnet
+  HASHFAIL {"piece"}            a downloader got a piece that failed its check
   PROGRESS {"progress","peers","bytes"}   a downloader, about once a second
   BANNED {"peer"}               a peer banned for sending data that failed its hash check
   ALERT {"message"}             an error alert
@@ -11,14 +14,15 @@
   lt-interop.py dht [--port P]
       a mainline DHT node others bootstrap from (it bootstraps from nobody)
   lt-interop.py make PATH OUT.torrent v1|v2|hybrid [--piece-length N] [--web-seed URL]...
-      prints {"v1","v2","magnet"}
+      prints MADE {"v1","v2","magnet"}
   lt-interop.py seed TORRENT|MAGNET SAVEDIR [--port P] [--dht H:P] [--peer H:P] [--corrupt] [--hp]
       seeds SAVEDIR's data (announcing it on the DHT when given). --corrupt: serves altered bytes
       (a copy of the data with one byte of every 16 KiB block flipped, in a temp dir, served
       without a check). --hp: lt.high_performance_seed(). A magnet: fetched first (by --peer or
       the DHT) then seeded; used by the bench to seed a torrent only the other side made.
   lt-interop.py fetch TORRENT|MAGNET SAVEDIR [--peer H:P]... [--dht H:P] [--timeout S]
-      downloads by address (--peer) and/or through the DHT; exit 0 when complete
+      downloads by address (--peer) and/or through the DHT (as a read-only DHT node, BEP 43); exit 0
+      when complete. RESULT's secs: first data → complete; cpu, maxrss: this process's.
 Run with /usr/bin/python3 (Debian's python3-libtorrent)."""
 import json
 import os
@@ -92,6 +96,27 @@ def dht():
         time.sleep(0.2)
 
 
+def announced(ses, h, timeout=30):
+    """Wait until the DHT gives this seeder's own address for each of its infohashes (v1, and v2
+    truncated to 20 bytes), so a downloader that looks it up next finds it; prints DHT {"announced"}."""
+    ses.apply_settings({'alert_mask': ltsession.ALERTS | lt.alert.category_t.dht_operation_notification})
+    ih = h.info_hashes()
+    want = {str(x)[:40] for x, has in ((ih.v1, ih.has_v1()), (ih.v2, ih.has_v2())) if has}
+    me = ses.listen_port()
+    found, asked, t0 = set(), 0.0, time.time()
+    while found != want and time.time() - t0 < timeout:
+        if time.time() - asked > 1:
+            for x in want - found:
+                ses.dht_get_peers(lt.sha1_hash(bytes.fromhex(x)))
+            asked = time.time()
+        for a in ses.pop_alerts():
+            if isinstance(a, lt.dht_get_peers_reply_alert) and any(p == me for _, p in a.peers()):
+                found.add(str(a.info_hash))
+        time.sleep(0.05)
+    ses.apply_settings({'alert_mask': ltsession.ALERTS})
+    say('DHT', {'announced': found == want, 'secs': round(time.time() - t0, 2)})
+
+
 def seed(src, save):
     corrupt = '--corrupt' in sys.argv
     ses = ltsession.session(int(opt('--port', '0')), opt('--dht'), high_performance='--hp' in sys.argv)
@@ -110,6 +135,8 @@ def seed(src, save):
             say('RESULT', {'ok': False, 'progress': h.status().progress})
             return 1
         time.sleep(0.02)
+    if opt('--dht'):
+        announced(ses, h)
     say('READY')
     try:
         while True:
@@ -124,7 +151,7 @@ def seed(src, save):
 
 def fetch(src, save):
     timeout = float(opt('--timeout', '120'))
-    ses = ltsession.session(0, opt('--dht'))
+    ses = ltsession.session(0, opt('--dht'), dht_read_only=True)
     t0 = time.time()
     h = ltsession.add(ses, src, save)
     say('LISTENING', {'port': ses.listen_port()})

@@ -9,18 +9,27 @@ import libtorrent as lt
 ALERTS = lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
 
 # libtorrent drops DHT nodes and peers on private/loopback addresses and insists on node ids
-# derived from the address unless these are off.
+# derived from the address unless these are off. Every node of a test shares 127.0.0.1, so the
+# per-IP rate limit (5 requests/s, then the IP is ignored for 5 minutes) and the DHT's upload cap
+# (8000 B/s) would soon silence the whole test: lifted.
 LOOPBACK_DHT = {
     'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
     'dht_ignore_dark_internet': False, 'dht_prefer_verified_node_ids': False,
     'dht_enforce_node_id': False,
+    'dht_block_ratelimit': 1_000_000, 'dht_block_timeout': 0, 'dht_upload_rate_limit': 10_000_000,
+    # A torrent is looked up / announced again every few seconds, not every 15 minutes: a lookup
+    # that ran before the seeder announced (or stalled on a node of a process that has exited) is
+    # soon retried.
+    'dht_announce_interval': 3,
 }
 
 
-def settings(port=0, dht=None, high_performance=False, encryption=True):
+def settings(port=0, dht=None, high_performance=False, encryption=True, dht_read_only=False):
     """Settings for a session on 127.0.0.1:PORT (0: any free port). dht: None (off), '' (a DHT
     node that bootstraps from nobody: others bootstrap from it) or 'HOST:PORT[,…]'.
-    encryption=False: plaintext only (libtorrent's default 'enabled' accepts both)."""
+    encryption=False: plaintext only (libtorrent's default 'enabled' accepts both).
+    dht_read_only: a DHT client others do not keep in their routing tables (BEP 43), for short-lived
+    downloaders: once exited, a node others still know makes every later lookup wait ~15 s for it."""
     s = lt.high_performance_seed() if high_performance else {}
     s.update({
         'listen_interfaces': f'127.0.0.1:{port}', 'outgoing_interfaces': '127.0.0.1',
@@ -34,6 +43,7 @@ def settings(port=0, dht=None, high_performance=False, encryption=True):
     if dht is not None:
         s.update(LOOPBACK_DHT)
         s['dht_bootstrap_nodes'] = dht
+        s['dht_read_only'] = dht_read_only
     return s
 
 
