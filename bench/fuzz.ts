@@ -12,8 +12,6 @@ import * as net from '../src/net/messages.js'
 import { BencodeError, decode, encode, type BValue } from '../src/transfer/bencode.js'
 import { inspectTorrent, parseTorrent } from '../src/transfer/metainfo.js'
 import { readMagnet } from '../src/transfer/magnet.js'
-import * as tm from '../src/transfer/messages.js'
-import { LIMITS as META } from '../src/transfer/metainfo.js'
 import records from '../test/fixtures/records.json' with { type: 'json' }
 import messages from '../test/fixtures/messages.json' with { type: 'json' }
 import torrents from '../test/fixtures/torrents.json' with { type: 'json' }
@@ -38,7 +36,6 @@ interface Target {
 
 const hex = (h: string): Buffer => Buffer.from(h, 'hex')
 const torrentSeeds = torrents.torrents.flatMap((t) => [hex(t.torrent), hex(t.info)])
-const tmSeeds = Object.values(torrents.messages).map(hex)
 const udpSeeds = [trackers.udp.connectResponse, trackers.udp.announceResponse4, trackers.udp.announceResponse6, trackers.udp.error].map(hex)
 /** The transaction id as the packet states it, so mutations get past the id check. */
 const txOf = (b: Buffer): number => (b.length >= 8 ? b.readUInt32BE(4) : 0)
@@ -92,13 +89,6 @@ export const TARGETS: Target[] = [
   { name: 'net.hello', seeds: messages.hello.map((m) => hex(m.hex)), decode: (b) => void net.decodeHello(b) },
   { name: 'net.notify', seeds: messages.notify.map((m) => hex(m.hex)), decode: (b) => void net.decodeNotify(b) },
   { name: 'net.ack', seeds: messages.ack.map((m) => hex(m.hex)), decode: (b) => void net.decodeAck(b) },
-  { name: 'torrent.hello', seeds: tmSeeds, decode: (b) => void tm.decodeHello(b) },
-  { name: 'torrent.uint', seeds: tmSeeds, decode: (b) => void tm.decodeUint(b, META.pieces) },
-  { name: 'torrent.bitfield', seeds: tmSeeds, decode: (b) => void tm.decodeBitfield(b) },
-  { name: 'torrent.chunk', seeds: tmSeeds, decode: (b) => void tm.decodeChunk(b) },
-  { name: 'torrent.data', seeds: tmSeeds, decode: (b) => void tm.decodeData(b) },
-  { name: 'torrent.metadata', seeds: [...tmSeeds, tm.encodeMetadata(hex(torrents.torrents[0]!.torrent))], decode: (b) => void tm.decodeMetadata(b) },
-  { name: 'torrent.empty', seeds: tmSeeds, decode: (b) => void tm.decodeEmpty(b) },
   { name: 'tracker.http', seeds: [hex(trackers.http.response), hex(trackers.http.nonCompact)], bencode: true, decode: (b) => void parseHttpAnnounce(b) },
   { name: 'tracker.udp.connect', seeds: udpSeeds, decode: (b) => void udp.parseConnectResponse(b, txOf(b)) },
   { name: 'tracker.udp.announce4', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 4) },

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'FILE_CHANGED'
   | 'NO_PEERS'
   | 'TRANSFER_FAILED'
+  | 'BAD_STATE'
   // trackers and web seeds (src/transfer/discovery/)
   | 'TRACKER_FAILED'
   | 'WEBSEED_FAILED'

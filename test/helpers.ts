@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream'
 import type Corestore from 'corestore'
+import type { BtOptions } from '../src/transfer/bt-options.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import type Hypercore from 'hypercore'
 import { Identity } from '../src/identity/keys.js'
@@ -70,9 +71,10 @@ export function fakeClock(start = 1_790_000_000_000, step = 1000): () => number 
 }
 
 /** A node with a new identity, online on a loopback testnet, closed when the test ends. */
-export async function onlineNode(t: Test, testnet: Testnet, name: string): Promise<ChrysalisNode> {
+export async function onlineNode(t: Test, testnet: Testnet, name: string, bt: BtOptions = {}): Promise<ChrysalisNode> {
   const node = await makeNode(t, name)
-  await node.online({ dht: testnet.createNode() })
+  // BitTorrent on loopback, any free port; no mainline DHT unless a test brings its own.
+  await node.online({ dht: testnet.createNode(), bt: { host: '127.0.0.1', port: 0, ...bt } })
   return node
 }
 

@@ -6,8 +6,8 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type { Testnet } from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
-import c from 'compact-encoding'
-import { TORRENT_PROTOCOL } from '../src/transfer/messages.js'
+import { openMuxStream } from '../src/transfer/mux-stream.js'
+import { encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
 import { dataFile, makeNode, onlineNode, shaFile, tmpDir } from './helpers.js'
 
 
@@ -84,10 +84,10 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
 
   const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, bad.node)
-  const banned = new Promise<Buffer>((resolve) => fetcher.transfers.once('ban', (_ih, pk) => resolve(pk)))
+  const banned = new Promise<string>((resolve) => fetcher.transfers.once('ban', (_ih, who) => resolve(who)))
   const out = path.join(dir, 'out')
   const fetching = fetcher.files.fetch({ infohash: bad.infohash, name: null, author: null }, { out })
-  t.alike(await banned, bad.node.identity.publicKey, 'the corrupt seeder is banned for this torrent')
+  t.is(await banned, bad.node.identity.publicKey.toString('hex'), 'the corrupt seeder is banned for this torrent')
   t.absent(await fs.stat(path.join(out, 'cpm.img')).catch(() => null), 'nothing unverified reached the final path')
 
   const good = await seeder(t, testnet, dir, 'Good', file)
@@ -97,31 +97,23 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
   t.is(await shaFile(path.join(out, 'cpm.img')), hash, 'complete and correct from the honest seeder')
 })
 
-test('a peer sending garbage on a torrent channel loses that channel; the seeder carries on', async (t) => {
+test('a peer breaking the BitTorrent wire on a hyperswarm stream is dropped; the seeder carries on', async (t) => {
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const dir = await tmpDir(t)
   const { file, hash } = await dataFile(dir, 'manual.pdf', 1024 * 1024)
   const s = await seeder(t, testnet, dir, 'S', file)
   const attacker = await onlineNode(t, testnet, 'M')
   await connect(attacker, s.node)
-  const banned = new Promise<Buffer>((resolve) => s.node.transfers.once('ban', (_ih, pk) => resolve(pk)))
   const conn = attacker.network!.connections().find((x) => x.publicKey.equals(s.node.identity.publicKey))!
-  const mux = conn.mux as typeof conn.mux & { cork(): void; uncork(): void }
-  const ch = mux.createChannel({
-    protocol: TORRENT_PROTOCOL,
-    id: s.infohash,
-    handshake: c.raw,
-    messages: Array.from({ length: 10 }, () => ({ encoding: c.raw, onmessage: () => {} }))
-  })!
-  // A handshake with a trailing byte, and in the same batch messages that would touch the state
-  // of a peer that no longer exists.
-  mux.cork()
-  ch.open(Buffer.from([1, 0, 0, 0xff]))
-  ch.messages[0]!.send(Buffer.from([1, 0]))
-  ch.messages[1]!.send(Buffer.from([1, 1, 0xff]))
-  ch.messages[4]!.send(Buffer.from([1, 0, 0, 0]))
-  mux.uncork()
-  t.alike(await banned, attacker.identity.publicKey, 'the malformed peer is banned for the torrent')
+  const meta = s.node.transfers.metadata(s.infohash)!
+  const stream = openMuxStream(conn.mux, meta.infohashV1 ?? meta.infohash.subarray(0, 20))!
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()))
+  stream.on('error', () => {})
+  // A valid handshake, then a frame claiming 2^31 bytes: refused from its length alone.
+  stream.write(encodeHandshake({ reserved: reservedBytes({ extended: true, fast: true }), infohash: meta.infohashV1 ?? meta.infohash.subarray(0, 20), peerId: Buffer.alloc(20, 7) }))
+  stream.write(Buffer.from([0x7f, 0xff, 0xff, 0xff, 7]))
+  await closed
+  t.pass('the seeder closed the stream')
   const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, s.node)
   const out = path.join(dir, 'out')

@@ -21,7 +21,7 @@ import { Conversations } from './conversations.js'
 import { firstPeer, untilDeadline } from './deadline.js'
 import { interestTopic } from '../net/topics.js'
 import { Transfers } from '../transfer/transfers.js'
-import type { BtOptions } from '../transfer/bt-options.js'
+import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
 import { NodeFiles } from './files.js'
 import { postView, type AttachmentView, type NotificationView, type PersonView, type PostView, type ProfileView, type ThreadNode, type ThreadView } from './views.js'
 
@@ -59,6 +59,8 @@ export interface NodeStatus {
   feeds: number
   feedsReachable: number
   recovering: boolean
+  /** The BitTorrent side: TCP port, encrypted-only, mainline DHT. */
+  bt: BtStatus
 }
 
 export class ChrysalisNode extends EventEmitter<NodeEvents> {
@@ -450,7 +452,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     for (const d of done) d()
     for (const feed of this.followedFeeds()) this.keepLive(feed)
     // Seed everything shared or fetched, and go on with unfinished downloads.
-    this.transfers.attach(network)
+    await this.transfers.attach(network, opts.bt ?? {})
     await this.transfers.resumeAll()
     return network
   }
@@ -640,7 +642,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       peers: this.network?.connectionCount() ?? 0,
       feeds: followed.length,
       feedsReachable: followed.filter((f) => f.core.peers.length > 0).length,
-      recovering: this.recovering
+      recovering: this.recovering,
+      bt: this.transfers.btStatus()
     }
   }
 

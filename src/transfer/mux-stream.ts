@@ -29,7 +29,9 @@ export class MuxStream extends Duplex {
   private early: { chunk: Buffer; cb: (err?: Error | null) => void } | null = null
 
   constructor(id: Buffer) {
-    super({ allowHalfOpen: false })
+    // A deep write buffer: the peer wire writes many small messages (requests, headers) that
+    // leave together as few channel messages as possible (_writev).
+    super({ allowHalfOpen: false, writableHighWaterMark: 1024 * 1024 })
     this.id = id
   }
 
@@ -80,6 +82,25 @@ export class MuxStream extends Duplex {
     for (let at = 0; at < chunk.length; at += MAX_CHUNK) drained = channel.messages[0]!.send(chunk.subarray(at, at + MAX_CHUNK))
     if (drained) cb()
     else this.pending = cb
+  }
+
+  /** Corked or queued writes leave as channel messages of up to MAX_CHUNK bytes each. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    const parts: Buffer[] = []
+    let size = 0
+    const out: Buffer[] = []
+    for (const { chunk } of chunks) {
+      if (size + chunk.length > MAX_CHUNK && size > 0) {
+        out.push(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))
+        parts.length = 0
+        size = 0
+      }
+      parts.push(chunk)
+      size += chunk.length
+    }
+    if (size > 0) out.push(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size))
+    const all = out.length === 1 ? out[0]! : Buffer.concat(out)
+    this._write(all, 'binary', cb)
   }
 
   override _final(cb: (err?: Error | null) => void): void {

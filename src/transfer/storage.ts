@@ -2,7 +2,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { writeFileAtomic } from '../fs.js'
-import { type Metainfo, fileOfPiece, pieceSize } from './metainfo.js'
+import { PieceMap } from './pieces.js'
+import type { Metainfo } from './metainfo.js'
 import { PARTS_DIR, createExclusive, ensureDirs, ensurePrivateDir, openOwn, placeNew, removePrivateDir, unsafe } from './safe-path.js'
 
 /** One bit per piece, most significant bit first (the BitTorrent layout). */
@@ -87,6 +88,9 @@ export class PieceStore {
   readonly meta: Metainfo
   readonly slots: FileSlot[]
   readonly have: Bitfield
+  readonly map: PieceMap
+  /** The torrent's key (hex), naming its private parts folder. */
+  private readonly key: string
   private readonly logFile: string
   /** The download folder (fetched torrents; null for shared ones, whose files are all done). */
   private readonly out: string | null
@@ -99,21 +103,26 @@ export class PieceStore {
   /** Verified bytes of the selection (complete files and pieces held), kept as pieces arrive. */
   haveBytes = 0
 
-  constructor(meta: Metainfo, slots: FileSlot[], logFile: string, out: string | null = null) {
+  constructor(meta: Metainfo, slots: FileSlot[], logFile: string, out: string | null = null, key: Buffer = meta.infohash) {
     this.meta = meta
     this.slots = slots
     this.logFile = logFile
     this.out = out
-    this.partsDir = out === null ? null : partsDirOf(out, meta.infohash)
+    this.key = key.toString('hex')
+    this.partsDir = out === null ? null : partsDirOf(out, key)
+    this.map = new PieceMap(meta)
     this.have = new Bitfield(meta.pieceCount)
     meta.files.forEach((f, i) => {
-      if (slots[i]!.done) for (let p = 0; p < f.pieceCount; p++) this.hold(f.firstPiece + p)
+      if (!slots[i]!.done) return
+      // A v1 piece shared with a file not done yet is held only once that file's part is.
+      for (let p = 0; p < f.pieceCount; p++) if (this.map.spans(f.firstPiece + p).every((s) => slots[s.file]!.done)) this.hold(f.firstPiece + p)
     })
   }
 
-  /** Mark a piece held, counting its bytes once. */
+  /** Mark a piece held, counting its bytes (those of the selection) once. */
   private hold(piece: number): void {
-    if (this.have.set(piece)) this.haveBytes += pieceSize(this.meta, piece)
+    if (!this.have.set(piece)) return
+    for (const s of this.map.spans(piece)) if (!this.slots[s.file]!.skip) this.haveBytes += s.length
   }
 
   /** Pieces of the selection, in order. */
@@ -123,6 +132,11 @@ export class PieceStore {
       if (!this.slots[i]!.skip) for (let p = 0; p < f.pieceCount; p++) bits.set(f.firstPiece + p)
     })
     return bits
+  }
+
+  /** Can the piece be served? (Held, and none of its bytes in a file left out of the selection.) */
+  servable(piece: number): boolean {
+    return this.have.get(piece) && this.map.spans(piece).every((s) => !this.slots[s.file]!.skip)
   }
 
   /** Where file `i`'s partial data is. */
@@ -154,13 +168,17 @@ export class PieceStore {
     let dropped = data.length % 4 !== 0 // a crash in the middle of an append leaves a partial entry
     for (let at = 0; at + 4 <= data.length; at += 4) {
       const piece = data.readUInt32LE(at)
-      const i = piece < this.meta.pieceCount ? this.meta.files.indexOf(fileOfPiece(this.meta, piece)) : -1
-      if (!pending.has(i)) {
-        dropped = true // a file done, not selected, or no piece of this torrent
+      const files = piece < this.meta.pieceCount ? this.map.spans(piece).map((s) => s.file).filter((i) => pending.has(i)) : []
+      if (files.length === 0) {
+        dropped = true // its files done or not selected, or no piece of this torrent
         continue
       }
-      if (!present.has(i)) present.set(i, (await fs.lstat(this.partOf(i)).catch(() => null))?.isFile() === true)
-      if (present.get(i)) this.hold(piece)
+      let ok = true
+      for (const i of files) {
+        if (!present.has(i)) present.set(i, (await fs.lstat(this.partOf(i)).catch(() => null))?.isFile() === true)
+        ok &&= present.get(i)!
+      }
+      if (ok) this.hold(piece)
       else dropped = true
     }
     if (dropped) await this.rewriteLog()
@@ -168,13 +186,14 @@ export class PieceStore {
 
   /** Keep in the log only the pieces held, whole entries, written atomically. */
   private async rewriteLog(): Promise<void> {
-    const held: number[] = []
+    const held = new Set<number>()
     for (const i of this.pending()) {
       const f = this.meta.files[i]!
-      for (let p = 0; p < f.pieceCount; p++) if (this.have.get(f.firstPiece + p)) held.push(f.firstPiece + p)
+      for (let p = 0; p < f.pieceCount; p++) if (this.have.get(f.firstPiece + p)) held.add(f.firstPiece + p)
     }
-    const buf = Buffer.alloc(held.length * 4)
-    held.forEach((p, k) => buf.writeUInt32LE(p, k * 4))
+    const buf = Buffer.alloc(held.size * 4)
+    let k = 0
+    for (const p of held) buf.writeUInt32LE(p, 4 * k++)
     await writeFileAtomic(this.logFile, buf, 0o600)
   }
 
@@ -194,15 +213,22 @@ export class PieceStore {
 
   /** Read bytes of a piece we have; throws FileChangedError when a complete file changed. */
   async read(piece: number, offset: number, length: number): Promise<Buffer> {
-    const file = fileOfPiece(this.meta, piece)
-    const i = this.meta.files.indexOf(file)
-    const slot = this.slots[i]!
-    if (slot.done) await this.checkUnchanged(i)
-    const fh = await (slot.done ? this.handle(slot.path, () => fs.open(slot.path, 'r')) : this.handle(`r:${i}`, () => openOwn(this.partOf(i), false, file.length)))
-    const buf = Buffer.allocUnsafe(length)
-    const position = (piece - file.firstPiece) * this.meta.pieceLength + offset
-    const { bytesRead } = await fh.read(buf, 0, length, position)
-    if (bytesRead !== length) throw new FileChangedError(slot.path)
+    const spans = this.map.spans(piece)
+    const one = spans.length === 1 && spans[0]!.at === 0
+    // Pads (v1 torrents) read as zeros.
+    const buf = one ? Buffer.allocUnsafe(length) : Buffer.alloc(length)
+    for (const s of spans) {
+      const a = Math.max(offset, s.at)
+      const b = Math.min(offset + length, s.at + s.length)
+      if (b <= a) continue
+      const i = s.file
+      const file = this.meta.files[i]!
+      const slot = this.slots[i]!
+      if (slot.done) await this.checkUnchanged(i)
+      const fh = await (slot.done ? this.handle(slot.path, () => fs.open(slot.path, 'r')) : this.handle(`r:${i}`, () => openOwn(this.partOf(i), false, file.length)))
+      const { bytesRead } = await fh.read(buf, a - offset, b - a, s.offset + (a - s.at))
+      if (bytesRead !== b - a) throw new FileChangedError(slot.path)
+    }
     return buf
   }
 
@@ -228,20 +254,21 @@ export class PieceStore {
     )
   }
 
-  /** Write a verified piece and log it. Returns the file index when that file just completed. */
-  async write(piece: number, data: Buffer): Promise<number | null> {
-    const file = fileOfPiece(this.meta, piece)
-    const i = this.meta.files.indexOf(file)
-    const slot = this.slots[i]!
-    if (slot.done || slot.skip || this.have.get(piece)) return null
-    if (data.length !== pieceSize(this.meta, piece)) throw new Error(`piece ${piece} has ${data.length} bytes`)
-    try {
-      const fh = await this.partHandle(i)
-      const fault = storeFaults.write?.(this.partOf(i), data.length)
-      if (fault) throw fault
-      await writeAll(fh, data, (piece - file.firstPiece) * this.meta.pieceLength)
-    } catch (err) {
-      throw this.writeError(err, `${slot.path} (what is downloaded so far is kept)`)
+  /** Write a verified piece and log it. Returns the files it completed (moved into place). */
+  async write(piece: number, data: Buffer): Promise<number[]> {
+    const spans = this.map.spans(piece).filter((s) => !this.slots[s.file]!.done && !this.slots[s.file]!.skip)
+    if (spans.length === 0 || this.have.get(piece)) return []
+    if (data.length !== this.map.size(piece)) throw new Error(`piece ${piece} has ${data.length} bytes`)
+    for (const s of spans) {
+      const slot = this.slots[s.file]!
+      try {
+        const fh = await this.partHandle(s.file)
+        const fault = storeFaults.write?.(this.partOf(s.file), s.length)
+        if (fault) throw fault
+        await writeAll(fh, s.at === 0 && s.length === data.length ? data : data.subarray(s.at, s.at + s.length), s.offset)
+      } catch (err) {
+        throw this.writeError(err, `${slot.path} (what is downloaded so far is kept)`)
+      }
     }
     if (this.closed) throw new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped')
     try {
@@ -253,12 +280,15 @@ export class PieceStore {
       throw this.writeError(err, `the resume log ${this.logFile}`)
     }
     this.hold(piece)
-    if (!this.fileHeld(i)) return null
-    // Two last writes can finish together: one of them finishes the file.
-    if (this.finishing.has(i)) return null
-    this.finishing.add(i)
-    await this.finishFile(i)
-    return i
+    const finished: number[] = []
+    for (const { file: i } of spans) {
+      // Two last writes can finish together: one of them finishes the file.
+      if (!this.fileHeld(i) || this.finishing.has(i)) continue
+      this.finishing.add(i)
+      await this.finishFile(i)
+      finished.push(i)
+    }
+    return finished
   }
 
   private fileHeld(i: number): boolean {
@@ -308,7 +338,7 @@ export class PieceStore {
       this.finishing.delete(i)
       throw this.writeError(err, slot.path)
     }
-    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.meta.infohash.toString('hex')).catch(() => {})
+    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.key).catch(() => {})
   }
 
   /** The directories between the download folder and file `i`. */
@@ -342,7 +372,7 @@ export class PieceStore {
         await this.finishFile(i)
       }
     }
-    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.meta.infohash.toString('hex')).catch(() => {})
+    if (this.complete() && this.out !== null) await removePrivateDir(this.out, this.key).catch(() => {})
   }
 
   /** One open handle per key, shared by concurrent callers. */

@@ -1,26 +1,36 @@
+import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type Protomux from 'protomux'
 import { ChrysalisError } from '../errors.js'
-import { exists, writeFileAtomic } from '../fs.js'
 import { torrentTopic } from '../net/topics.js'
 import { createTorrent, type CreateOptions } from './create.js'
 import { type Metainfo, filePath, parseTorrent, torrentBytes } from './metainfo.js'
-import { TORRENT_PROTOCOL } from './messages.js'
-import { type FileSlot, PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
+import { PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
 import { removePrivateDir } from './safe-path.js'
-import { Torrent, type TorrentPeerInfo } from './torrent.js'
 import { type TorrentTarget, targetKey } from './target.js'
+import type { BtOptions, BtStatus } from './bt-options.js'
+import { MainlineDht } from './discovery/dht.js'
+import { Connections } from './engine/connections.js'
+import { PeerFinder } from './engine/discovery.js'
+import { PEER_ID_PREFIX } from './engine/peer.js'
+import { Torrent, type TorrentPeerInfo } from './engine/torrent.js'
+import { WebSeedSource } from './engine/webseeds.js'
+import { KEY_RE, LOG, TORRENT, type SavedState, type TransferStatus, readState, writeState } from './state.js'
+
+export type { TransferStatus, TorrentPeerInfo }
 
 /**
  * Every torrent of a node: what it shares and fetches, kept across restarts in HOME/torrents/
- * (one directory per infohash: the .torrent, state.json, the resume log), seeded whenever the
- * node is online. The network side is a narrow interface so this layer does not own the swarm.
+ * (state.ts), seeded whenever the node is online, over the standard BitTorrent wire on TCP and on
+ * hyperswarm connections between Chrysalis peers, found through the mainline DHT, trackers, web
+ * seeds and hyperswarm topics. The hyperswarm side is a narrow interface so this layer does not
+ * own the swarm.
  *
  *   const transfers = await Transfers.open(path.join(home, 'torrents'))
  *   const { meta } = await transfers.share('/scans/kaypro.pdf')
- *   transfers.attach(network)                     // seeds and fetches from now on
+ *   await transfers.attach(network, { port: 6881 })   // seeds and fetches from now on
  */
 export interface TransferNet {
   on(event: 'connection', fn: (publicKey: Buffer, mux: Protomux) => void): unknown
@@ -31,26 +41,10 @@ export interface TransferNet {
   refreshTopic(topic: Buffer): Promise<void>
 }
 
-export type TransferStatus = 'metadata' | 'downloading' | 'seeding' | 'paused' | 'stopped'
-
-interface SavedState {
-  /** 2: partial data in OUT/.chrysalis-parts/<infohash>/ (1: as FINAL.chrysalis-part, no longer read). */
-  version: 1 | 2
-  infohash: string
-  role: 'shared' | 'fetched'
-  status: TransferStatus
-  /** Download directory (fetched torrents). */
-  out: string | null
-  /** Paths inside the torrent to fetch; empty = everything. */
-  select: string[]
-  files: FileSlot[]
-  addedAt: number
-  /** Why it stopped, in words. */
-  reason: string | null
-}
-
 export interface TransferView {
   infohash: string
+  infohashV1: string | null
+  infohashV2: string | null
   name: string
   role: 'shared' | 'fetched'
   status: TransferStatus
@@ -59,19 +53,25 @@ export interface TransferView {
   size: number
   have: number
   peers: number
+  /** Connected peers by kind: classic BitTorrent clients, Chrysalis nodes. */
+  peerKinds: { bittorrent: number; chrysalis: number }
   /** Bytes per second, over the last seconds. */
   downloadRate: number
   uploadRate: number
   uploaded: number
-  /** Bytes received from peers since this node started the torrent (verified or not). */
+  /** Bytes received since this node started the torrent (verified or not). */
   downloaded: number
+  /** Bytes received per kind of source (this run). */
+  sources: { peers: number; webSeeds: number }
+  /** The download itself, this run: first data to complete (null until both happened). */
+  seconds: number | null
   /** Where the data is: the shared path, or the file/directory fetched. */
   path: string | null
 }
 
 export interface TransferEvents {
   update: [TransferView]
-  ban: [string, Buffer, string]
+  ban: [string, string, string]
   changed: [string, FileChangedError]
 }
 
@@ -80,6 +80,7 @@ interface Entry {
   meta: Metainfo | null
   torrent: Torrent | null
   store: PieceStore | null
+  seeds: WebSeedSource[]
   /** Resolvers waiting for the download to complete. */
   waiters: Array<{ resolve: () => void; reject: (err: Error) => void }>
   rate: { down: number; up: number; lastDown: number; lastUp: number }
@@ -87,14 +88,15 @@ interface Entry {
   lookup: { next: number; every: number }
 }
 
-const STATE = 'state.json'
-const TORRENT = 'torrent'
-const LOG = 'pieces.log'
-
 export class Transfers extends EventEmitter<TransferEvents> {
   readonly dir: string
+  readonly peerId: Buffer = Buffer.concat([PEER_ID_PREFIX, crypto.randomBytes(12)])
   private readonly entries = new Map<string, Entry>()
   private net: TransferNet | null = null
+  private bt: BtOptions = {}
+  private connections: Connections | null = null
+  private dht: MainlineDht | null = null
+  private finder: PeerFinder | null = null
   private readonly onConnection = (publicKey: Buffer, mux: Protomux): void => this.connect(publicKey, mux)
   private ticker: NodeJS.Timeout | null = null
   private ticks = 0
@@ -108,20 +110,27 @@ export class Transfers extends EventEmitter<TransferEvents> {
     const t = new Transfers(dir)
     await fs.mkdir(dir, { recursive: true, mode: 0o700 }) // the torrents' state is the node's, owner-only like the rest of HOME
     for (const name of await fs.readdir(dir)) {
-      if (!/^[0-9a-f]{64}$/.test(name)) continue
-      await t.load(name).catch(() => {})
+      if (!KEY_RE.test(name)) continue
+      await t.load(name)
     }
     return t
   }
 
+  /** Load one torrent folder; a damaged one is kept as a stopped torrent that says what is wrong. */
   private async load(hex: string): Promise<void> {
     const d = path.join(this.dir, hex)
-    const state = JSON.parse(await fs.readFile(path.join(d, STATE), 'utf-8')) as SavedState
-    // Version 1 kept partial data beside the final names, where anything could sit: those part
-    // files are never read again (a resumed download starts its unfinished files afresh).
-    state.version = 2
-    const raw = await fs.readFile(path.join(d, TORRENT)).catch(() => null)
-    const meta = raw ? parseTorrent(raw, { infohash: Buffer.from(hex, 'hex') }) : null
+    let state: SavedState
+    let meta: Metainfo | null = null
+    try {
+      state = await readState(d, hex)
+      const raw = await fs.readFile(path.join(d, TORRENT)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)))
+      if (raw) meta = parseTorrent(raw, { infohash: Buffer.from(hex, 'hex'), v1: true, requireLayers: false, badLayer: 'drop' })
+      if (meta && state.files.length !== 0 && state.files.length !== meta.files.length) throw new ChrysalisError('BAD_STATE', `the saved state in ${d} does not match its torrent; cancel this torrent and add it again`)
+    } catch (err) {
+      const reason = err instanceof ChrysalisError && err.code === 'BAD_STATE' ? err.message : `the torrent folder ${d} is damaged (${(err as Error).message}); cancel this torrent and add it again`
+      state = { version: 2, infohash: hex, role: 'fetched', status: 'stopped', out: null, select: [], files: [], addedAt: 0, reason }
+      meta = null
+    }
     this.entries.set(hex, newEntry(state, meta))
   }
 
@@ -142,7 +151,10 @@ export class Transfers extends EventEmitter<TransferEvents> {
       select: [],
       files: meta.files.map((f, i) => ({ path: sources[i]!.file, skip: false, done: true, mtimeMs: sources[i]!.mtimeMs })),
       addedAt: Date.now(),
-      reason: null
+      reason: null,
+      v1: meta.infohashV1?.toString('hex') ?? null,
+      v2: meta.infohashV2?.toString('hex') ?? null,
+      trackers: this.bt.trackers ?? []
     }
     await this.save(state, meta)
     if (existing) await this.drop(existing)
@@ -154,7 +166,18 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   /** Keep a torrent's metadata (from a feed or a file) without fetching it. */
   metadata(infohash: Buffer): Metainfo | null {
-    return this.entries.get(infohash.toString('hex'))?.meta ?? null
+    return this.find(infohash)?.meta ?? null
+  }
+
+  /** The torrent a hash names: its key, its v1 or v2 infohash, or the truncated v2 one. */
+  private find(hash: Buffer): Entry | undefined {
+    const hex = hash.toString('hex')
+    const direct = this.entries.get(hex)
+    if (direct) return direct
+    for (const e of this.entries.values()) {
+      if (e.state.v1 === hex || e.state.v2 === hex || (hex.length === 40 && e.state.v2?.startsWith(hex))) return e
+    }
+    return undefined
   }
 
   // --- fetching --------------------------------------------------------------------------
@@ -165,9 +188,14 @@ export class Transfers extends EventEmitter<TransferEvents> {
    * selected file is complete and verified; the torrent keeps seeding afterwards.
    */
   async fetch(target: TorrentTarget, opts: { out: string; files?: string[] }): Promise<TransferView> {
-    const hex = targetKey(target).toString('hex')
     const meta = target.meta
-    let entry = this.entries.get(hex)
+    if (meta && ((target.v1 && !meta.infohashV1?.equals(target.v1)) || (target.v2 && !meta.infohashV2?.equals(target.v2)))) {
+      throw new ChrysalisError('BAD_TORRENT', 'the torrent does not match the infohash asked for; it was refused')
+    }
+    const v1 = target.v1 ?? meta?.infohashV1 ?? null
+    const v2 = target.v2 ?? meta?.infohashV2 ?? null
+    let entry = (v2 && this.find(v2)) || (v1 && this.find(v1)) || undefined
+    const hex = entry?.state.infohash ?? targetKey({ v1, v2 }).toString('hex')
     if (entry?.state.status === 'seeding') return this.view(entry) // shared or fetched already
     if (!entry) {
       const state: SavedState = {
@@ -179,16 +207,28 @@ export class Transfers extends EventEmitter<TransferEvents> {
         select: opts.files ?? [],
         files: [],
         addedAt: Date.now(),
-        reason: null
+        reason: null,
+        v1: v1?.toString('hex') ?? null,
+        v2: v2?.toString('hex') ?? null,
+        trackers: target.trackers,
+        webSeeds: target.webSeeds,
+        peers: target.peers
       }
       entry = newEntry(state, meta)
       if (entry.meta) this.layout(entry)
       await this.save(state, entry.meta)
       this.entries.set(hex, entry)
-    } else if (entry.state.status === 'paused' || entry.state.status === 'stopped') {
-      entry.state.status = entry.meta ? 'downloading' : 'metadata'
-      entry.state.reason = null
-      await this.save(entry.state, null)
+    } else {
+      // Sources named again (a magnet's trackers, --peer) add to those known.
+      const s = entry.state
+      s.trackers = [...new Set([...(s.trackers ?? []), ...target.trackers])]
+      s.webSeeds = [...new Set([...(s.webSeeds ?? []), ...target.webSeeds])]
+      s.peers = [...(s.peers ?? []), ...target.peers.filter((p) => !(s.peers ?? []).some((q) => q.host === p.host && q.port === p.port))]
+      if (s.status === 'paused' || s.status === 'stopped') {
+        s.status = entry.meta ? 'downloading' : 'metadata'
+        s.reason = null
+      }
+      await this.save(s, null)
     }
     if (!entry.meta && meta) {
       if (entry.torrent) {
@@ -233,15 +273,46 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   // --- running ---------------------------------------------------------------------------
 
-  /** Go online: seed and fetch everything not paused, on this network. */
-  attach(net: TransferNet): void {
+  /**
+   * Go online: listen for BitTorrent peers on TCP (unless encrypted-only), join the mainline DHT
+   * when configured, and seed and fetch everything not paused, on this hyperswarm network too.
+   */
+  async attach(net: TransferNet, bt: BtOptions = {}): Promise<void> {
     this.net = net
+    this.bt = bt
+    const connections = new Connections({ peerId: this.peerId, find: (h) => this.find(h)?.torrent ?? null, encryptedOnly: bt.encryptedOnly === true })
+    this.connections = connections
+    if (!bt.encryptedOnly) {
+      try {
+        await connections.listen({ port: bt.port, host: bt.host })
+      } catch (err) {
+        throw new ChrysalisError('BAD_INPUT', `cannot listen for BitTorrent peers on port ${bt.port ?? 6881} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --bt-port`, { cause: err })
+      }
+      if (bt.dht?.enabled) {
+        try {
+          this.dht = await MainlineDht.start({ bootstrap: bt.dht.bootstrap, host: bt.host ?? '0.0.0.0', port: connections.port ?? 0 })
+        } catch {
+          // The UDP port is taken (another client): any free one.
+          this.dht = await MainlineDht.start({ bootstrap: bt.dht.bootstrap, host: bt.host ?? '0.0.0.0', port: 0 }).catch(() => null)
+        }
+      }
+    }
+    this.finder = new PeerFinder({ dht: this.dht, connections, port: () => connections.port, peerId: this.peerId })
     net.on('connection', this.onConnection)
     for (const c of net.connections()) this.connect(c.publicKey, c.mux)
     // Torrents started while offline (a share before going online) announce now.
     for (const entry of this.entries.values()) this.announce(entry)
     this.ticker ??= setInterval(() => this.tick(), 1000)
     this.ticker.unref()
+  }
+
+  /** The BitTorrent side, for `status`. */
+  btStatus(): BtStatus {
+    return {
+      port: this.connections?.port ?? null,
+      encryptedOnly: this.bt.encryptedOnly === true,
+      dht: { enabled: this.dht !== null, nodes: this.dht?.nodes().length ?? 0 }
+    }
   }
 
   /** Start every torrent that should run (after a restart). */
@@ -254,7 +325,15 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   private async start(entry: Entry): Promise<void> {
     if (entry.torrent) return
-    const torrent = new Torrent(Buffer.from(entry.state.infohash, 'hex'), { meta: entry.meta })
+    const s = entry.state
+    const torrent = new Torrent({
+      v1: s.v1 ? Buffer.from(s.v1, 'hex') : (entry.meta?.infohashV1 ?? null),
+      v2: s.v2 ? Buffer.from(s.v2, 'hex') : (entry.meta?.infohashV2 ?? null),
+      meta: entry.meta,
+      peerId: this.peerId,
+      listenPort: () => this.connections?.port ?? null,
+      dialTcp: (host, port) => void this.connections?.dial(torrent, host, port)
+    })
     entry.torrent = torrent
     // Events of a torrent already stopped (paused, removed, replaced) change nothing.
     const current = (): boolean => entry.torrent === torrent
@@ -264,16 +343,16 @@ export class Transfers extends EventEmitter<TransferEvents> {
     torrent.on('metadata', (meta) => {
       if (current()) void this.onMetadata(entry, meta)
     })
-    torrent.on('ban', (pk, reason) => this.emit('ban', entry.state.infohash, pk, reason))
+    torrent.on('ban', (who, reason) => this.emit('ban', s.infohash, who, reason))
     torrent.on('changed', (err) => {
       if (!current()) return
       void this.stopWith(entry, err)
-      this.emit('changed', entry.state.infohash, err)
+      this.emit('changed', s.infohash, err)
     })
     torrent.on('error', fail)
     torrent.on('file', () => {
       // A finished file is at its final path: the state must say so before anything else happens.
-      if (current()) void this.save(entry.state, null).catch(fail)
+      if (current()) void this.save(s, null).catch(fail)
     })
     torrent.on('done', () => {
       if (current()) void this.onDone(entry).catch(fail)
@@ -290,14 +369,23 @@ export class Transfers extends EventEmitter<TransferEvents> {
     this.announce(entry)
   }
 
-  /** On the network: open the torrent on existing connections and join its topic. */
+  /** On the networks: hyperswarm connections and topic, the mainline DHT, trackers, given peers. */
   private announce(entry: Entry): void {
     const torrent = entry.torrent
     if (!this.net || !torrent) return
-    const downloading = entry.state.status !== 'seeding'
-    // Seeders wait for downloaders to open the channel (Transfers.connect pairs them).
-    if (downloading) for (const c of this.net.connections()) torrent.attach(c.publicKey, c.mux)
-    void this.net.joinTopic(torrentTopic(torrent.infohash), { server: true, client: downloading }).catch(() => {})
+    const s = entry.state
+    const downloading = s.status !== 'seeding'
+    // Seeders wait for downloaders to open the stream (Connections.attachMux takes them).
+    if (downloading) for (const c of this.net.connections()) this.connections?.openMux(torrent, c.publicKey, c.mux)
+    void this.net.joinTopic(torrentTopic(Buffer.from(s.infohash, 'hex')), { server: true, client: downloading }).catch(() => {})
+    if (!this.bt.encryptedOnly) {
+      this.finder?.start(s.infohash, torrent, {
+        trackers: s.trackers ?? [],
+        peers: s.peers ?? [],
+        downloading,
+        left: () => (entry.store ? Math.max(0, this.view(entry).size - entry.store.haveBytes) : 0)
+      })
+    }
   }
 
   private async openStore(entry: Entry): Promise<void> {
@@ -305,22 +393,33 @@ export class Transfers extends EventEmitter<TransferEvents> {
     await fs.mkdir(path.dirname(log), { recursive: true, mode: 0o700 })
     await (await fs.open(log, 'a', 0o600)).close() // created owner-only here: PieceStore appends to it
     const out = entry.state.role === 'fetched' ? entry.state.out : null
-    const store = new PieceStore(entry.meta!, entry.state.files, log, out)
+    const store = new PieceStore(entry.meta!, entry.state.files, log, out, Buffer.from(entry.state.infohash, 'hex'))
     await store.open()
     await store.prepare()
     entry.store = store
-    entry.torrent!.setStore(entry.meta!, store)
+    const torrent = entry.torrent!
+    torrent.setStore(entry.meta!, store)
     if (store.complete()) {
       await this.onDone(entry)
       return
     }
-    entry.torrent!.download()
+    torrent.download()
+    // Web seeds are only useful once the layout is known, and (encrypted-only) never used.
+    if (!this.bt.encryptedOnly) {
+      for (const url of entry.state.webSeeds ?? []) {
+        const seed = new WebSeedSource(torrent, store.map, url)
+        entry.seeds.push(seed)
+        torrent.addSource(seed)
+      }
+    }
   }
 
   private async onMetadata(entry: Entry, meta: Metainfo): Promise<void> {
     if (entry.meta) return
     try {
       entry.meta = meta
+      entry.state.v1 ??= meta.infohashV1?.toString('hex') ?? null
+      entry.state.v2 ??= meta.infohashV2?.toString('hex') ?? null
       this.layout(entry)
       await this.save(entry.state, meta)
       await this.openStore(entry)
@@ -331,42 +430,58 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   private async onDone(entry: Entry): Promise<void> {
     entry.state.status = 'seeding'
+    this.stopSeeds(entry)
     await this.save(entry.state, null)
+    this.finder?.completed(entry.state.infohash)
     this.emit('update', this.view(entry))
     for (const w of entry.waiters.splice(0)) w.resolve()
+  }
+
+  private stopSeeds(entry: Entry): void {
+    for (const seed of entry.seeds.splice(0)) {
+      entry.torrent?.removeSource(seed)
+      seed.stop()
+    }
+  }
+
+  /** The one teardown of a running torrent: connections, sources, announces, files. */
+  private async halt(entry: Entry): Promise<void> {
+    this.stopSeeds(entry)
+    this.finder?.stop(entry.state.infohash)
+    entry.torrent?.stop()
+    entry.torrent = null
+    await entry.store?.close()
+    entry.store = null
   }
 
   private async stopWith(entry: Entry, err: unknown): Promise<void> {
     const error = err instanceof Error ? err : new Error(String(err))
     entry.state.status = 'stopped'
     entry.state.reason = error.message
-    entry.torrent?.stop()
-    entry.torrent = null
-    await entry.store?.close()
-    entry.store = null
+    await this.halt(entry)
     await this.save(entry.state, null).catch(() => {})
     this.emit('update', this.view(entry))
     for (const w of entry.waiters.splice(0)) w.reject(error)
   }
 
   private connect(publicKey: Buffer, mux: Protomux): void {
-    // Channels a peer opens for torrents we have; the ones we fetch we open ourselves.
-    mux.pair({ protocol: TORRENT_PROTOCOL }, (id) => {
-      const entry = id ? this.entries.get(Buffer.from(id).toString('hex')) : undefined
-      entry?.torrent?.attach(publicKey, mux)
-    })
+    const conns = this.connections
+    if (!conns) return
+    // Streams a peer opens for torrents we have; the ones we fetch we open ourselves.
+    conns.attachMux(publicKey, mux)
     for (const entry of this.entries.values()) {
-      if (entry.torrent && entry.state.status !== 'seeding') entry.torrent.attach(publicKey, mux)
+      if (entry.torrent && entry.state.status !== 'seeding') conns.openMux(entry.torrent, publicKey, mux)
     }
   }
 
   private tick(): void {
     const net = this.net
+    this.finder?.tick()
     // Peers that had not got a torrent when we asked may have it now: ask again now and then.
     if (net && ++this.ticks % 5 === 0) {
       for (const entry of this.entries.values()) {
         if (!entry.torrent || entry.state.status === 'seeding') continue
-        for (const c of net.connections()) entry.torrent.attach(c.publicKey, c.mux)
+        for (const c of net.connections()) this.connections?.openMux(entry.torrent, c.publicKey, c.mux)
       }
     }
     // Seeders that arrived after our lookup: look again while a download has no peer.
@@ -382,7 +497,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
       if (now < entry.lookup.next) continue
       entry.lookup.every = Math.min(60_000, entry.lookup.every * 2)
       entry.lookup.next = now + entry.lookup.every
-      void net.refreshTopic(torrentTopic(t.infohash)).catch(() => {})
+      void net.refreshTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
     }
     for (const entry of this.entries.values()) {
       const t = entry.torrent
@@ -400,14 +515,11 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   async pause(infohash: Buffer): Promise<TransferView> {
     const entry = this.require(infohash)
-    entry.torrent?.stop()
-    entry.torrent = null
-    await entry.store?.close()
-    entry.store = null
+    await this.halt(entry)
     entry.state.status = 'paused'
     await this.save(entry.state, null)
     for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the download was paused; resume it with `chrysalis fetch` again'))
-    if (this.net) await this.net.leaveTopic(torrentTopic(infohash)).catch(() => {})
+    if (this.net) await this.net.leaveTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
     return this.view(entry)
   }
 
@@ -436,26 +548,28 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
   private async drop(entry: Entry): Promise<void> {
-    entry.torrent?.stop()
-    entry.torrent = null
-    await entry.store?.close()
-    entry.store = null
+    await this.halt(entry)
     if (this.net) await this.net.leaveTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
   }
 
   private require(infohash: Buffer): Entry {
-    const entry = this.entries.get(infohash.toString('hex'))
+    const entry = this.find(infohash)
     if (!entry) throw new ChrysalisError('NOT_FOUND', `no torrent ${infohash.toString('hex').slice(0, 16)}… here; see \`chrysalis downloads\` and \`chrysalis seeding\``)
     return entry
   }
 
   /** Per-peer counters of a running torrent. */
   peerStats(infohash: Buffer): TorrentPeerInfo[] {
-    return this.entries.get(infohash.toString('hex'))?.torrent?.peerList() ?? []
+    const entry = this.find(infohash)
+    const peers = entry?.torrent?.peerList() ?? []
+    for (const seed of entry?.seeds ?? []) {
+      peers.push({ id: seed.id, address: seed.url, client: null, kind: 'webseed', transport: 'http', pieces: 0, downloaded: seed.downloaded, uploaded: 0 })
+    }
+    return peers
   }
 
   get(infohash: Buffer): TransferView | null {
-    const entry = this.entries.get(infohash.toString('hex'))
+    const entry = this.find(infohash)
     return entry ? this.view(entry) : null
   }
 
@@ -486,19 +600,27 @@ export class Transfers extends EventEmitter<TransferEvents> {
     let where: string | null = null
     if (entry.state.role === 'shared') where = meta?.multi ? path.dirname(entry.state.files[0]!.path) : (entry.state.files[0]?.path ?? null)
     else if (meta && entry.state.out) where = path.join(entry.state.out, meta.multi ? meta.name : filePath(meta, meta.files[0]!).join('/'))
+    const t = entry.torrent
+    const kinds = { bittorrent: 0, chrysalis: 0 }
+    for (const p of t?.peerList() ?? []) if (p.kind === 'chrysalis' || p.kind === 'bittorrent') kinds[p.kind]++
     return {
       infohash: entry.state.infohash,
+      infohashV1: entry.state.v1 ?? null,
+      infohashV2: entry.state.v2 ?? null,
       name: meta?.name ?? '(waiting for metadata)',
       role: entry.state.role,
       status: entry.state.status,
       reason: entry.state.reason,
       size,
       have,
-      peers: entry.torrent?.peerCount ?? 0,
+      peers: t?.peerCount ?? 0,
+      peerKinds: kinds,
       downloadRate: Math.round(entry.rate.down),
       uploadRate: Math.round(entry.rate.up),
       uploaded: entry.torrent?.uploaded ?? 0,
-      downloaded: entry.torrent?.downloaded ?? 0,
+      downloaded: t?.downloaded ?? 0,
+      sources: { ...(t?.received ?? { peers: 0, webSeeds: 0 }) },
+      seconds: t && t.firstDataAt !== null && t.doneAt !== null ? (t.doneAt - t.firstDataAt) / 1000 : null,
       path: where
     }
   }
@@ -513,11 +635,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
     return next
   }
 
-  private async write(state: SavedState, meta: Metainfo | null): Promise<void> {
-    const d = path.join(this.dir, state.infohash)
-    await fs.mkdir(d, { recursive: true, mode: 0o700 })
-    if (meta && !(await exists(path.join(d, TORRENT)))) await writeFileAtomic(path.join(d, TORRENT), torrentBytes(meta), 0o600)
-    await writeFileAtomic(path.join(d, STATE), JSON.stringify(state), 0o600)
+  private write(state: SavedState, meta: Metainfo | null): Promise<void> {
+    return writeState(path.join(this.dir, state.infohash), state, meta ? torrentBytes(meta) : null)
   }
 
   async close(): Promise<void> {
@@ -527,13 +646,16 @@ export class Transfers extends EventEmitter<TransferEvents> {
     this.net = null
     for (const entry of this.entries.values()) {
       const running = entry.torrent !== null
-      entry.torrent?.stop()
-      entry.torrent = null
-      await entry.store?.close()
-      entry.store = null
+      await this.halt(entry)
       if (running) await this.save(entry.state, null).catch(() => {})
       for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the node closed before the download finished; run the fetch again to resume'))
     }
+    this.finder?.close()
+    this.finder = null
+    await this.connections?.close()
+    this.connections = null
+    await this.dht?.close()
+    this.dht = null
   }
 }
 
@@ -552,5 +674,5 @@ async function downloadFolder(out: string): Promise<string> {
 }
 
 function newEntry(state: SavedState, meta: Metainfo | null): Entry {
-  return { state, meta, torrent: null, store: null, waiters: [], rate: { down: 0, up: 0, lastDown: 0, lastUp: 0 }, lookup: { next: 0, every: 2000 } }
+  return { state, meta, torrent: null, store: null, seeds: [], waiters: [], rate: { down: 0, up: 0, lastDown: 0, lastUp: 0 }, lookup: { next: 0, every: 2000 } }
 }

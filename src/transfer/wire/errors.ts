@@ -26,6 +26,14 @@ export type WireErrorCode =
   | 'SOCKET'
   /** One of our own message handlers threw: a bug on our side, not the peer's fault. */
   | 'INTERNAL'
+  /** The engine's choices: the peer is banned (bad data), is ourselves, is already connected, */
+  | 'BANNED'
+  | 'SELF'
+  | 'DUPLICATE'
+  /** the torrent (or the node) has as many connections as it keeps, */
+  | 'TOO_MANY'
+  /** or the peer floods us with requests it could not have meant. */
+  | 'FLOOD'
 
 export class WireError extends Error {
   readonly code: WireErrorCode

@@ -1,0 +1,129 @@
+import crypto from 'node:crypto'
+import { pieceRoot } from './merkle.js'
+import { type Metainfo, expectedHash, fileOfPiece, pieceSize } from './metainfo.js'
+
+/**
+ * Where each piece's bytes live, for every kind of torrent. v2 and hybrid torrents start every
+ * file on a piece (hybrids through BEP 47 pad files), so a piece is part of one file. A v1-only
+ * torrent is one stream of bytes cut into pieces across its files; a piece may cover the end of
+ * one file, a pad, and the start of the next.
+ *
+ * A piece's `size` is what is requested on the wire: its bytes up to the end of its last file
+ * data (pads that end a piece are never requested, as libtorrent does). Bytes inside that range
+ * that belong to a pad are zeros.
+ *
+ *   const map = new PieceMap(meta)
+ *   for (const s of map.spans(7)) write(s.file, s.offset, data.subarray(s.at, s.at + s.length))
+ *   map.check(7, data)   // 'ok' | 'bad' | 'unknown' (a v2 piece layer not known yet)
+ */
+export interface Span {
+  /** Index into meta.files. */
+  file: number
+  /** Byte offset in that file. */
+  offset: number
+  /** Byte offset in the piece. */
+  at: number
+  length: number
+}
+
+const ZEROS = Buffer.alloc(64 * 1024)
+
+export class PieceMap {
+  readonly meta: Metainfo
+  /** v1-only: each file's first byte in the piece stream (pads included). */
+  private readonly starts: number[] | null
+  private readonly fileIndex = new Map<object, number>()
+
+  constructor(meta: Metainfo) {
+    this.meta = meta
+    meta.files.forEach((f, i) => this.fileIndex.set(f, i))
+    if (meta.version === 'v1') {
+      const data = meta.v1!.files.filter((f) => !f.pad)
+      this.starts = data.map((f) => f.offset)
+    } else {
+      this.starts = null
+    }
+  }
+
+  get pieceCount(): number {
+    return this.meta.pieceCount
+  }
+
+  /** Bytes of piece `i` that are requested and verified (see above). */
+  size(piece: number): number {
+    if (!this.starts) return pieceSize(this.meta, piece)
+    const spans = this.spans(piece)
+    const last = spans[spans.length - 1]
+    return last ? last.at + last.length : 0
+  }
+
+  /** The file data in piece `i`, in order (no pads, no empty files). */
+  spans(piece: number): Span[] {
+    const meta = this.meta
+    if (!this.starts) {
+      const file = fileOfPiece(meta, piece)
+      const local = piece - file.firstPiece
+      return [{ file: this.fileIndex.get(file)!, offset: local * meta.pieceLength, at: 0, length: pieceSize(meta, piece) }]
+    }
+    const from = piece * meta.pieceLength
+    const to = Math.min(from + meta.pieceLength, meta.v1!.streamLength)
+    const out: Span[] = []
+    // The last file starting at or before `from`, then on while files start before `to`.
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.starts[mid]! <= from) lo = mid
+      else hi = mid - 1
+    }
+    for (let i = lo; i < this.starts.length && this.starts[i]! < to; i++) {
+      const f = meta.files[i]!
+      const start = this.starts[i]!
+      const a = Math.max(from, start)
+      const b = Math.min(to, start + f.length)
+      if (b > a && !f.symlink) out.push({ file: i, offset: a - start, at: a - from, length: b - a })
+    }
+    return out
+  }
+
+  /** Pieces holding bytes of file `i`: [first, count]. */
+  pieces(file: number): [number, number] {
+    const f = this.meta.files[file]!
+    return [f.firstPiece, f.pieceCount]
+  }
+
+  /** Bytes of piece `i` in the v1 piece stream (its SHA-1 covers them; pads are zeros). */
+  private v1Size(piece: number): number {
+    const v1 = this.meta.v1!
+    return Math.min(this.meta.pieceLength, v1.streamLength - piece * this.meta.pieceLength)
+  }
+
+  /** Does the piece's v2 hash need a piece layer we do not have yet? */
+  needsLayer(piece: number): boolean {
+    if (this.meta.version === 'v1') return false
+    return expectedHash(this.meta, piece) === null
+  }
+
+  /**
+   * Check a piece: 'ok', 'bad', or 'unknown' when only a v2 hash could check it and its layer is
+   * not known yet. Hybrids are checked against both their SHA-1 and their merkle hash (when known).
+   */
+  check(piece: number, data: Buffer): 'ok' | 'bad' | 'unknown' {
+    const meta = this.meta
+    let checked = false
+    if (meta.v1) {
+      const h = crypto.createHash('sha1').update(data)
+      for (let pad = this.v1Size(piece) - data.length; pad > 0; pad -= ZEROS.length) h.update(pad >= ZEROS.length ? ZEROS : ZEROS.subarray(0, pad))
+      if (!h.digest().equals(meta.v1.pieces.subarray(piece * 20, piece * 20 + 20))) return 'bad'
+      checked = true
+    }
+    if (meta.version !== 'v1') {
+      const expected = expectedHash(meta, piece)
+      if (expected) {
+        if (!pieceRoot(data, meta.pieceLength, expected.file.length).equals(expected.hash)) return 'bad'
+        checked = true
+      }
+    }
+    return checked ? 'ok' : 'unknown'
+  }
+}
