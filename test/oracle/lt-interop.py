@@ -9,6 +9,8 @@
   PROGRESS {"progress","peers","bytes"}   a downloader, about once a second
   BANNED {"peer"}               a peer banned for sending data that failed its hash check
   ALERT {"message"}             an error alert
+  CONNECTED / DISCONNECTED {"peer"[,"error"]}   a seeder's peers coming and going
+  UPLOADED {"bytes"}            a seeder's payload bytes sent so far (when it changes)
   RESULT {"ok","secs","MiBps","bytes","sha256":{path:hex}}   a download ended (ok false: timeout)
 
   lt-interop.py dht [--port P]
@@ -138,12 +140,22 @@ def seed(src, save):
     if opt('--dht'):
         announced(ses, h)
     say('READY')
+    ses.apply_settings({'alert_mask': ltsession.ALERTS | lt.alert.category_t.connect_notification})
+    uploaded = 0
     try:
         while True:
-            watch_alerts(ses)
-            if '--stats' in sys.argv:
-                say('STATS', usage_stats())
-            time.sleep(0.5)
+            for a in ses.pop_alerts():
+                if isinstance(a, lt.peer_connect_alert) or isinstance(a, lt.incoming_connection_alert):
+                    say('CONNECTED', {'peer': f'{a.endpoint[0]}:{a.endpoint[1]}'})
+                elif isinstance(a, lt.peer_disconnected_alert):
+                    say('DISCONNECTED', {'peer': f'{a.endpoint[0]}:{a.endpoint[1]}', 'error': a.error.message()})
+                elif a.category() & lt.alert.category_t.error_notification:
+                    say('ALERT', {'message': a.message()})
+            st = h.status()
+            if st.total_payload_upload != uploaded:
+                uploaded = st.total_payload_upload
+                say('UPLOADED', {'bytes': uploaded})
+            time.sleep(0.1)
     finally:
         if corrupt:
             shutil.rmtree(save, ignore_errors=True)
@@ -152,6 +164,7 @@ def seed(src, save):
 def fetch(src, save):
     timeout = float(opt('--timeout', '120'))
     ses = ltsession.session(0, opt('--dht'), dht_read_only=True)
+    ses.apply_settings({'alert_mask': ltsession.ALERTS | lt.alert.category_t.peer_notification})
     t0 = time.time()
     h = ltsession.add(ses, src, save)
     say('LISTENING', {'port': ses.listen_port()})
