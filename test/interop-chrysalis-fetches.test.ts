@@ -58,10 +58,15 @@ for (const kind of ['v1', 'v2'] as const) {
     t.is(r.code, 0, `exit 0 ${r.stderr}`)
     t.alike(await hashTree(path.join(dir, 'out', 'cpm22.img')), hashes, 'the file is exactly the honest bytes')
 
-    // The corrupt seeder did serve altered bytes, and the fetcher cut it off.
+    // The corrupt seeder did serve altered bytes, and the fetcher cut it off while it still
+    // fetched: before the honest seeder, whose connection ends only when the fetch process exits.
     const sent = corrupt.p.lines<{ bytes: number }>('UPLOADED').at(-1)?.bytes ?? 0
     t.ok(sent > 0, `the corrupt seeder served ${sent} bytes`)
-    t.ok(corrupt.p.lines('DISCONNECTED').length > 0, `the fetcher dropped the corrupt seeder (${JSON.stringify(corrupt.p.lines('DISCONNECTED'))})`)
+    await honest.p.line('DISCONNECTED', 10_000)
+    const dropped = corrupt.p.lines<{ at: number }>('DISCONNECTED')[0]?.at ?? Infinity
+    const exited = honest.p.lines<{ at: number }>('DISCONNECTED')[0]!.at
+    t.ok(dropped < exited, `the fetcher dropped the corrupt seeder ${(exited - dropped).toFixed(2)} s before it was done with the honest one`)
+    t.is(corrupt.p.lines('CONNECTED').length, 1, 'and never came back')
 
     // The ban, as the node reports it.
     const banned = bannedPeers(r.json)

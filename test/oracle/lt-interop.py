@@ -9,7 +9,7 @@
   PROGRESS {"progress","peers","bytes"}   a downloader, about once a second
   BANNED {"peer"}               a peer banned for sending data that failed its hash check
   ALERT {"message"}             an error alert
-  CONNECTED / DISCONNECTED {"peer"[,"error"]}   a seeder's peers coming and going
+  CONNECTED / DISCONNECTED {"peer"[,"error","at"]}   a seeder's peers coming and going (at: epoch s)
   UPLOADED {"bytes"}            a seeder's payload bytes sent so far (when it changes)
   RESULT {"ok","secs","MiBps","bytes","sha256":{path:hex}}   a download ended (ok false: timeout)
 
@@ -148,7 +148,7 @@ def seed(src, save):
                 if isinstance(a, lt.peer_connect_alert) or isinstance(a, lt.incoming_connection_alert):
                     say('CONNECTED', {'peer': f'{a.endpoint[0]}:{a.endpoint[1]}'})
                 elif isinstance(a, lt.peer_disconnected_alert):
-                    say('DISCONNECTED', {'peer': f'{a.endpoint[0]}:{a.endpoint[1]}', 'error': a.error.message()})
+                    say('DISCONNECTED', {'peer': f'{a.endpoint[0]}:{a.endpoint[1]}', 'error': a.error.message(), 'at': time.time()})
                 elif a.category() & lt.alert.category_t.error_notification:
                     say('ALERT', {'message': a.message()})
             st = h.status()
