@@ -87,13 +87,14 @@ export async function ltDht(t: Test): Promise<string> {
 }
 
 /** libtorrent seeding TORRENT|MAGNET from SAVE (a magnet: fetched first through --peer/--dht). */
-export async function ltSeed(t: Test, src: string, save: string, opts: { dht?: string; peers?: string[]; corrupt?: boolean; hp?: boolean; port?: number } = {}): Promise<{ port: number; address: string; p: LtProcess }> {
+export async function ltSeed(t: Test, src: string, save: string, opts: { dht?: string; peers?: string[]; corrupt?: boolean; hp?: boolean; port?: number; uploadLimit?: number } = {}): Promise<{ port: number; address: string; p: LtProcess }> {
   const args = ['seed', src, save]
   if (opts.port !== undefined) args.push('--port', String(opts.port))
   if (opts.dht) args.push('--dht', opts.dht)
   for (const peer of opts.peers ?? []) args.push('--peer', peer)
   if (opts.corrupt) args.push('--corrupt')
   if (opts.hp) args.push('--hp')
+  if (opts.uploadLimit) args.push('--upload-limit', String(opts.uploadLimit))
   const p = lt(t, args)
   const { port } = await p.line<{ port: number }>('LISTENING')
   await p.line('READY', 60_000)

@@ -18,6 +18,7 @@
   lt-interop.py make PATH OUT.torrent v1|v2|hybrid [--piece-length N] [--web-seed URL]...
       prints MADE {"v1","v2","magnet"}
   lt-interop.py seed TORRENT|MAGNET SAVEDIR [--port P] [--dht H:P] [--peer H:P] [--corrupt] [--hp]
+                    [--upload-limit BYTES_PER_S]
       seeds SAVEDIR's data (announcing it on the DHT when given). --corrupt: serves altered bytes
       (a copy of the data with one byte of every 16 KiB block flipped, in a temp dir, served
       without a check). --hp: lt.high_performance_seed(). A magnet: fetched first (by --peer or
@@ -122,6 +123,8 @@ def announced(ses, h, timeout=30):
 def seed(src, save):
     corrupt = '--corrupt' in sys.argv
     ses = ltsession.session(int(opt('--port', '0')), opt('--dht'), high_performance='--hp' in sys.argv)
+    if opt('--upload-limit'):
+        ses.apply_settings({'upload_rate_limit': int(opt('--upload-limit'))})
     if corrupt:
         save = corrupt_copy(src, save)
         # libtorrent's seed_mode still checks each piece the first time a peer asks for it (and leaves
