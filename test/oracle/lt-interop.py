@@ -124,7 +124,10 @@ def seed(src, save):
     corrupt = '--corrupt' in sys.argv
     ses = ltsession.session(int(opt('--port', '0')), opt('--dht'), high_performance='--hp' in sys.argv)
     if opt('--upload-limit'):
-        ses.apply_settings({'upload_rate_limit': int(opt('--upload-limit'))})
+        # Peers on 127.0.0.1 are in libtorrent's 'local' class, which the global limit skips.
+        cls = ses.get_peer_class(lt.session.local_peer_class_id)
+        cls['upload_limit'] = int(opt('--upload-limit'))
+        ses.set_peer_class(lt.session.local_peer_class_id, cls)
     if corrupt:
         save = corrupt_copy(src, save)
         # libtorrent's seed_mode still checks each piece the first time a peer asks for it (and leaves
