@@ -45,7 +45,19 @@ const LABEL: Record<Pairing, string> = {
   'c-c-hs': 'Chrysalis → Chrysalis, hyperswarm (--encrypted-only)'
 }
 
-interface Sample { seconds: number; bytes: number; seederCpu: number; seederRss: number; fetcherCpu: number; fetcherRss: number; timed: 'own' | 'wall' }
+interface Sample {
+  seconds: number
+  bytes: number
+  /** CPU seconds while the data arrived (first bytes on disk → all of them), or null if not seen. */
+  seederCpu: number | null
+  fetcherCpu: number | null
+  /** The downloader's whole process (start, metadata, hashing, close); the seeder over the same span. */
+  fetcherCpuTotal: number
+  seederCpuTotal: number
+  seederRss: number
+  fetcherRss: number
+  timed: 'own' | 'wall'
+}
 
 /** A long-running child (a seeder) with its output kept; `until` waits for a stdout pattern. */
 class Proc {
@@ -103,10 +115,78 @@ function start(cmd: string, args: string[], what: string): Proc {
   return new Proc(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }), what)
 }
 
+/** CPU seconds (user + system) of a process so far, from /proc; null once it is gone. */
+function cpuOf(pid: number): number | null {
+  try {
+    const stat = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS
+  } catch {
+    return null
+  }
+}
+
+/** Bytes allocated on disk under `dir` (sparse files count what was written). */
+function allocated(dir: string): number {
+  let total = 0
+  let entries: fsSync.Dirent[]
+  try {
+    entries = fsSync.readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return 0
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) total += allocated(p)
+    else if (e.isFile()) total += (fsSync.statSync(p, { throwIfNoEntry: false })?.blocks ?? 0) * 512
+  }
+  return total
+}
+
+/**
+ * The download's window seen from outside: every 20 ms, the bytes on disk under `out`; CPU of the
+ * downloader and the seeder when the first bytes land and when all have (CPU s in that window).
+ */
+function watchWindow(out: string, size: number, pids: () => { fetcher: number | null; seeder: number }): { stop(): { fetcher: number; seeder: number } | null } {
+  let first: { fetcher: number; seeder: number } | null = null
+  let done: { fetcher: number; seeder: number } | null = null
+  const snap = (): { fetcher: number; seeder: number } | null => {
+    const { fetcher, seeder } = pids()
+    const f = fetcher === null ? null : cpuOf(fetcher)
+    const sd = cpuOf(seeder)
+    return f === null || sd === null ? null : { fetcher: f, seeder: sd }
+  }
+  const timer = setInterval(() => {
+    if (done) return
+    const bytes = allocated(out)
+    if (!first && bytes > 0) first = snap()
+    // Block rounding: a file's last block may hold fewer bytes than it allocates.
+    if (first && bytes >= size) done = snap()
+  }, 20)
+  return {
+    stop() {
+      clearInterval(timer)
+      return first && done ? { fetcher: done.fetcher - first.fetcher, seeder: done.seeder - first.seeder } : null
+    }
+  }
+}
+
+/** The pid of `pid`'s first child (rusage.py's command), or null. */
+function childOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const kids = fsSync.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+    return kids.length ? Number(kids[0]) : null
+  } catch {
+    return null
+  }
+}
+
 /** Run to completion through rusage.py: stdout, and the child's CPU seconds and peak RSS. */
-function measured(cmd: string, args: string[], what: string): Promise<{ out: string; cpu: number; maxrss: number }> {
+function measured(cmd: string, args: string[], what: string, onStart: (pid: number | undefined) => void = () => {}): Promise<{ out: string; cpu: number; maxrss: number }> {
   return new Promise((resolve, reject) => {
     const c = spawn(PYTHON, [RUSAGE, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    onStart(c.pid)
     let out = ''
     let err = ''
     c.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -225,9 +305,14 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
       let bytes: number
       let timed: Sample['timed'] = 'own'
       let fetcher: { cpu: number; maxrss: number }
+      let wrapper: number | undefined
+      const window = watchWindow(out, mib * MiB, () => ({ fetcher: childOf(wrapper), seeder: proc.child.pid! }))
+      const started = (pid: number | undefined): void => {
+        wrapper = pid
+      }
       try {
         if (p === 'lt-lt' || p === 'lt-lt-hp' || p === 'c-lt') {
-          const r = await measured(PYTHON, [LT, 'fetch', torrent, out, '--peer', `127.0.0.1:${port}`, '--timeout', '1800'], `libtorrent fetch (${p})`)
+          const r = await measured(PYTHON, [LT, 'fetch', torrent, out, '--peer', `127.0.0.1:${port}`, '--timeout', '1800'], `libtorrent fetch (${p})`, started)
           const res = JSON.parse(/^RESULT (.*)$/m.exec(r.out)![1]!) as { ok: boolean; secs: number; bytes: number }
           if (!res.ok) throw new Error(`libtorrent fetch (${p}) did not complete`)
           seconds = res.secs
@@ -238,7 +323,7 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
           await cli(['--home', fhome, 'init', '--name', `fetcher-${n}`])
           const netArgs = p === 'c-c-hs' ? ['--bootstrap', boot[1]!, '--encrypted-only'] : ['--bootstrap', boot[2]!]
           const peer = port === null ? [] : ['--peer', `127.0.0.1:${port}`]
-          const r = await measured(process.execPath, [BIN, '--home', fhome, ...netArgs, '--json', 'fetch', shared.magnet, '--out', out, '--timeout', '1800', ...peer], `chrysalis fetch (${p})`)
+          const r = await measured(process.execPath, [BIN, '--home', fhome, ...netArgs, '--json', 'fetch', shared.magnet, '--out', out, '--timeout', '1800', ...peer], `chrysalis fetch (${p})`, started)
           const f = (JSON.parse(r.out) as { fetched: Array<{ bytes: number; seconds?: number | null }> }).fetched[0]!
           bytes = f.bytes
           if (typeof f.seconds === 'number') seconds = f.seconds
@@ -252,8 +337,9 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
       } finally {
         await fs.rm(out, { recursive: true, force: true })
       }
+      const w = window.stop()
       if (bytes !== mib * MiB) throw new Error(`${p}: fetched ${bytes} bytes, not ${mib * MiB}`)
-      return { seconds, bytes, seederCpu: proc.cpu() - cpu0, seederRss: proc.peakRss(), fetcherCpu: fetcher.cpu, fetcherRss: fetcher.maxrss, timed }
+      return { seconds, bytes, seederCpu: w?.seeder ?? null, fetcherCpu: w?.fetcher ?? null, seederCpuTotal: proc.cpu() - cpu0, fetcherCpuTotal: fetcher.cpu, seederRss: proc.peakRss(), fetcherRss: fetcher.maxrss, timed }
     }
     for (let round = 0; round < runs; round++) {
       for (const p of pairings) {
@@ -272,17 +358,13 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
       const s = samples.get(p)
       return s?.length ? mib / median(s.map((x) => x.seconds)) : null
     }
-    const mb = (b: number): string => `${(b / MiB).toFixed(0)} MiB`
+    const gib = (mib * MiB) / GiB
     for (const p of pairings) {
       const s = samples.get(p)!
-      if (!s.length) {
-        rows.push({ what: `bt ${mib} MiB ${LABEL[p]}`, value: 'FAILED (see stderr)' })
-        continue
-      }
-      const gib = mib * MiB / GiB
+      const f = figures(mib, s)
       rows.push({
         what: `bt ${mib} MiB ${LABEL[p]}`,
-        value: `${rate(p)!.toFixed(1)} MiB/s (${s.map((x) => (mib / x.seconds).toFixed(0)).join(', ')}${s.some((x) => x.timed === 'wall') ? '; whole fetch process' : ''}) · CPU s/GiB seeder ${(median(s.map((x) => x.seederCpu)) / gib).toFixed(2)} downloader ${(median(s.map((x) => x.fetcherCpu)) / gib).toFixed(2)} · peak RSS seeder ${mb(Math.max(...s.map((x) => x.seederRss)))} downloader ${mb(Math.max(...s.map((x) => x.fetcherRss)))}`
+        value: !f ? 'FAILED (see stderr)' : `${f.rate} MiB/s (${f.runs}) · CPU s/GiB during the download: seeder ${f.seed} downloader ${f.fetch} (whole downloader process ${(median(s.map((x) => x.fetcherCpuTotal)) / gib).toFixed(2)}) · peak RSS seeder ${f.seedRss} downloader ${f.fetchRss}`
       })
     }
     printTable(mib, pairings.map((p) => ({ label: LABEL[p], samples: samples.get(p)! })))
@@ -297,22 +379,35 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
   }
 }
 
-/** The matrix as a table on stdout: medians, and each run's MiB/s. */
-function printTable(mib: number, lines: Array<{ label: string; samples: Sample[] }>): void {
+/** The figures of one pairing, formatted: median MiB/s, each run's, CPU s/GiB (median), peak RSS (max). */
+function figures(mib: number, s: Sample[]): { rate: string; runs: string; seed: string; fetch: string; fetchTotal: string; seedRss: string; fetchRss: string } | null {
+  if (s.length === 0) return null
   const gib = (mib * MiB) / GiB
-  const head = ['pairing', 'MiB/s', 'runs (MiB/s)', 'CPU s/GiB seed', 'CPU s/GiB fetch', 'peak RSS seed', 'peak RSS fetch']
-  const body = lines.map(({ label, samples: s }) =>
-    s.length === 0 ? [label, 'FAILED', '', '', '', '', ''] : [
-      label,
-      (mib / median(s.map((x) => x.seconds))).toFixed(1) + (s.some((x) => x.timed === 'wall') ? '*' : ''),
-      s.map((x) => (mib / x.seconds).toFixed(0)).join(' '),
-      (median(s.map((x) => x.seederCpu)) / gib).toFixed(2),
-      (median(s.map((x) => x.fetcherCpu)) / gib).toFixed(2),
-      `${(Math.max(...s.map((x) => x.seederRss)) / MiB).toFixed(0)} MiB`,
-      `${(Math.max(...s.map((x) => x.fetcherRss)) / MiB).toFixed(0)} MiB`
-    ])
+  const cpu = (xs: Array<number | null>): string => {
+    const known = xs.filter((x): x is number => x !== null)
+    return known.length ? (median(known) / gib).toFixed(2) : '?'
+  }
+  return {
+    rate: (mib / median(s.map((x) => x.seconds))).toFixed(1) + (s.some((x) => x.timed === 'wall') ? '*' : ''),
+    runs: s.map((x) => (mib / x.seconds).toFixed(0)).join(' '),
+    seed: cpu(s.map((x) => x.seederCpu)),
+    fetch: cpu(s.map((x) => x.fetcherCpu)),
+    fetchTotal: cpu(s.map((x) => x.fetcherCpuTotal)),
+    seedRss: `${(Math.max(...s.map((x) => x.seederRss)) / MiB).toFixed(0)} MiB`,
+    fetchRss: `${(Math.max(...s.map((x) => x.fetcherRss)) / MiB).toFixed(0)} MiB`
+  }
+}
+
+/** The matrix as a table on stdout. */
+function printTable(mib: number, lines: Array<{ label: string; samples: Sample[] }>): void {
+  const head = ['pairing', 'MiB/s', 'runs (MiB/s)', 'CPU s/GiB seed', 'fetch', 'fetch (process)', 'peak RSS seed', 'fetch']
+  const body = lines.map(({ label, samples }) => {
+    const f = figures(mib, samples)
+    return f ? [label, f.rate, f.runs, f.seed, f.fetch, f.fetchTotal, f.seedRss, f.fetchRss] : [label, 'FAILED', '', '', '', '', '', '']
+  })
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
-  console.log(`\nBitTorrent matrix, ${mib} MiB, ${lines[0]?.samples.length ?? 0} interleaved round(s); download time = first data → complete${lines.some((l) => l.samples.some((x) => x.timed === 'wall')) ? ' (* whole fetch process: no `seconds` in fetch --json)' : ''}`)
+  console.log(`\nBitTorrent matrix, ${mib} MiB, ${lines[0]?.samples.length ?? 0} interleaved round(s). MiB/s: the download's own time (first data → complete, as the downloader reports it${lines.some((l) => l.samples.some((x) => x.timed === 'wall')) ? '; * the whole fetch process: no `seconds` in fetch --json' : ''}).`)
+  console.log('CPU s/GiB: while the data arrived (first bytes on disk → all of them, /proc every 20 ms); "fetch (process)": the whole downloader process. Peak RSS: VmHWM / getrusage.')
   for (const r of [head, ...body]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
 }
 
