@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { isChrysalisError } from '../src/errors.js'
-import { MAGNET_LIMITS, createMagnet, magnetOf, parseMagnet, readMagnet } from '../src/transfer/magnet.js'
+import { MAGNET_LIMITS, createMagnet, magnetOf, readMagnet } from '../src/transfer/magnet.js'
+import { parseFetchTarget } from '../src/node/files.js'
 import { filePath, inspectTorrent } from '../src/transfer/metainfo.js'
 
 const DIR = fileURLToPath(new URL('./fixtures/lt-made/', import.meta.url))
@@ -113,15 +114,11 @@ test('magnet fields: base32 btih, btmh, x.pe peers, xl, ws, repeated and numbere
   t.is(createMagnet({ infohashV1: Buffer.from(V1, 'hex'), name: 'a b', trackers: ['udp://127.0.0.1:6969'] }), `magnet:?xt=urn:btih:${V1}&dn=a%20b&tr=udp%3A%2F%2F127.0.0.1%3A6969`)
 })
 
-test('the fetch path: v2 and hybrid magnets as before; v1-only ones refused with an accurate line', (t) => {
-  t.alike(parseMagnet(`magnet:?xt=urn:btih:${V1}&xt=urn:btmh:1220${V2}&dn=x`), { infohash: Buffer.from(V2, 'hex'), name: 'x' }, 'a hybrid magnet: its v2 hash')
-  t.is(parseMagnet('kaypro'), null, 'not a magnet: left to the caller')
+test('the fetch path takes v1, v2 and hybrid magnets and 40- and 64-hex infohashes (one parser, node/files.ts)', (t) => {
+  const hybrid = parseFetchTarget(`magnet:?xt=urn:btih:${V1}&xt=urn:btmh:1220${V2}&dn=x`)
+  t.ok(hybrid.kind === 'torrent' && hybrid.target.v2?.toString('hex') === V2 && hybrid.target.v1?.toString('hex') === V1 && hybrid.target.name === 'x', 'a hybrid magnet: both hashes')
   for (const input of [`magnet:?xt=urn:btih:${V1}`, V1]) {
-    try {
-      parseMagnet(input)
-      t.fail('v1-only accepted')
-    } catch (err) {
-      t.ok(isChrysalisError(err, 'BAD_INPUT') && /v1.*cannot fetch BitTorrent v1 torrents yet/.test(err.message), (err as Error).message)
-    }
+    const v1 = parseFetchTarget(input)
+    t.ok(v1.kind === 'torrent' && v1.target.v1?.toString('hex') === V1 && v1.target.v2 === null, `v1 only: ${input.slice(0, 30)}`)
   }
 })

@@ -122,9 +122,15 @@ test('cli: share and fetch refuse bad input with one clear line', async (t) => {
   oneLineError(t, await run([...h, 'share', path.join(dir, 'empty.txt')]), 1, /nothing to share/)
   // Refused before going online (the bootstrap is a loopback port where nothing listens).
   const nowhere = ['--bootstrap', '127.0.0.1:9']
-  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567']), 1, /magnet link is v1 only .* cannot fetch BitTorrent v1 torrents yet/)
-  oneLineError(t, await run([...h, ...nowhere, 'fetch', '0123456789abcdef0123456789abcdef01234567']), 1, /a v1 infohash \(40 hex digits\); .*torrent show/)
-  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'not-a-thing']), 2, /not a post ref, a magnet link or a 64-hex infohash/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'magnet:?dn=nothing']), 2, /names no BitTorrent infohash/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'magnet:?xt=urn:btmh:1220abcd']), 2, /not a SHA-256 multihash/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'ab'.repeat(25)]), 2, /an infohash has 40 \(v1\) or 64 \(v2\)/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'not-a-thing']), 2, /not a post ref, a magnet link, a \.torrent file or an infohash/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', path.join(dir, 'missing.torrent')]), 1, /missing\.torrent: no such file/)
+  await fs.writeFile(path.join(dir, 'junk.torrent'), 'd4:infoi1ee')
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', path.join(dir, 'junk.torrent')]), 1, /junk\.torrent: /)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'ab'.repeat(32), '--peer', 'nowhere']), 2, /--peer takes HOST:PORT/)
+  oneLineError(t, await run([...h, ...nowhere, 'fetch', 'ab'.repeat(32), '--peer', '127.0.0.1:70000']), 2, /--peer takes HOST:PORT/)
   oneLineError(t, await run([...h, 'torrent', 'export', 'abc', '--out', path.join(dir, 'x.torrent')]), 2, /not an infohash/)
   oneLineError(t, await run([...h, 'torrent', 'export', 'ab'.repeat(32), '--out', path.join(dir, 'x.torrent')]), 1, /no metadata/)
   oneLineError(t, await run([...h, 'post', 'with a missing file', '--attach', path.join(dir, 'missing.pdf')]), 1, /no such file/)

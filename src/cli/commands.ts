@@ -12,6 +12,8 @@ import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
 import { MainlineDht } from '../transfer/discovery/dht.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
+import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
+import type { NodeConfig } from './bt-config.js'
 
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
 
@@ -26,8 +28,18 @@ export interface Context {
   withNode<T>(fn: (node: ChrysalisNode) => Promise<T>): Promise<T>
   /** DHT bootstrap nodes from --bootstrap or CHRYSALIS_BOOTSTRAP; null = the public HyperDHT. */
   bootstrap(): DhtNodeAddress[] | null
-  /** Report progress on stderr (never on stdout, which --json keeps for the result). */
+  /** HOME/config.json, checked (a malformed one throws one line naming the file and the key). */
+  config(): Promise<NodeConfig>
+  /** The node's BitTorrent side from the flags, the environment and HOME/config.json. */
+  bt(): Promise<BtOptions>
+  /** Take the node online with the hyperswarm bootstrap and the BitTorrent options (a no-op when it is). */
+  online(node: ChrysalisNode): Promise<void>
+  /** Report progress on stderr (never on stdout, which --json keeps for the result): a terminal's one rewritten line. */
   progress(line: string): void
+  /** Whether stderr is a terminal (progress() shows), else progress goes through log(). */
+  stderrIsTTY: boolean
+  /** A whole line on stderr (progress without a terminal; nothing for a routed command). */
+  log(line: string): void
   /** Answer other CLI processes' commands for this home through `node` (the local socket). */
   serveRequests(node: ChrysalisNode): Promise<() => Promise<void>>
   readStdin(): Promise<string>
@@ -114,24 +126,34 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   post: {
-    usage: 'post TEXT [--topic T]... [--mention ID]... [--attach PATH]...',
-    summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs count too; --attach shares files with it',
-    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true }, attach: { type: 'string', multiple: true } },
+    usage: 'post TEXT [--topic T]... [--mention ID]... [--attach PATH]... [--v2-only]',
+    summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs count too; --attach shares files with it (hybrid torrents; --v2-only: v2) and prints their magnets',
+    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true }, attach: { type: 'string', multiple: true }, 'v2-only': { type: 'boolean' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
       const text = await textArg(ctx, 0)
       const attach = list(ctx, 'attach').map((p) => ctx.resolvePath(p))
-      const post = await ctx.withNode((node) =>
-        node.post({
+      if (ctx.values['v2-only'] === true && attach.length === 0) throw usage('--v2-only goes with --attach')
+      const hybrid = hybridOf(ctx)
+      const { trackers } = await ctx.config()
+      const { post, magnets } = await ctx.withNode(async (node) => {
+        const post = await node.post({
           text,
           topics: list(ctx, 'topic'),
           mentions: list(ctx, 'mention'),
           attach,
+          hybrid,
           onProgress: (file, done, total) => ctx.progress(`hashing ${path.basename(file)}: ${Math.floor((100 * done) / total)}%`)
         })
+        const magnets = await Promise.all(post.attachments.map((a) => node.files.magnet(a.infohash, trackers ? { trackers } : {})))
+        return { post, magnets }
+      })
+      const links = magnets.map((m, i) => `  ${displayLine(post.attachments[i]!.name)}: ${m}`)
+      ctx.print(
+        `Posted.\n${formatPost(post)}${links.length ? `\nMagnets (any BitTorrent client fetches these while your node is online):\n${links.join('\n')}` : ''}`,
+        { ...post, attachments: post.attachments.map((a, i) => ({ ...a, magnet: magnets[i]! })) }
       )
-      ctx.print(`Posted.\n${formatPost(post)}`, post)
     }
   },
 
@@ -261,7 +283,7 @@ export const COMMANDS: Record<string, Command> = {
       const timeoutMs = seconds(ctx, 'timeout', 10)
       const result = await ctx.withNode(async (node) => {
         ctx.progress('going online…')
-        await node.online({ bootstrap: ctx.bootstrap() })
+        await ctx.online(node)
         ctx.progress(`syncing ${node.followingCount()} followed feed(s)…`)
         return node.sync({ timeoutMs })
       })
@@ -284,7 +306,7 @@ export const COMMANDS: Record<string, Command> = {
       const timeoutMs = seconds(ctx, 'timeout', 10)
       const result = await ctx.withNode(async (node) => {
         ctx.progress(`looking for people on "${ctx.args[0]!}"…`)
-        await node.online({ bootstrap: ctx.bootstrap() })
+        await ctx.online(node)
         return node.discover(ctx.args[0]!, { timeoutMs })
       })
       const lines = result.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? displayLine(p.bio) + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
@@ -299,13 +321,20 @@ export const COMMANDS: Record<string, Command> = {
     servesHome: true,
     async run(ctx) {
       await ctx.withNode(async (node) => {
-        await node.online({ bootstrap: ctx.bootstrap() })
+        await ctx.online(node)
         node.live()
         const stopServing = await ctx.serveRequests(node)
         const me = await node.whoami()
-        ctx.print(`serving ${me.name ?? '(no name)'} (${me.fingerprint}) ${me.id}`, { serving: me.id })
+        const bt = node.status().bt
+        // The BitTorrent port, once the engine knows it (now, or a little later: then a line of its own).
+        let portShown = bt.port !== null || bt.encryptedOnly
+        ctx.print(`serving ${me.name ?? '(no name)'} (${me.fingerprint}) ${me.id}${portShown ? `\n${btLine(bt)}` : ''}`, { serving: me.id, bt })
         const render = (): void => {
           const s = node.status()
+          if (!portShown && s.bt.port !== null) {
+            portShown = true
+            if (!ctx.json) ctx.print(btLine(s.bt), null)
+          }
           ctx.progress(`online · ${s.peers} peer(s) · ${s.feedsReachable}/${s.feeds} followed feed(s) reachable${s.recovering ? ' · recovering' : ''}`)
         }
         const timer = setInterval(render, 1000)
@@ -419,6 +448,12 @@ COMMANDS['identity phrase'] = {
   }
 }
 
+/** What `serve` says of its BitTorrent side. */
+function btLine(bt: BtStatus): string {
+  if (bt.encryptedOnly) return 'BitTorrent: encrypted-only, files travel only over hyperswarm connections (no TCP port, no mainline DHT)'
+  return `BitTorrent: TCP port ${bt.port ?? '?'} (not encrypted, like other clients) · mainline DHT ${bt.dht.enabled ? 'on' : 'off'}`
+}
+
 /** The 24 words in four numbered columns, read down. */
 function phraseGrid(phrase: string): string[] {
   const grid = phrase.split(' ').map((w, i) => `${String(i + 1).padStart(2)}. ${w.padEnd(9)}`)
@@ -499,6 +534,12 @@ function portOption(ctx: Context, name: string, fallback: string): number {
 async function textArg(ctx: Context, i: number): Promise<string> {
   const text = ctx.args[i]!
   return text === '-' ? (await ctx.readStdin()).replace(/\n$/, '') : text
+}
+
+/** share, post --attach: hybrid torrents (v1 + v2) unless --v2-only. */
+export function hybridOf(ctx: Context): boolean {
+  if (ctx.values['v2-only'] === true && ctx.values.hybrid === true) throw usage('--hybrid and --v2-only contradict each other; hybrid is the default')
+  return ctx.values['v2-only'] !== true
 }
 
 export function usage(message: string): ChrysalisError {

@@ -4,26 +4,32 @@ import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { exists, writeFileAtomic } from '../fs.js'
 import type { ChrysalisNode } from '../node/node.js'
-import { parseFetchTarget } from '../node/files.js'
+import { parseFetchTarget, parseInfohash, readTorrentFile } from '../node/files.js'
+import type { NodeStatus } from '../node/node.js'
+import { parsePeerAddress } from '../transfer/magnet.js'
 import type { TransferView } from '../transfer/transfers.js'
-import { type Command, type Context, list, seconds, str, usage } from './commands.js'
+import { type Command, type Context, hybridOf, list, seconds, str, usage } from './commands.js'
 import { formatBytes } from './format.js'
 import { TORRENT_SHOW } from './torrent-show.js'
 
 /** Commands for files: share, fetch, the torrents a node holds. */
 export const FILE_COMMANDS: Record<string, Command> = {
   share: {
-    usage: 'share PATH [--hybrid]',
-    summary: 'hash a file or directory into a BitTorrent v2 torrent, publish it in your feed, seed it from where it is',
-    options: { hybrid: { type: 'boolean' } },
+    usage: 'share PATH [--v2-only]',
+    summary: 'hash a file or directory into a hybrid BitTorrent torrent (v1 + v2; --v2-only: v2), publish it in your feed, seed it from where it is',
+    // --hybrid: the default now, still accepted.
+    options: { 'v2-only': { type: 'boolean' }, hybrid: { type: 'boolean' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
       const target = ctx.resolvePath(ctx.args[0]!)
+      const hybrid = hybridOf(ctx)
+      const { trackers } = await ctx.config()
       const started = Date.now()
       const shared = await ctx.withNode((node) =>
         node.files.share(target, {
-          hybrid: ctx.values.hybrid === true,
+          hybrid,
+          ...(trackers ? { trackers } : {}),
           onProgress: (done, total) => ctx.progress(`hashing ${path.basename(target)}: ${formatBytes(done)} of ${formatBytes(total)} (${Math.floor((100 * done) / total)}%) ${rate(done, started)}`)
         })
       )
@@ -41,26 +47,36 @@ export const FILE_COMMANDS: Record<string, Command> = {
   },
 
   fetch: {
-    usage: 'fetch REF|MAGNET|INFOHASH [--out DIR] [--file PATH]... [--timeout S]',
-    summary: "download a post's attachments (or a torrent) from every peer that has them, verified; then seed them",
-    options: { out: { type: 'string' }, file: { type: 'string', multiple: true }, timeout: { type: 'string' } },
+    usage: 'fetch REF|MAGNET|FILE.torrent|INFOHASH [--out DIR] [--file PATH]... [--peer HOST:PORT]... [--timeout S]',
+    summary: "download a post's attachments or a torrent (v1, v2 or hybrid) from every peer and web seed that has them, verified; then seed them",
+    options: { out: { type: 'string' }, file: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, timeout: { type: 'string' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
       const out = ctx.resolvePath(str(ctx, 'out') ?? '.')
       const files = list(ctx, 'file')
       const timeoutMs = ctx.values.timeout === undefined ? null : seconds(ctx, 'timeout', 0)
-      parseFetchTarget(ctx.args[0]!) // a malformed argument fails before going online
+      const peers = list(ctx, 'peer').map((p) => {
+        const peer = parsePeerAddress(p)
+        if (!peer) throw usage(`--peer takes HOST:PORT (an IPv4 address or name, or [IPv6]), e.g. 192.168.1.10:6881, not "${p.slice(0, 60)}"`)
+        return peer
+      })
+      // A malformed argument or an unreadable .torrent fails before going online.
+      const arg = parseFetchTarget(ctx.args[0]!, (p) => ctx.resolvePath(p))
+      if (arg.kind === 'file') await readTorrentFile(arg.file)
       const results = await ctx.withNode(async (node) => {
         ctx.progress('going online…')
-        await node.online({ bootstrap: ctx.bootstrap() })
-        const targets = await node.files.resolve(ctx.args[0]!)
-        const done: TransferView[] = []
+        await ctx.online(node)
+        // After going online: a post may have to come from peers.
+        const targets = await node.files.resolve(ctx.args[0]!, { peers, resolvePath: (p) => ctx.resolvePath(p) })
+        const done: Fetched[] = []
         for (const t of targets) {
-          const stop = showProgress(ctx, node, t.infohash)
+          const started = Date.now()
+          const stop = showProgress(ctx, node, t)
           try {
-            const fetching = node.files.fetch(t, { out, files })
-            done.push(timeoutMs === null ? await fetching : await withTimeout(fetching, timeoutMs, node, t.infohash))
+            const fetching = node.files.fetch(t, { out, ...(files.length ? { files } : {}) })
+            const view = timeoutMs === null ? await fetching : await withTimeout(fetching, timeoutMs, node, t.infohash)
+            done.push(fetchedView(view, (Date.now() - started) / 1000))
           } finally {
             stop()
           }
@@ -68,9 +84,38 @@ export const FILE_COMMANDS: Record<string, Command> = {
         return done
       })
       ctx.print(
-        results.map((r) => `Fetched ${displayLine(r.name)} (${formatBytes(r.size)}) → ${r.path ?? out}\n  infohash: ${r.infohash} · seeded while your node is online`).join('\n'),
-        { fetched: results.map((r) => ({ path: r.path, infohash: r.infohash, name: r.name, bytes: r.size, downloaded: r.downloaded })) }
+        results
+          .map((r) => `Fetched ${displayLine(r.name)} (${formatBytes(r.bytes)}) in ${r.seconds.toFixed(1)} s → ${r.path ?? out}\n  infohash: ${r.infohash} · seeded while your node is online`)
+          .join('\n'),
+        { fetched: results }
       )
+    }
+  },
+
+  status: {
+    usage: 'status',
+    summary: "the node's state: online, peers, followed feeds reachable, the BitTorrent port, encrypted-only, the mainline DHT",
+    args: [0, 0],
+    usesNode: true,
+    async run(ctx) {
+      // Through a running `serve` this is that node's live state; otherwise what going online would use.
+      const status: StatusView = await ctx.withNode(async (node) => {
+        const s = node.status()
+        if (s.online) return s
+        const bt = await ctx.bt()
+        const encryptedOnly = bt.encryptedOnly === true
+        const dht = bt.dht ?? { enabled: false }
+        return {
+          ...s,
+          bt: { port: null, encryptedOnly, dht: { enabled: dht.enabled, nodes: 0 } },
+          configured: {
+            btPort: encryptedOnly ? null : (bt.port ?? DEFAULT_BT_PORT),
+            dhtBootstrap: dht.enabled ? (dht.publicRouters ? 'public' : dht.bootstrap.map((n) => `${n.host}:${n.port}`)) : null,
+            trackers: bt.trackers ?? []
+          }
+        }
+      })
+      ctx.print(formatStatus(status), status)
     }
   },
 
@@ -100,7 +145,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
 
   'torrent export': {
     usage: 'torrent export INFOHASH --out FILE.torrent [--force]',
-    summary: 'write a standard .torrent (v2, piece layers included) for a torrent this node knows',
+    summary: 'write a standard .torrent (v2 or hybrid, piece layers included) for a torrent this node knows',
     options: { out: { type: 'string' }, force: { type: 'boolean' } },
     args: [1, 1],
     usesNode: true,
@@ -138,9 +183,66 @@ for (const verb of ['pause', 'resume', 'cancel'] as const) {
   }
 }
 
-function parseInfohash(text: string): Buffer {
-  if (!/^[0-9a-f]{64}$/i.test(text)) throw usage(`"${text.slice(0, 20)}" is not an infohash: give the 64 hex digits that \`chrysalis seeding\` or \`downloads\` lists`)
-  return Buffer.from(text, 'hex')
+/** What `fetch --json` reports of each torrent. */
+export interface Fetched {
+  path: string | null
+  infohash: string
+  infohashV1: string | null
+  infohashV2: string | null
+  name: string
+  /** Bytes of the files fetched. */
+  bytes: number
+  /** Bytes received this run (verified or not). */
+  downloaded: number
+  /** The download itself (first data to complete) when the engine says, else the whole fetch. */
+  seconds: number
+  /** Bytes received per kind of source. */
+  sources: { peers: number; webSeeds: number }
+}
+
+/** The engine's fields when it has them (TransferView grows infohashV1/V2, seconds, sources). */
+type Extended = Partial<{ infohashV1: string | null; infohashV2: string | null; seconds: number | null; sources: { peers: number; webSeeds: number } }>
+
+function fetchedView(v: TransferView, elapsed: number): Fetched {
+  const x = v as TransferView & Extended
+  return {
+    path: v.path,
+    infohash: v.infohash,
+    infohashV1: x.infohashV1 ?? (v.infohash.length === 40 ? v.infohash : null),
+    infohashV2: x.infohashV2 ?? (v.infohash.length === 64 ? v.infohash : null),
+    name: v.name,
+    bytes: v.size,
+    downloaded: v.downloaded,
+    seconds: typeof x.seconds === 'number' ? x.seconds : Math.round(elapsed * 1000) / 1000,
+    sources: x.sources ?? { peers: v.downloaded, webSeeds: 0 }
+  }
+}
+
+/** The BitTorrent port when none is configured (the engine falls back to a free one when it is taken). */
+const DEFAULT_BT_PORT = 6881
+
+/** `status`: the node's, and when it is offline, what going online would use. */
+type StatusView = NodeStatus & {
+  configured?: { btPort: number | null; dhtBootstrap: 'public' | string[] | null; trackers: string[] }
+}
+
+export function formatStatus(s: StatusView): string {
+  const bt = s.bt
+  const plain = bt.encryptedOnly ? '' : ' · TCP traffic is not encrypted'
+  if (s.online || !s.configured) {
+    const port = bt.encryptedOnly ? 'encrypted-only, files travel only over hyperswarm' : bt.port !== null ? `TCP port ${bt.port}` : 'TCP port not known yet'
+    return [
+      `online · ${s.peers} peer(s) · ${s.feedsReachable}/${s.feeds} followed feed(s) reachable${s.recovering ? ' · recovering' : ''}`,
+      `BitTorrent: ${port} · mainline DHT ${bt.dht.enabled ? `on (${bt.dht.nodes} node(s))` : 'off'}${plain}`
+    ].join('\n')
+  }
+  const c = s.configured
+  const port = bt.encryptedOnly ? 'encrypted-only, files travel only over hyperswarm' : `TCP port ${c.btPort ?? DEFAULT_BT_PORT}`
+  const dht = c.dhtBootstrap === null ? 'off' : c.dhtBootstrap === 'public' ? 'on (public routers)' : `on (${c.dhtBootstrap.join(', ')})`
+  return [
+    'offline: no `chrysalis serve` runs for this home',
+    `BitTorrent when online: ${port} · mainline DHT ${dht}${plain}${c.trackers.length ? ` · ${c.trackers.length} tracker(s) in magnets` : ''}`
+  ].join('\n')
 }
 
 export function formatTransfer(t: TransferView): string {
@@ -157,15 +259,33 @@ function rate(bytes: number, since: number): string {
   return s > 0.2 ? `${formatBytes(bytes / s)}/s` : ''
 }
 
-/** Progress on stderr every half second: bytes, rate, peers, ETA. */
-function showProgress(ctx: Context, node: ChrysalisNode, infohash: Buffer): () => void {
-  const timer = setInterval(() => {
-    const v = node.transfers.get(infohash)
-    if (!v) return
-    if (v.status === 'metadata') return ctx.progress(`${v.name} · ${v.peers} peer(s)…`)
+/** How often progress is written without a terminal (whole lines, for logs). */
+const LOG_EVERY_MS = 3000
+
+/**
+ * Progress on stderr: on a terminal one line rewritten every half second (bytes, rate, peers,
+ * ETA); without one a whole line every 3 s, saying too what a download waits for.
+ */
+function showProgress(ctx: Context, node: ChrysalisNode, t: { infohash: Buffer; name: string | null }): () => void {
+  const fallback = t.name !== null ? displayLine(t.name) : `${t.infohash.toString('hex').slice(0, 16)}…`
+  const line = (): string | null => {
+    const v = node.transfers.get(t.infohash)
+    if (!v) return null
+    const name = v.status === 'metadata' ? fallback : displayLine(v.name)
+    // The engine's count of peers known (DHT, trackers, magnet, --peer) when it reports one.
+    const known = (v as TransferView & { peersKnown?: number }).peersKnown ?? v.peers
+    if (v.status === 'metadata') return v.peers === 0 ? `${name} · waiting for peers (${known} known)` : `${name} · fetching metadata from ${v.peers} peer(s)`
+    if (v.status === 'downloading' && v.peers === 0) return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} · waiting for peers (${known} known)`
     const eta = v.downloadRate > 0 ? ` · ETA ${clock((v.size - v.have) / v.downloadRate)}` : ''
-    ctx.progress(`${v.name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} (${v.size ? Math.floor((100 * v.have) / v.size) : 0}%) · ${formatBytes(v.downloadRate)}/s · ${v.peers} peer(s)${eta}`)
-  }, 500)
+    return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} (${v.size ? Math.floor((100 * v.have) / v.size) : 0}%) · ${formatBytes(v.downloadRate)}/s · ${v.peers} peer(s)${eta}`
+  }
+  const tty = ctx.stderrIsTTY
+  const timer = setInterval(() => {
+    const text = line()
+    if (text === null) return
+    if (tty) ctx.progress(text)
+    else ctx.log(text)
+  }, tty ? 500 : LOG_EVERY_MS)
   return () => clearInterval(timer)
 }
 

@@ -24,11 +24,14 @@ try {
 
 /** `chrysalis` alone or `chrysalis tui`, with only the options the TUI takes. */
 function wantsTui(args: string[]): boolean {
+  // Options the TUI takes that have a value (here, not at the top: this module runs before its end).
+  const VALUED = ['--home', '--bootstrap', '--downloads', '--bt-port', '--bt-bootstrap']
   const words: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
-    if (a === '--home' || a === '--bootstrap' || a === '--downloads') i++
-    else if (a.startsWith('--home=') || a.startsWith('--bootstrap=') || a.startsWith('--downloads=')) continue
+    if (VALUED.includes(a)) i++
+    else if (VALUED.some((o) => a.startsWith(o + '='))) continue
+    else if (a === '--encrypted-only' || a === '--no-bt-dht') continue
     else if (a.startsWith('-')) return false
     else words.push(a)
   }

@@ -14,6 +14,9 @@ import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
 import { TUI_COMMANDS } from './tui.js'
+import { btOptionsOf, readConfig } from './bt-config.js'
+import { BT_OPTIONS, type BtFlags, btFlagsOf } from './bt-flags.js'
+import type { BtOptions } from '../transfer/bt-options.js'
 
 Object.assign(COMMANDS, FILE_COMMANDS, TUI_COMMANDS)
 
@@ -21,6 +24,7 @@ const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },
   json: { type: 'boolean' },
   bootstrap: { type: 'string', multiple: true },
+  ...BT_OPTIONS,
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' }
 }
@@ -63,6 +67,9 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
     }
     const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
+    const btFlags = btFlagsOf(parsed.values)
+    // A bad BitTorrent flag fails whatever the command (the environment and config only when used).
+    btOptionsOf({ flags: btFlags, env: {}, config: {}, hyperswarmBootstrap: true })
     if (opts.node && !command.usesNode) {
       // Through the socket only what needs the node: no prompts on the node's terminal, no secrets over the socket.
       throw new ChrysalisError('USAGE', `${name ?? 'this command'} does not run through a running node; run it directly`)
@@ -81,6 +88,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       onServing = route
       if (stdin !== null) opts = { ...opts, stdin }
     }
+    const bootstrapFlags = Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []
     const ctx: Context = {
       home,
       json,
@@ -103,7 +111,17 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       },
       readStdin: () => (opts.stdin != null ? Promise.resolve(opts.stdin) : readStdin()),
       serveRequests: (node) => serveHome(home, node),
-      bootstrap: () => bootstrapOf(Array.isArray(parsed.values.bootstrap) ? parsed.values.bootstrap.filter((v): v is string => typeof v === 'string') : []),
+      bootstrap: () => bootstrapOf(bootstrapFlags),
+      config: () => readConfig(home),
+      bt: () => btOf(home, bootstrapFlags, btFlags),
+      async online(node) {
+        await node.online({ bootstrap: bootstrapOf(bootstrapFlags), bt: await btOf(home, bootstrapFlags, btFlags) })
+      },
+      stderrIsTTY: !opts.node && process.stderr.isTTY === true,
+      log(line) {
+        // A routed command's stderr arrives when it is done: periodic lines would come all at once.
+        if (!opts.node) io.stderr.write(displayLine(line) + '\n')
+      },
       progress(line) {
         if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${displayLine(line)}`)
       }
@@ -126,6 +144,12 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
   }
 }
 
+/** BtOptions from the flags, the environment and HOME/config.json (flags win, then the environment). */
+async function btOf(home: string, bootstrapFlags: string[], flags: BtFlags): Promise<BtOptions> {
+  const hyperswarmBootstrap = bootstrapFlags.length > 0 || (process.env.CHRYSALIS_BOOTSTRAP ?? '') !== ''
+  return btOptionsOf({ flags, env: process.env, config: await readConfig(home), hyperswarmBootstrap })
+}
+
 /** DHT bootstrap nodes from --bootstrap flags, else CHRYSALIS_BOOTSTRAP; null = the public HyperDHT. */
 function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
   const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
@@ -137,14 +161,15 @@ function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
  * there, waiting (bounded) while another command holds the home; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
  * followed feeds live; answers other CLI processes' commands through the local socket.
  */
-export async function openHostedNode(home: string, bootstrap: string[], downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+export async function openHostedNode(home: string, bootstrap: string[], downloads: string, btFlags: BtFlags = {}): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+  const bt = await btOf(home, bootstrap, btFlags) // a bad config fails before anything opens
   await refuseIfServing(home)
   // The terminal belongs to the UI (it shows that it is opening): no notice while waiting.
   const node = await openWhenFree(home, { notice: null, onServing: () => refuseIfServing(home) })
   let stop: (() => Promise<void>) | null = null
   try {
     await fs.promises.mkdir(downloads, { recursive: true })
-    await node.online({ bootstrap: bootstrapOf(bootstrap) })
+    await node.online({ bootstrap: bootstrapOf(bootstrap), bt })
     node.live()
     stop = await serveHome(home, node)
   } catch (err) {
@@ -242,7 +267,7 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   const words: number[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (a === '--home' || a === '--bootstrap') i++
+    if (a === '--home' || a === '--bootstrap' || a === '--bt-port' || a === '--bt-bootstrap') i++
     else if (!a.startsWith('-') || a === '-') words.push(i)
     if (words.length === 2) break
   }
@@ -294,6 +319,14 @@ export function help(): string {
     '  --json       print exactly one JSON document on stdout',
     '  --bootstrap HOST:PORT   DHT bootstrap node (repeatable; or CHRYSALIS_BOOTSTRAP=H:P,H:P); default: the public HyperDHT',
     '  -h, --help   help for a command',
+    '',
+    'BitTorrent (HOME/config.json may set btPort, encryptedOnly, btBootstrap, trackers; flags win, then the environment):',
+    '  --bt-port PORT          TCP port for BitTorrent peers (or CHRYSALIS_BT_PORT); default 6881, else a free one',
+    '  --encrypted-only        files travel only over encrypted hyperswarm connections: no TCP peers, no mainline DHT',
+    '                          (TCP BitTorrent traffic is plaintext, as with other clients by default)',
+    '  --bt-bootstrap HOST:PORT[,…]  mainline DHT nodes instead of the public routers (or CHRYSALIS_BT_BOOTSTRAP)',
+    '  --no-bt-dht             stay off the mainline DHT; it is off too when --bootstrap names a private',
+    '                          network and no --bt-bootstrap is given',
     '',
     'REF, a post reference, is AUTHOR-ID/POST-ID as printed by post, feed, timeline and thread.',
     'ID is an identity ID: 52 z-base-32 characters (or 64 hex digits).',

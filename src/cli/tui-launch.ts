@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { runTui } from '../tui/run.js'
+import { BT_OPTIONS, btFlagsOf } from './bt-flags.js'
 
 /**
  * `chrysalis [tui]` from the executable: draw the UI first, load the node and the network when
@@ -14,18 +15,24 @@ export async function launchTui(argv: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
       args: argv.filter((a) => a !== 'tui'),
-      options: { home: { type: 'string' }, bootstrap: { type: 'string', multiple: true }, downloads: { type: 'string' } },
+      options: {
+        home: { type: 'string' },
+        bootstrap: { type: 'string', multiple: true },
+        downloads: { type: 'string' },
+        ...BT_OPTIONS
+      },
       allowPositionals: false,
       strict: true
     })
     const home = resolveHome(values.home)
+    const btFlags = btFlagsOf(values)
     const downloads = path.resolve(values.downloads ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(home))
     return await runTui({
       home,
       downloads,
       async openNode() {
         const { openHostedNode } = await import('./main.js')
-        return openHostedNode(home, values.bootstrap ?? [], downloads)
+        return openHostedNode(home, values.bootstrap ?? [], downloads, btFlags)
       }
     })
   } catch (err) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import { toHex } from '../identity/encoding.js'
@@ -5,20 +6,26 @@ import type { Feed, OwnFeed, StoredPost } from '../feeds/feed.js'
 import { parseRef } from '../feeds/layout.js'
 import type { FileRef, PostRef } from '../feeds/records.js'
 import type { Network } from '../net/network.js'
-import { type Metainfo, magnetOf, parseMagnet, parseTorrent, torrentBytes } from '../transfer/metainfo.js'
+import { type Metainfo, type TorrentExtras, LIMITS, inspectTorrent, parseTorrent, torrentBytes } from '../transfer/metainfo.js'
+import { type MagnetPeer, magnetOf, readMagnet } from '../transfer/magnet.js'
 import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
-import { targetFromHash } from '../transfer/target.js'
+import { type TorrentTarget, targetFromHash, targetFromMagnet, targetFromMeta, targetKey } from '../transfer/target.js'
 import { exists, writeFileAtomic } from '../fs.js'
 
 /**
  * Files on the node: sharing (hash, publish the metadata in the own feed, seed from where the
- * file is) and fetching by post ref, magnet or infohash, with the metadata taken from the
- * author's feed when the post names one, else from peers.
+ * file is) and fetching by post ref, magnet, .torrent file or infohash, with the metadata taken
+ * from the .torrent, else the author's feed when the post names one, else from peers.
+ *
+ *   const [t] = await node.files.resolve('magnet:?xt=urn:btih:…', { peers: [{ host, port }] })
+ *   const view = await node.files.fetch(t, { out })
  */
 export interface SharedView {
+  /** The key: the v2 infohash (64 hex). */
   infohash: string
   infohashV1: string | null
+  /** Both xt (btih and btmh for a hybrid), dn, and tr for the configured trackers. */
   magnet: string
   name: string
   size: number
@@ -28,11 +35,17 @@ export interface SharedView {
 }
 
 export interface FetchTarget {
+  /** The key the torrent is kept under: its v2 infohash when known, else its v1 infohash. */
   infohash: Buffer
   name: string | null
   /** The post's author, whose feed holds the metadata. */
   author: Buffer | null
+  /** Everything known of the torrent (hashes, metadata, trackers, web seeds, peers); default: targetFromHash(infohash). */
+  target?: TorrentTarget
 }
+
+/** What a fetch argument names, by its form alone (nothing read, nothing fetched). */
+export type FetchArg = { kind: 'torrent'; target: TorrentTarget } | { kind: 'file'; file: string } | { kind: 'ref'; ref: PostRef }
 
 export class NodeFiles {
   private readonly transfers: Transfers
@@ -55,33 +68,69 @@ export class NodeFiles {
     this.network = opts.network
   }
 
-  /** Hash a file or directory, publish its metadata in the own feed, and seed it. */
-  async share(input: string, opts: { hybrid?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<SharedView> {
-    const { meta } = await this.transfers.share(input, opts)
+  /**
+   * Hash a file or directory, publish its metadata in the own feed, and seed it: a hybrid torrent
+   * (v1 + v2, so v1-only clients can join, as qBittorrent and libtorrent make) unless
+   * `hybrid: false`. `trackers` go into the magnet.
+   */
+  async share(input: string, opts: { hybrid?: boolean; trackers?: string[]; onProgress?: (done: number, total: number) => void } = {}): Promise<SharedView> {
+    const { meta } = await this.transfers.share(input, { hybrid: opts.hybrid ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
     await this.own.putTorrent(meta.infohash, torrentBytes(meta))
-    return sharedView(meta, path.resolve(input))
+    return sharedView(meta, path.resolve(input), opts.trackers)
   }
 
-  async attachment(input: string, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<FileRef> {
+  async attachment(input: string, opts: { hybrid?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<FileRef> {
     const shared = await this.share(input, opts)
     return { infohash: Buffer.from(shared.infohash, 'hex'), name: shared.name, size: shared.size }
   }
 
-  /** What a fetch argument names: a post's attachments, a magnet, or an infohash. */
-  async resolve(target: string): Promise<FetchTarget[]> {
-    const parsed = parseFetchTarget(target)
-    if ('infohash' in parsed) return [parsed]
-    const ref = parsed.ref
+  /**
+   * What a fetch argument names: a post's attachments, a magnet (v1, v2, hybrid), a .torrent file,
+   * or a 40-hex v1 / 64-hex v2 infohash. `peers` (--peer) are added to each torrent's own.
+   * `resolvePath` makes a .torrent path absolute (a routed command's working directory).
+   */
+  async resolve(text: string, opts: { peers?: MagnetPeer[]; resolvePath?: (p: string) => string } = {}): Promise<FetchTarget[]> {
+    const arg = parseFetchTarget(text, opts.resolvePath)
+    const peers = opts.peers ?? []
+    if (arg.kind === 'torrent') return [this.known(withPeers(arg.target, peers), null)]
+    if (arg.kind === 'file') {
+      const { meta, extras } = await readTorrentFile(arg.file)
+      return [this.known(withPeers(targetFromMeta(meta, extras), peers), null)]
+    }
+    const ref = arg.ref
     const post = await this.getPost(ref)
     if (!post) throw new ChrysalisError('NOT_FOUND', 'that post is not available here or from reachable peers; follow its author and sync, then try again')
     if (post.record.attachments.length === 0) throw new ChrysalisError('NOT_FOUND', 'that post has no attachments to fetch')
-    return post.record.attachments.map((a) => ({ infohash: a.infohash, name: a.name, author: ref.author }))
+    return post.record.attachments.map((a) => this.known(withPeers({ ...targetFromHash(a.infohash), name: a.name }, peers), ref.author))
   }
 
-  /** The metadata of a torrent: ours, else its author's feed (verified against the infohash). */
+  /**
+   * A target as this node knows it: a v1 hash of a hybrid it already has becomes that torrent
+   * (kept under its v2 hash), with its metadata.
+   */
+  private known(target: TorrentTarget, author: Buffer | null): FetchTarget {
+    let t = target
+    if (!t.v2 && t.v1) {
+      const hex = t.v1.toString('hex')
+      const v1Of = (v: TransferView): string | null | undefined =>
+        (v as { infohashV1?: string | null }).infohashV1 ?? (v.infohash.length === 64 ? this.transfers.metadata(Buffer.from(v.infohash, 'hex'))?.infohashV1?.toString('hex') : null)
+      const same = this.transfers.list().find((v) => v1Of(v) === hex)
+      if (same && same.infohash.length === 64) t = { ...t, v2: Buffer.from(same.infohash, 'hex') }
+    }
+    const infohash = targetKey(t)
+    if (!t.meta) {
+      const meta = this.transfers.metadata(infohash)
+      if (meta) t = { ...t, meta }
+    }
+    return { infohash, name: t.meta?.name ?? t.name, author, target: t }
+  }
+
+  /** The metadata of a torrent: the target's own, ours, else its author's feed (verified against the infohash). */
   async metainfo(t: FetchTarget): Promise<Metainfo | null> {
+    if (t.target?.meta) return t.target.meta
     const known = this.transfers.metadata(t.infohash)
     if (known) return known
+    if (t.infohash.length !== 32) return null // feeds keep torrents under their v2 infohash
     const feeds = [this.own, ...(t.author ? [this.feedOf(t.author)] : [])]
     for (const feed of feeds) {
       const raw = await feed.torrent(t.infohash)
@@ -104,15 +153,18 @@ export class NodeFiles {
     if (t.author) network.joinPeer(t.author)
     try {
       const meta = await this.metainfo(t)
-      return await this.transfers.fetch({ ...targetFromHash(t.infohash), name: t.name, meta }, { out: opts.out, files: opts.files })
+      const target = t.target ?? { ...targetFromHash(t.infohash), name: t.name }
+      // Metadata checked against the key names the other hash too (a hybrid's v1: more peers to find).
+      const v1 = target.v1 ?? meta?.infohashV1 ?? null
+      return await this.transfers.fetch({ ...target, v1, meta }, { out: opts.out, ...(opts.files ? { files: opts.files } : {}) })
     } finally {
       if (t.author) network.leavePeer(t.author)
     }
   }
 
   /**
-   * Fetch everything a post ref, magnet or infohash names into `out`; `onStart` hears each
-   * torrent's infohash once it is under way (its progress is then in list()).
+   * Fetch everything a post ref, magnet, .torrent or infohash names into `out`; `onStart` hears
+   * each torrent's key once it is under way (its progress is then in list()).
    */
   async fetchAll(target: string, opts: { out: string; onStart?: (infohash: string) => void }): Promise<TransferView[]> {
     const done: TransferView[] = []
@@ -123,11 +175,11 @@ export class NodeFiles {
     return done
   }
 
-  /** The magnet link of a torrent whose metadata this node has. */
-  async magnet(infohash: string): Promise<string> {
-    const meta = await this.metainfo({ infohash: parseInfohash(infohash), name: null, author: null })
+  /** The magnet link of a torrent whose metadata this node has (40 or 64 hex), with `trackers` as tr. */
+  async magnet(infohash: string, opts: { trackers?: string[] } = {}): Promise<string> {
+    const meta = await this.metainfo(this.known(targetFromHash(parseInfohash(infohash)), null))
     if (!meta) throw new ChrysalisError('NOT_FOUND', `no metadata for ${infohash.slice(0, 16)}… here yet; wait until the fetch has started`)
-    return magnetOf(meta)
+    return magnetOf(meta, opts.trackers ? { trackers: opts.trackers } : {})
   }
 
   /** Write the standard .torrent of a torrent to `file` (never over an existing file). */
@@ -142,54 +194,138 @@ export class NodeFiles {
   async availability(infohash: string, timeoutMs = 3000): Promise<number> {
     const network = this.network()
     if (!network) return 0
-    return network.countAnnouncers(torrentTopic(parseInfohash(infohash)), Date.now() + timeoutMs)
+    return network.countAnnouncers(torrentTopic(this.keyOf(parseInfohash(infohash))), Date.now() + timeoutMs)
   }
 
   list(): TransferView[] {
     return this.transfers.list()
   }
 
-  /** A standard .torrent for an infohash whose metadata this node has (or its feeds hold). */
+  /** The peers of a torrent now (by its 40- or 64-hex key, as list() names it); none when unknown. */
+  peers(infohash: string): ReturnType<Transfers['peerStats']> {
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(infohash)) return []
+    return this.transfers.peerStats(Buffer.from(infohash, 'hex'))
+  }
+
+  /** A standard .torrent for an infohash (v1 or v2) whose metadata this node has (or its feeds hold). */
   async torrentFile(infohash: Buffer): Promise<Buffer> {
-    const meta = await this.metainfo({ infohash, name: null, author: null })
+    const meta = await this.metainfo(this.known(targetFromHash(infohash), null))
     if (!meta) throw new ChrysalisError('NOT_FOUND', `no metadata for ${toHex(infohash).slice(0, 16)}… here; fetch it first, or see \`chrysalis seeding\``)
     return torrentBytes(meta)
   }
 
   pause(infohash: Buffer | string): Promise<TransferView> {
-    return this.transfers.pause(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
+    return this.transfers.pause(this.keyOf(infohash))
   }
 
   resume(infohash: Buffer | string): Promise<TransferView> {
-    return this.transfers.resume(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
+    return this.transfers.resume(this.keyOf(infohash))
   }
 
   remove(infohash: Buffer | string): Promise<void> {
-    return this.transfers.remove(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
+    return this.transfers.remove(this.keyOf(infohash))
+  }
+
+  /** The key a torrent is kept under, from either of its infohashes. */
+  private keyOf(infohash: Buffer | string): Buffer {
+    return this.known(targetFromHash(typeof infohash === 'string' ? parseInfohash(infohash) : infohash), null).infohash
   }
 }
 
-/** Check a fetch argument's form without touching the network. */
-export function parseFetchTarget(target: string): FetchTarget | { ref: PostRef } {
-  const magnet = parseMagnet(target)
-  if (magnet) return { infohash: magnet.infohash, name: magnet.name, author: null }
+/**
+ * The one parser of fetch arguments, by form, touching neither disk nor network: a magnet (v1,
+ * v2 or hybrid, with tr, ws and x.pe), a 40-hex v1 or 64-hex v2 infohash, a post ref, or a
+ * .torrent file (a name ending in .torrent, or an existing file). Refuses anything else with
+ * one line (USAGE: exit 2).
+ */
+export function parseFetchTarget(text: string, resolvePath: (p: string) => string = (p) => path.resolve(p)): FetchArg {
+  if (/^magnet:/i.test(text)) {
+    try {
+      return { kind: 'torrent', target: targetFromMagnet(readMagnet(text)) }
+    } catch (err) {
+      if (isChrysalisError(err, 'BAD_INPUT')) throw new ChrysalisError('USAGE', `${err.message}; give a magnet link as a BitTorrent client or \`chrysalis share\` prints it`)
+      throw err
+    }
+  }
+  if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(text)) return { kind: 'torrent', target: targetFromHash(Buffer.from(text, 'hex')) }
+  if (/^[0-9a-f]+$/i.test(text) && text.length >= 32) {
+    throw new ChrysalisError('USAGE', `"${text.slice(0, 20)}…" has ${text.length} hex digits; an infohash has 40 (v1) or 64 (v2)`)
+  }
+  let ref: PostRef | null = null
   try {
-    return { ref: parseRef(target) }
+    ref = parseRef(text)
   } catch {
-    throw new ChrysalisError('USAGE', `"${target.slice(0, 40)}" is not a post ref, a magnet link or a 64-hex infohash`)
+    // not a ref: maybe a file
+  }
+  if (ref) return { kind: 'ref', ref }
+  const file = resolvePath(text)
+  if (/\.torrent$/i.test(text) || isFile(file)) return { kind: 'file', file }
+  throw new ChrysalisError('USAGE', `"${text.slice(0, 40)}" is not a post ref, a magnet link, a .torrent file or an infohash (40 or 64 hex digits)`)
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile()
+  } catch {
+    return false
   }
 }
 
-function parseInfohash(hex: string): Buffer {
-  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ChrysalisError('USAGE', `"${hex.slice(0, 40)}" is not a 64-hex infohash`)
+/** An infohash as the commands take it: 40 hex digits (v1) or 64 (v2). */
+export function parseInfohash(hex: string): Buffer {
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(hex)) {
+    throw new ChrysalisError('USAGE', `"${hex.slice(0, 40)}" is not an infohash: give the 40 (v1) or 64 (v2) hex digits that \`chrysalis seeding\` or \`downloads\` lists`)
+  }
   return Buffer.from(hex, 'hex')
 }
 
-export function sharedView(meta: Metainfo, where: string): SharedView {
+/** A target with more peers to try (deduplicated). */
+function withPeers(t: TorrentTarget, peers: MagnetPeer[]): TorrentTarget {
+  const all = [...t.peers]
+  for (const p of peers) if (!all.some((q) => q.host === p.host && q.port === p.port)) all.push(p)
+  return { ...t, peers: all }
+}
+
+/**
+ * Read a .torrent from disk for fetching: at most LIMITS.torrentBytes whatever its size says or
+ * becomes while read; any kind libtorrent loads (inspectTorrent). Errors name the file.
+ */
+export async function readTorrentFile(file: string): Promise<{ meta: Metainfo; extras: TorrentExtras }> {
+  const fh = await fs.promises.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give the path of a .torrent file, a magnet link, an infohash or a post ref`)
+    throw new ChrysalisError('BAD_INPUT', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
+  })
+  let bytes: Buffer
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new ChrysalisError('BAD_INPUT', `${file} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a .torrent file`)
+    if (st.size > LIMITS.torrentBytes) throw new ChrysalisError('BAD_TORRENT', `${file} is ${st.size} bytes, above the ${LIMITS.torrentBytes}-byte limit for a .torrent; it was refused`)
+    // One byte more than the size said: a file that grows while read is noticed, never read unbounded.
+    const buf = Buffer.alloc(st.size + 1)
+    let got = 0
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    if (got > st.size) throw new ChrysalisError('BAD_TORRENT', `${file} changed while it was read; try again once it is complete`)
+    bytes = buf.subarray(0, got)
+  } finally {
+    await fh.close()
+  }
+  try {
+    return inspectTorrent(bytes)
+  } catch (err) {
+    if (err instanceof ChrysalisError) throw new ChrysalisError(err.code, `${file}: ${err.message}`)
+    throw err
+  }
+}
+
+export function sharedView(meta: Metainfo, where: string, trackers: string[] = []): SharedView {
   return {
     infohash: meta.infohash.toString('hex'),
     infohashV1: meta.infohashV1?.toString('hex') ?? null,
-    magnet: magnetOf(meta),
+    magnet: magnetOf(meta, trackers.length ? { trackers } : {}),
     name: meta.name,
     size: meta.totalLength,
     pieceLength: meta.pieceLength,

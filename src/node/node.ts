@@ -75,6 +75,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
   private closing: Promise<void> | null = null
   private releaseStore: () => void = () => {}
   private profileName = ''
+  /** The BitTorrent options online() was given. */
+  private bt: BtOptions = {}
   private profileBio = ''
   network: Network | null = null
   private readonly liveFeeds = new Map<string, () => void>()
@@ -243,6 +245,8 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
     mentions?: string[]
     attach?: string[]
     shared?: AttachmentView[]
+    /** Attached files as hybrid torrents (v1 + v2, the default) or v2 only (false). */
+    hybrid?: boolean
     onProgress?: (file: string, done: number, total: number) => void
   }): Promise<PostView> {
     const attachments = []
@@ -254,7 +258,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       attachments.push({ infohash, name: meta.name, size: meta.totalLength })
     }
     for (const file of input.attach ?? []) {
-      attachments.push(await this.files.attachment(file, { onProgress: (d, t) => input.onProgress?.(file, d, t) }))
+      attachments.push(await this.files.attachment(file, { ...(input.hybrid !== undefined ? { hybrid: input.hybrid } : {}), onProgress: (d, t) => input.onProgress?.(file, d, t) }))
     }
     const stored = await this.own.post({ ...composed, attachments })
     await this.index.update(this.own)
@@ -425,9 +429,12 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
    *
    * @param opts.bootstrap DHT bootstrap nodes; null = the public HyperDHT.
    * @param opts.dht an already-made DHT node (tests pass a testnet node).
+   * @param opts.bt the BitTorrent side (TCP port, encrypted-only, mainline DHT, trackers); its
+   *   defaults are the safe ones for tests: no mainline DHT.
    */
   async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions } = {}): Promise<Network> {
     if (this.network) return this.network
+    this.bt = opts.bt ?? {}
     const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
     const network: Network = new Network({
       keyPair: this.identity.keyPair(),
@@ -646,6 +653,7 @@ export class ChrysalisNode extends EventEmitter<NodeEvents> {
       bt: this.transfers.btStatus()
     }
   }
+
 
   /** Comments on you and mentions of you, newest first. */
   notifications(opts: { limit?: number } = {}): Promise<NotificationView[]> {

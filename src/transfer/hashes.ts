@@ -363,7 +363,17 @@ export class LayerFetcher {
 
   /** Every file's piece layer is known (in meta.layers). */
   get complete(): boolean {
+    this.sync()
     return this.files.every((f) => f.missing === 0)
+  }
+
+  /** Layers that reached meta.layers another way (the .torrent arrived) are not asked for. */
+  private sync(): void {
+    for (const lf of this.files) {
+      if (lf.missing === 0 || !this.meta.layers.has(lf.file.piecesRoot!.toString('hex'))) continue
+      lf.missing = 0
+      for (const chunk of lf.chunks) chunk.done = true
+    }
   }
 
   /**
@@ -373,6 +383,7 @@ export class LayerFetcher {
    */
   next(peerHas: (piece: number) => boolean): HashRef | null {
     const now = this.now()
+    this.sync()
     this.inFlight = this.inFlight.filter((r) => !r.chunk.done && now - r.at < HASH_LIMITS.retryMs)
     if (this.inFlight.length >= HASH_LIMITS.outstanding) return null
     for (const lf of this.files) {

@@ -156,18 +156,3 @@ export function createMagnet(m: { infohashV1?: Buffer | null; infohashV2?: Buffe
 export function magnetOf(meta: Metainfo, opts: { trackers?: string[]; webSeeds?: string[] } = {}): string {
   return createMagnet({ infohashV1: meta.infohashV1, infohashV2: meta.infohashV2, name: meta.name, trackers: opts.trackers, webSeeds: opts.webSeeds })
 }
-
-/**
- * What the fetch path takes today: a magnet with a v2 infohash, or a bare 64-hex one; null when
- * the input is neither a magnet nor a hex infohash. v1-only magnets and 40-hex infohashes are
- * refused with a line that says so (the engine does not fetch v1 torrents yet).
- */
-export function parseMagnet(input: string): { infohash: Buffer; name: string | null } | null {
-  if (/^[0-9a-f]{64}$/i.test(input)) return { infohash: Buffer.from(input, 'hex'), name: null }
-  const v1Only = 'Chrysalis cannot fetch BitTorrent v1 torrents yet, only v2 and hybrid ones (`chrysalis torrent show` displays it)'
-  if (/^[0-9a-f]{40}$/i.test(input)) throw new ChrysalisError('BAD_INPUT', `that is a v1 infohash (40 hex digits); ${v1Only}`)
-  if (!/^magnet:\?/i.test(input)) return null
-  const m = readMagnet(input)
-  if (!m.infohashV2) throw new ChrysalisError('BAD_INPUT', `the magnet link is v1 only (xt=urn:btih, no xt=urn:btmh); ${v1Only}`)
-  return { infohash: m.infohashV2, name: m.name }
-}

@@ -6,7 +6,7 @@ import { checkHybrid, checkPieces, parseV1, type V1Layout } from './metainfo-v1.
 
 export { LIMITS, checkComponent } from './metainfo-check.js'
 export type { V1File, V1Layout } from './metainfo-v1.js'
-export { magnetOf, parseMagnet } from './magnet.js'
+export { magnetOf } from './magnet.js'
 
 /**
  * BitTorrent metainfo of every kind: v1 (BEP 3), v2 (BEP 52) and hybrid, built from hashes and
@@ -143,14 +143,20 @@ function addV1(info: BDict, input: { multi: boolean; pieceLength: number; files:
 
 /** A standard .torrent: the info dictionary as it is, and the piece layers. */
 export function torrentBytes(meta: Metainfo): Buffer {
-  const layers: BDict = new Map()
-  for (const [root, layer] of meta.layers) layers.set(key(Buffer.from(root, 'hex')), Buffer.concat(layer))
-  const top: BDict = new Map<string, BValue>([
-    ['created by', utf8('chrysalis')],
-    ['info', decode(meta.info).value],
-    ['piece layers', layers]
-  ])
-  return encode(top)
+  // The info dictionary goes in as its exact bytes (a v1 info need not be canonical: re-encoding
+  // it would change its hash). Keys in byte order: created by, info, piece layers.
+  const entry = (k: string, v: BValue): Buffer => {
+    const d = encode(new Map<string, BValue>([[k, v]]))
+    return d.subarray(1, d.length - 1)
+  }
+  const parts = [Buffer.from('d'), entry('created by', utf8('chrysalis')), Buffer.from('4:info'), meta.info]
+  if (meta.version !== 'v1') {
+    const layers: BDict = new Map()
+    for (const [root, layer] of meta.layers) layers.set(key(Buffer.from(root, 'hex')), Buffer.concat(layer))
+    parts.push(entry('piece layers', layers))
+  }
+  parts.push(Buffer.from('e'))
+  return Buffer.concat(parts)
 }
 
 /** What a .torrent says outside its info dictionary (not hashed, so only shown, never trusted). */

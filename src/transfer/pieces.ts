@@ -86,6 +86,16 @@ export class PieceMap {
     return out
   }
 
+  /**
+   * Bytes of piece `i` a peer may request: its v1 stream size (pads are zeros), and for a v2
+   * torrent the whole piece length — libtorrent asks for a file's last piece whole and expects
+   * zeros past the file's end.
+   */
+  wireSize(piece: number): number {
+    if (this.meta.version === 'v2') return this.meta.pieceLength
+    return this.v1Size(piece)
+  }
+
   /** Pieces holding bytes of file `i`: [first, count]. */
   pieces(file: number): [number, number] {
     const f = this.meta.files[file]!
@@ -100,7 +110,8 @@ export class PieceMap {
 
   /** Does the piece's v2 hash need a piece layer we do not have yet? */
   needsLayer(piece: number): boolean {
-    if (this.meta.version === 'v1') return false
+    // A hybrid's pieces are checked by SHA-1 meanwhile (its layers are still asked for, to serve v2 peers).
+    if (this.meta.version !== 'v2') return false
     return expectedHash(this.meta, piece) === null
   }
 

@@ -89,6 +89,8 @@ export class PieceStore {
   readonly slots: FileSlot[]
   readonly have: Bitfield
   readonly map: PieceMap
+  /** Pieces held, per file. */
+  private readonly heldOf: Uint32Array
   /** The torrent's key (hex), naming its private parts folder. */
   private readonly key: string
   private readonly logFile: string
@@ -96,6 +98,8 @@ export class PieceStore {
   private readonly out: string | null
   private readonly partsDir: string | null
   private log: Promise<fs.FileHandle> | null = null
+  private readonly logQueue: Array<{ piece: number; resolve: () => void; reject: (err: unknown) => void }> = []
+  private logBusy = false
   private readonly handles = new Map<string, Promise<fs.FileHandle>>()
   private readonly checked = new Map<number, number>()
   private readonly finishing = new Set<number>()
@@ -111,6 +115,7 @@ export class PieceStore {
     this.key = key.toString('hex')
     this.partsDir = out === null ? null : partsDirOf(out, key)
     this.map = new PieceMap(meta)
+    this.heldOf = new Uint32Array(meta.files.length)
     this.have = new Bitfield(meta.pieceCount)
     meta.files.forEach((f, i) => {
       if (!slots[i]!.done) return
@@ -122,7 +127,10 @@ export class PieceStore {
   /** Mark a piece held, counting its bytes (those of the selection) once. */
   private hold(piece: number): void {
     if (!this.have.set(piece)) return
-    for (const s of this.map.spans(piece)) if (!this.slots[s.file]!.skip) this.haveBytes += s.length
+    for (const s of this.map.spans(piece)) {
+      this.heldOf[s.file]!++
+      if (!this.slots[s.file]!.skip) this.haveBytes += s.length
+    }
   }
 
   /** Pieces of the selection, in order. */
@@ -272,10 +280,7 @@ export class PieceStore {
     }
     if (this.closed) throw new ChrysalisError('TRANSFER_FAILED', 'the torrent was stopped')
     try {
-      this.log ??= fs.open(this.logFile, 'a')
-      const entry = Buffer.alloc(4)
-      entry.writeUInt32LE(piece)
-      await writeAll(await this.log, entry, null)
+      await this.logPiece(piece)
     } catch (err) {
       throw this.writeError(err, `the resume log ${this.logFile}`)
     }
@@ -292,9 +297,35 @@ export class PieceStore {
   }
 
   private fileHeld(i: number): boolean {
-    const f = this.meta.files[i]!
-    for (let p = 0; p < f.pieceCount; p++) if (!this.have.get(f.firstPiece + p)) return false
-    return true
+    return this.heldOf[i] === this.meta.files[i]!.pieceCount
+  }
+
+  /**
+   * Append a verified piece to the resume log. Entries of pieces verified while an append is
+   * under way go out together in the next one (one write for many pieces).
+   */
+  private logPiece(piece: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.logQueue.push({ piece, resolve, reject })
+      if (!this.logBusy) void this.flushLog()
+    })
+  }
+
+  private async flushLog(): Promise<void> {
+    this.logBusy = true
+    while (this.logQueue.length > 0) {
+      const batch = this.logQueue.splice(0)
+      const buf = Buffer.alloc(4 * batch.length)
+      batch.forEach((e, k) => buf.writeUInt32LE(e.piece, 4 * k))
+      try {
+        this.log ??= fs.open(this.logFile, 'a')
+        await writeAll(await this.log, buf, null)
+        for (const e of batch) e.resolve()
+      } catch (err) {
+        for (const e of batch) e.reject(err)
+      }
+    }
+    this.logBusy = false
   }
 
   /** A failed write in words: a full disk says so; the data so far stays, ready to resume. */

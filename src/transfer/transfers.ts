@@ -9,6 +9,7 @@ import { createTorrent, type CreateOptions } from './create.js'
 import { type Metainfo, filePath, parseTorrent, torrentBytes } from './metainfo.js'
 import { PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
 import { removePrivateDir } from './safe-path.js'
+import { writeFileAtomic } from '../fs.js'
 import { type TorrentTarget, targetKey } from './target.js'
 import type { BtOptions, BtStatus } from './bt-options.js'
 import { MainlineDht } from './discovery/dht.js'
@@ -358,6 +359,10 @@ export class Transfers extends EventEmitter<TransferEvents> {
       if (current()) void this.onDone(entry).catch(fail)
     })
     torrent.on('piece', () => this.emit('update', this.view(entry)))
+    torrent.on('layers', () => {
+      // The .torrent kept so far had no piece layers (a magnet): keep the complete one.
+      if (current() && entry.meta) void writeFileAtomic(path.join(this.dir, s.infohash, TORRENT), torrentBytes(entry.meta), 0o600).catch(() => {})
+    })
     if (entry.meta) {
       try {
         await this.openStore(entry)

@@ -1,11 +1,11 @@
 import { useEffect, useSyncExternalStore } from 'react'
 import { Box, Text, useInput, useStdin, useStdout } from 'ink'
 import type { Controller } from './controller.js'
-import { handleKey } from './keys.js'
+import { ADD_FETCH_KEY, handleKey } from './keys.js'
 import { TAB_TITLES, TABS, top, type UiState } from './store.js'
 import type { Theme } from './theme.js'
 import { rate, plural, truncate, wrap } from './text.js'
-import { ComposeView, IdentityScreen, NotificationsScreen, PeopleScreen, ProfileView, SetupScreen, ThreadView, TimelineScreen, TransfersScreen, type Dims } from './screens.js'
+import { ComposeView, IdentityScreen, NotificationsScreen, PeopleScreen, ProfileView, SetupScreen, ThreadView, TimelineScreen, TransferDetail, TransfersScreen, type Dims } from './screens.js'
 import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme } from './widgets.js'
 
 /**
@@ -45,7 +45,7 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
 }
 
 function promptHeight(s: UiState): number {
-  return s.prompt?.multiline ? 6 : 3
+  return s.prompt?.multiline ? 6 : s.prompt?.candidates?.length ? 4 : 3
 }
 
 const SHORT_TITLES: Record<(typeof TABS)[number], string> = { timeline: 'Timeline', people: 'People', notifications: 'Notifs', transfers: 'Files', identity: 'Me' }
@@ -60,7 +60,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
     )
   }
   const t = top(s)
-  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : ''
+  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : ''
   // Full titles when they fit beside the badge and where we are, else short ones.
   const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
   const short = full > width
@@ -94,6 +94,7 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   if (t?.kind === 'thread') return <ThreadView s={s} t={t} dims={dims} />
   if (t?.kind === 'profile') return <ProfileView s={s} p={t} dims={dims} />
   if (t?.kind === 'compose') return <ComposeView c={t} dims={dims} />
+  if (t?.kind === 'transfer') return <TransferDetail s={s} t={t} dims={dims} />
   switch (s.tab) {
     case 'timeline':
       return <TimelineScreen s={s} dims={dims} />
@@ -123,10 +124,13 @@ function PromptView({ s, width }: { s: UiState; width: number }) {
           <MultiFieldView f={p.field} focus rows={3} width={width - 4} />
         </>
       ) : (
-        <Box>
-          <Text bold>{`${p.title}: `}</Text>
-          <FieldView f={p.field} focus width={width - p.title.length - 6} />
-        </Box>
+        <>
+          <Box>
+            <Text bold>{`${p.title}: `}</Text>
+            <FieldView f={p.field} focus width={width - p.title.length - 6} />
+          </Box>
+          {p.candidates?.length ? <Text color={theme.muted} wrap="truncate-end">{p.candidates.join('  ')}</Text> : null}
+        </>
       )}
     </Box>
   )
@@ -164,6 +168,8 @@ function StatusBar({ s }: { s: UiState }) {
       <Text color={st.online && st.peers ? theme.ok : theme.warn}>{st.online ? (st.peers ? '● online' : '◌ online, no peers') : '○ offline'}</Text>
       {st.recovering ? <Text color={theme.warn}> · restoring: posting off</Text> : null}
       <Text color={theme.muted}>{` · ${plural(st.peers, 'peer')} · feeds ${st.feedsReachable}/${st.feeds} · ↓ ${rate(st.down)} ↑ ${rate(st.up)}`}</Text>
+      {st.bt?.port != null ? <Text color={theme.muted}>{` · BT port ${st.bt.port}`}</Text> : null}
+      {st.bt?.encryptedOnly ? <Text color={theme.muted}> · encrypted only</Text> : null}
       <Text color={theme.muted}>{s.me ? ` · ${s.me.name ?? ''} ${s.me.fingerprint}` : ''}</Text>
     </Text>
   )
@@ -185,12 +191,14 @@ export function footerKeys(s: UiState): Array<[string, string]> {
   }
   if (s.mode === 'failed') return [['q', 'quit']]
   if (s.mode !== 'main') return [['Ctrl-C', 'quit']]
+  if (s.prompt?.kind === 'add-fetch') return [['Enter', 'fetch'], ['Tab', 'complete path'], ['Esc', 'cancel']]
   if (s.prompt) return [['Enter', s.prompt.multiline ? 'send' : 'ok'], ['Esc', 'cancel']]
   if (s.help) return [['?/Esc', 'close help'], ['q', 'quit']]
   const t = top(s)
   if (t?.kind === 'compose') return [['Ctrl-S', 'post'], ['Tab', 'next field, complete path'], ['Enter', 'attach'], ['Esc', 'close, keep draft']]
   if (t?.kind === 'thread') return [['↑↓', 'move'], ['r/Enter', 'reply'], ['e', 'edit'], ['d', 'delete'], ['f', 'fetch'], ['p', 'profile'], ['Esc', 'back'], ['?', 'help']]
   if (t?.kind === 'profile') return [['↑↓', 'posts'], ['Enter', 'thread'], ['f', 'follow/unfollow'], ['b', 'block/unblock'], ['Esc', 'back'], ['?', 'help']]
+  if (t?.kind === 'transfer') return [['↑↓', 'peers'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', '.torrent'], ['Esc', 'back'], ['?', 'help']]
   if (s.tab === 'identity' && s.identity.phrase !== null) return [['any key', 'hide the words']]
   if (s.tab === 'identity' && (s.identity.edit || s.identity.backup)) return [['Tab', 'next field'], ['Enter', 'save'], ['Esc', 'cancel']]
   switch (s.tab) {
@@ -203,7 +211,7 @@ export function footerKeys(s: UiState): Array<[string, string]> {
     case 'notifications':
       return [['↑↓', 'move'], ['Enter', 'open thread'], ['1-5', 'tabs'], ['?', 'help'], ['q', 'quit']]
     case 'transfers':
-      return [['↑↓', 'move'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', 'export .torrent'], ['?', 'help']]
+      return [[ADD_FETCH_KEY, 'add magnet'], ['Enter', 'peers'], ['p', 'pause'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', '.torrent'], ['?', 'help']]
     case 'identity':
       return [['e', 'edit profile'], ['b', 'export backup'], ['w', 'recovery words'], ...(s.status.recovering ? ([['n', 'never posted']] as Array<[string, string]>) : []), ['?', 'help'], ['q', 'quit']]
   }
@@ -217,7 +225,7 @@ const HELP: Array<Array<[string, Array<[string, string]>]>> = [
   ],
   [
     ['People', [['d', 'discover by topic'], ['i', 'follow by pasted ID'], ['f x b', 'follow, unfollow, block'], ['←→', 'following / discover']]],
-    ['Transfers', [['p', 'pause / resume'], ['x', 'cancel'], ['m t', 'copy magnet, export .torrent']]],
+    ['Transfers', [[ADD_FETCH_KEY, 'fetch magnet/hash/.torrent'], ['Enter', 'details: magnet, peers'], ['p x', 'pause / resume, cancel'], ['m t', 'copy magnet, export .torrent']]],
     ['Compose', [['Tab', 'next field, complete path'], ['Enter', 'new line / attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop last attachment']]],
     ['Identity', [['e b', 'edit profile, export backup'], ['w', 'show the recovery words']]]
   ]

@@ -1,12 +1,12 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ChrysalisNode } from '../node/node.js'
+import type { ChrysalisNode, NodeStatus } from '../node/node.js'
 import { hasIdentity, beginInit, finishInit, recoveryPhrase, restoreIdentity, exportBackup, checkProfile } from '../node/setup.js'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { PostView } from '../node/views.js'
 import { field } from './field.js'
 import { userPath } from './complete.js'
-import { oneLine } from './text.js'
+import { oneLine, truncate } from './text.js'
 import { clamp, newCompose, threadRows, top, updateTop, type Store, type Tab, type UiState } from './store.js'
 
 /**
@@ -34,13 +34,38 @@ export type TuiNode = Pick<
   | 'feed'
   | 'thread'
   | 'notifications'
-  | 'status'
   | 'watchTopic'
   | 'confirmNeverPosted'
   | 'on'
   | 'off'
 > & {
-  files: Pick<ChrysalisNode['files'], 'share' | 'fetchAll' | 'list' | 'pause' | 'resume' | 'remove' | 'magnet' | 'exportTorrent' | 'availability'>
+  /** `bt` is the BitTorrent side (BtStatus); read only when there. */
+  status(): NodeStatus & { bt?: TuiBtStatus }
+  files: Pick<ChrysalisNode['files'], 'share' | 'fetchAll' | 'list' | 'pause' | 'resume' | 'remove' | 'magnet' | 'exportTorrent' | 'availability'> & {
+    /** A torrent's peers (Transfers.peerStats): the fields beyond id/pieces/bytes are read only when there. */
+    peers(infohash: string): TuiPeerInfo[]
+  }
+}
+
+/** What the TUI reads of a peer of a torrent (TorrentPeerInfo). */
+export interface TuiPeerInfo {
+  id: string
+  pieces: number
+  downloaded: number
+  uploaded: number
+  /** HOST:PORT (or the URL of a web seed), when known. */
+  address?: string | null
+  /** The client's name from its BEP 10 handshake ("v"), when it said one. */
+  client?: string | null
+  kind?: 'chrysalis' | 'bittorrent' | 'webseed'
+  transport?: 'tcp' | 'hyperswarm' | 'http'
+}
+
+/** What the TUI reads of BtStatus. */
+export interface TuiBtStatus {
+  /** TCP port for incoming BitTorrent peers; null when none. */
+  port: number | null
+  encryptedOnly: boolean
 }
 
 export interface ControllerOptions {
@@ -169,13 +194,28 @@ export class Controller {
     const down = items.reduce((a, t) => a + t.downloadRate, 0)
     const up = items.reduce((a, t) => a + t.uploadRate, 0)
     const now = Date.now()
+    const bt = btOf(st.bt)
     this.set((s) => ({
       ...s,
       now,
       message: s.message?.kind === 'info' && now - s.message.at > INFO_MS ? null : s.message,
-      status: { online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering },
+      status: { online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering, bt },
       transfers: { ...s.transfers, items, selected: clamp(s.transfers.selected, items.length) }
     }))
+    this.refreshPeers()
+  }
+
+  /** The peers of the transfer whose details are open. */
+  private refreshPeers(): void {
+    const t = top(this.state)
+    if (t?.kind !== 'transfer' || !this.node) return
+    let peers: TuiPeerInfo[]
+    try {
+      peers = this.node.files.peers(t.infohash)
+    } catch {
+      peers = []
+    }
+    this.set((s) => updateTop(s, 'transfer', (x) => (x.infohash === t.infohash ? { ...x, peers, selected: clamp(x.selected, peers.length) } : x)))
   }
 
   /** Feed updates arrive in bursts while a feed syncs: reload at most every 150 ms. */
@@ -494,6 +534,42 @@ export class Controller {
   // -------------------------------------------------------------------------------------------
   // Transfers
 
+  /**
+   * Fetch what the user pasted on the Transfers screen: a magnet (v1, v2, hybrid), a 40- or 64-hex
+   * infohash, a post ref, or a .torrent file's path. Only the form is checked here (the node says
+   * what is wrong with a magnet or a file); bad input starts nothing.
+   */
+  async addFetch(input: string): Promise<void> {
+    const target = await fetchTargetOf(input, this.opts.cwd)
+    const node = this.need()
+    this.info(`Fetching ${truncate(input.trim(), 60)} into ${this.opts.downloads}…`)
+    const magnet = /^magnet:/i.test(target) ? target : null
+    const done = await node.files.fetchAll(target, {
+      out: this.opts.downloads,
+      onStart: (infohash) => {
+        if (magnet) this.typedMagnets.set(infohash, magnet)
+        this.tick()
+      }
+    })
+    this.tick()
+    this.info(`Fetched ${done.map((d) => `${d.name} → ${d.path ?? this.opts.downloads}`).join(', ')}`)
+  }
+
+  /** Magnets the user pasted, by infohash: shown in the details until the node knows the metadata. */
+  private readonly typedMagnets = new Map<string, string>()
+
+  /** The details of a transfer: its magnet, infohashes and peers (refreshed with the list). */
+  openTransfer(infohash: string): void {
+    this.set((s) => ({ ...s, stack: [...s.stack, { kind: 'transfer', infohash, magnet: this.typedMagnets.get(infohash) ?? null, peers: [], selected: 0 }], prompt: null }))
+    this.refreshPeers()
+    const node = this.node
+    if (!node) return
+    node.files.magnet(infohash).then(
+      (magnet) => this.set((s) => updateTop(s, 'transfer', (x) => (x.infohash === infohash ? { ...x, magnet } : x))),
+      () => {} // no metadata yet: the pasted magnet, if any, stays
+    )
+  }
+
   async togglePause(infohash: string): Promise<void> {
     const item = this.state.transfers.items.find((t) => t.infohash === infohash)
     if (!item) return
@@ -506,6 +582,7 @@ export class Controller {
   async cancelTransfer(infohash: string): Promise<void> {
     const item = this.state.transfers.items.find((t) => t.infohash === infohash)
     await this.need().files.remove(infohash)
+    this.set((s) => (top(s)?.kind === 'transfer' ? { ...s, stack: s.stack.filter((x) => x.kind !== 'transfer' || x.infohash !== infohash) } : s))
     this.tick()
     this.info(`Stopped ${item?.name ?? infohash.slice(0, 12)}; files already complete stay where they are.`)
   }
@@ -584,6 +661,29 @@ export class Controller {
     if (!this.node) throw userError('the node is not open yet; wait a moment')
     return this.node
   }
+}
+
+function btOf(bt: TuiBtStatus | undefined): TuiBtStatus | null {
+  if (!bt || typeof bt !== 'object') return null
+  return { port: typeof bt.port === 'number' ? bt.port : null, encryptedOnly: bt.encryptedOnly === true }
+}
+
+/**
+ * What to hand the node's fetchAll for a pasted line: magnets, infohashes and post refs as they
+ * are, a file path made absolute. Anything else is refused here, before anything starts.
+ */
+export async function fetchTargetOf(input: string, cwd: string): Promise<string> {
+  const v = input.trim()
+  if (v === '') throw userError('paste a magnet link, an infohash or a .torrent path first')
+  if (/^magnet:\?/i.test(v)) return v
+  if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(v)) return v.toLowerCase()
+  if (/^[^\s/]+\/[0-9a-f]{1,12}$/i.test(v)) return v // a post ref: AUTHOR-ID/POST-ID
+  const file = userPath(v, cwd)
+  const st = await stat(file).catch(() => null)
+  if (st?.isFile()) return file
+  const shown = truncate(v, 40)
+  if (st || /\.torrent$/i.test(v) || v.includes('/')) throw userError(`cannot read ${shown} as a .torrent file; check the path (Tab completes)`)
+  throw userError(`"${shown}" is not a magnet link, a 40- or 64-hex infohash or a .torrent file; paste one of those`)
 }
 
 /** A refusal the user can fix: said as it is, without "unexpected error". */

@@ -48,6 +48,7 @@ export function handleKey(c: Controller, input: string, key: Key): void {
   if (globalKey(c, input, key)) return
   if (t?.kind === 'thread') return threadKey(c, input, key)
   if (t?.kind === 'profile') return profileKey(c, input, key)
+  if (t?.kind === 'transfer') return transferKey(c, input, key)
   switch (s.tab) {
     case 'timeline':
       return timelineKey(c, input, key)
@@ -274,11 +275,25 @@ function notificationsKey(c: Controller, input: string, key: Key): void {
   }
 }
 
+/** The key that opens the Transfers screen's "add a fetch" input. */
+export const ADD_FETCH_KEY = 'a'
+
 function transfersKey(c: Controller, input: string, key: Key): void {
   const t = c.state.transfers
+  if (input === ADD_FETCH_KEY) {
+    return openPrompt(c, { kind: 'add-fetch', title: 'Fetch (magnet, infohash or .torrent)', field: field(), target: '', multiline: false, candidates: [] })
+  }
   const to = move(t.selected, t.items.length, input, key, page(c.state))
   if (to !== null) return c.store.update((s) => ({ ...s, transfers: { ...s.transfers, selected: to } }))
   const item = t.items[t.selected]
+  if (!item) return
+  if (key.return) return c.openTransfer(item.infohash)
+  transferAction(c, item.infohash, input)
+}
+
+/** p, x, m, t act on a transfer: the selected one in the list, or the one whose details are open. */
+function transferAction(c: Controller, infohash: string, input: string): void {
+  const item = c.state.transfers.items.find((x) => x.infohash === infohash)
   if (!item) return
   if (input === 'p' || input === ' ') return c.run(() => c.togglePause(item.infohash))
   if (input === 'x') {
@@ -288,6 +303,14 @@ function transfersKey(c: Controller, input: string, key: Key): void {
   if (input === 't') {
     return openPrompt(c, { kind: 'export-torrent', title: 'Export .torrent to', field: field(c.defaultTorrentPath(item.name)), target: item.infohash, multiline: false })
   }
+}
+
+function transferKey(c: Controller, input: string, key: Key): void {
+  const t = top(c.state)
+  if (t?.kind !== 'transfer') return
+  const to = move(t.selected, t.peers.length, input, key, page(c.state, 1))
+  if (to !== null) return c.store.update((s) => updateTop(s, 'transfer', (x) => ({ ...x, selected: to })))
+  transferAction(c, t.infohash, input)
 }
 
 function identityKey(c: Controller, input: string, _key: Key): void {
@@ -364,6 +387,16 @@ function openPrompt(c: Controller, prompt: Prompt): void {
 
 function promptKey(c: Controller, p: Prompt, input: string, key: Key): void {
   if (key.escape) return c.store.update((s) => ({ ...s, prompt: null }))
+  // A path is completed as a shell does; a magnet or an infohash is not a path.
+  if (key.tab && p.kind === 'add-fetch') {
+    const value = p.field.value
+    if (value.trim() === '' || /^magnet:/i.test(value.trim())) return
+    c.run(async () => {
+      const r = await completePath(value, c.cwd)
+      c.store.update((s) => (s.prompt?.kind === 'add-fetch' && s.prompt.field.value === value ? { ...s, prompt: { ...s.prompt, field: field(r.value), candidates: r.candidates } } : s))
+    })
+    return
+  }
   const submit = p.multiline ? (key.ctrl && input === 's') || (key.return && (key.ctrl || key.meta)) : key.return
   // In a multi-line reply, Enter on an empty last line sends too: typing a reply feels like chat.
   const enterSends = p.multiline && key.return && !key.ctrl && !key.meta && p.kind === 'reply' && !p.field.value.includes('\n')
@@ -383,13 +416,15 @@ function promptKey(c: Controller, p: Prompt, input: string, key: Key): void {
         return c.run(() => c.setFollow(value.trim(), true))
       case 'export-torrent':
         return c.run(() => c.exportTorrent(p.target, value.trim()))
+      case 'add-fetch':
+        return c.run(() => c.addFetch(value))
     }
   }
   if (p.multiline && (key.upArrow || key.downArrow)) {
     return c.store.update((s) => (s.prompt ? { ...s, prompt: { ...s.prompt, field: moveLine(s.prompt.field, key.upArrow ? -1 : 1) } } : s))
   }
   const next = editField(p.field, input, key, { multiline: p.multiline })
-  if (next) c.store.update((s) => (s.prompt ? { ...s, prompt: { ...s.prompt, field: next } } : s))
+  if (next) c.store.update((s) => (s.prompt ? { ...s, prompt: { ...s.prompt, field: next, ...(s.prompt.candidates?.length ? { candidates: [] } : {}) } } : s))
 }
 
 function confirmKey(c: Controller, input: string, key: Key): void {

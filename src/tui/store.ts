@@ -2,6 +2,7 @@ import type { DiscoveredPerson } from '../node/node.js'
 import type { NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
 import type { TransferView } from '../transfer/transfers.js'
 import { field, type Field } from './field.js'
+import type { TuiBtStatus, TuiPeerInfo } from './controller.js'
 
 /**
  * Everything the TUI shows, in one immutable state held outside React. Key handlers read the
@@ -34,12 +35,14 @@ export interface Confirm {
 
 /** A one-line (or multi-line) prompt over the current screen. */
 export interface Prompt {
-  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent'
+  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent' | 'add-fetch'
   title: string
   field: Field
   /** What the prompt acts on: a post ref, an infohash. */
   target: string
   multiline: boolean
+  /** Paths that match what is typed, after Tab (prompts that take a path). */
+  candidates?: string[]
 }
 
 export type SetupStep =
@@ -82,7 +85,17 @@ export interface ComposeScreen {
   busy: boolean
 }
 
-export type Pushed = ThreadScreen | ProfileScreen | ComposeScreen
+/** One transfer's details: its magnet, whole, and its peers. */
+export interface TransferScreen {
+  kind: 'transfer'
+  infohash: string
+  /** From the node once it has the metadata, else the magnet the user pasted; null while unknown. */
+  magnet: string | null
+  peers: TuiPeerInfo[]
+  selected: number
+}
+
+export type Pushed = ThreadScreen | ProfileScreen | ComposeScreen | TransferScreen
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
@@ -94,7 +107,17 @@ export interface UiState {
   confirm: Confirm | null
   message: Message | null
   now: number
-  status: { online: boolean; peers: number; feeds: number; feedsReachable: number; down: number; up: number; recovering: boolean }
+  status: {
+    online: boolean
+    peers: number
+    feeds: number
+    feedsReachable: number
+    down: number
+    up: number
+    recovering: boolean
+    /** The BitTorrent side, when the node reports it. */
+    bt: TuiBtStatus | null
+  }
   me: ProfileView | null
   timeline: { posts: PostView[]; next: string | null; loading: boolean; selected: number; loaded: boolean }
   people: {
@@ -129,7 +152,7 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     confirm: null,
     message: null,
     now,
-    status: { online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false },
+    status: { online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
     me: null,
     timeline: { posts: [], next: null, loading: false, selected: 0, loaded: false },
     people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },

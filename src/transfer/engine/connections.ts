@@ -104,16 +104,16 @@ export class Connections {
       peerId: this.opts.peerId,
       resolve: (hash) => {
         const t = this.opts.find(hash)
-        if (!t || t.isBanned(host) || t.full) return null
+        if (!t || t.isBanned(address) || t.full) return null
         return t.wireTorrent()
       }
     })
-    this.adopt(wire, (remoteHash) => this.opts.find(remoteHash), { transport: 'tcp', address, banKey: host })
+    this.adopt(wire, (remoteHash) => this.opts.find(remoteHash), { transport: 'tcp', address, banKey: address })
   }
 
   /** Connect to a peer by address for a torrent (no-op when already connected or dialling). */
   dial(torrent: Torrent, host: string, port: number): boolean {
-    if (this.closed || this.opts.encryptedOnly || torrent.full || torrent.isBanned(host)) return false
+    if (this.closed || this.opts.encryptedOnly || torrent.full || torrent.isBanned(`${normalizeHost(host)}:${port}`)) return false
     if (this.halfOpen >= CONNECTION_LIMITS.halfOpen || this.wires.size >= CONNECTION_LIMITS.maxConnections) return false
     if (port === this.port && isLocal(host)) return false // ourselves
     const wt = torrent.wireTorrent()
@@ -139,7 +139,7 @@ export class Connections {
       connected = true
       if (!this.track(socket)) return
       const wire = new PeerWire(socket, { peerId: this.opts.peerId, torrent: wt })
-      this.adopt(wire, () => torrent, { transport: 'tcp', address: `${host}:${port}`, banKey: normalizeHost(host) })
+      this.adopt(wire, () => torrent, { transport: 'tcp', address: `${host}:${port}`, banKey: `${normalizeHost(host)}:${port}` })
     })
     return true
   }

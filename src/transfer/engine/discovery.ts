@@ -22,8 +22,10 @@ export const FINDER_LIMITS = {
   maxLookupEveryMs: 300_000,
   /** One DHT lookup's deadline. */
   lookupTimeoutMs: 20_000,
-  /** Peers given by address are dialled again this often while not connected. */
-  redialMs: 15_000
+  /** Peers given by address are dialled again this often while not connected, */
+  redialMs: 15_000,
+  /** or this often while the torrent has no peer at all. */
+  redialAloneMs: 2_000
 } as const
 
 interface Entry {
@@ -106,7 +108,8 @@ export class PeerFinder {
     for (const [key, e] of this.entries) {
       if (only !== undefined && key !== only) continue
       if (e.peers.length > 0 && now >= e.nextDial) {
-        e.nextDial = now + FINDER_LIMITS.redialMs
+        // Without any peer, soon again (a seeder still starting refuses connections).
+        e.nextDial = now + (e.torrent.peerCount === 0 ? FINDER_LIMITS.redialAloneMs : FINDER_LIMITS.redialMs)
         for (const p of e.peers) this.opts.connections.dial(e.torrent, p.host, p.port)
       }
       const dht = this.opts.dht

@@ -21,8 +21,13 @@ export interface PeerInfo {
   transport: Transport
   /** host:port for TCP peers; null on hyperswarm. */
   address: string | null
-  /** The key bans are kept by: the IP for TCP, the public key on hyperswarm. */
+  /**
+   * The key bans are kept by: host:port for TCP (the port we dialled, or the one it came from;
+   * not the IP alone, which many peers may share behind one NAT), the public key on hyperswarm.
+   */
   banKey: string
+  /** A Chrysalis peer's hyperswarm key, when this TCP connection replaced a hyperswarm one. */
+  publicKey?: string
   /** The remote host of a hyperswarm connection, when direct (for a TCP connection beside it). */
   host?: string | null
 }

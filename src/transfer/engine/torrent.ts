@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events'
-import { Choker, CHOKER_LIMITS } from '../choker.js'
 import { answerHashRequest, LayerFetcher } from '../hashes.js'
 import { type Metainfo, parseInfo } from '../metainfo.js'
-import { PiecePicker } from '../picker.js'
 import { Bitfield, FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { HashRef } from '../wire/messages.js'
 import { fetchMetadata, verifyMetadata } from '../wire/metadata.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
+import { UPLOAD_LIMITS, Uploader } from './uploader.js'
+import { type BlockSource, DOWNLOAD_LIMITS, Downloader } from './downloader.js'
 import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
 
 /**
@@ -22,26 +22,10 @@ import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport }
  *   t.addPeer(wire, { transport: 'tcp', address: '10.0.0.2:6881', banKey: '10.0.0.2' })
  */
 export const LIMITS = {
+  ...UPLOAD_LIMITS,
+  ...DOWNLOAD_LIMITS,
   /** Connections one torrent keeps; more are refused. */
   maxPeers: 50,
-  /** Our requests in flight to one peer (16 KiB each), at most its `reqq`. */
-  maxInflight: 256,
-  /** Requests a peer may queue with us (our `reqq`); more are rejected. */
-  servedQueue: 500,
-  /**
-   * Requests we may refuse (queue full, choked, piece missing) since we last unchoked that peer
-   * or sent it data; one more and it is dropped. An honest peer keeps at most our `reqq`
-   * outstanding, so a choke costs it at most that many rejects.
-   */
-  floodRejects: 1000,
-  /** Requests of one peer answered in one go. */
-  readsAhead: 32,
-  /** Whole pieces kept in memory for serving (× piece length). */
-  readCache: 16,
-  /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
-  maxPartials: 64,
-  /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
-  strikes: 3,
   /** Metadata fetches at once, from different peers. */
   metadataFetches: 2,
   /** How often requests are checked for timeouts and the unchoked set is chosen again. */
@@ -74,6 +58,8 @@ export interface TorrentEvents {
   /** Writing failed (disk full, permissions): the download stopped. */
   error: [Error]
   peers: [number]
+  /** Every v2 piece layer is known now (a magnet's metadata lacked them): worth keeping. */
+  layers: []
 }
 
 export interface TorrentOptions {
@@ -91,17 +77,6 @@ export interface TorrentOptions {
   dialTcp?: (host: string, port: number) => void
 }
 
-/** A source of blocks besides peers (a web seed): asked for blocks like a peer. */
-export interface BlockSource {
-  readonly id: string
-  /** Look for work (called when pieces may be free to take). */
-  pump(): void
-  /** A piece it sent failed its check. */
-  bad(): void
-}
-
-type Holder = Peer | BlockSource
-
 export class Torrent extends EventEmitter<TorrentEvents> {
   readonly v1: Buffer | null
   readonly v2: Buffer | null
@@ -109,31 +84,33 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   store: PieceStore | null = null
   private readonly opts: TorrentOptions
   private readonly peers = new Set<Peer>()
-  private readonly sources = new Set<BlockSource>()
-  /** Pieces read for serving, newest last. */
-  private readonly readCache = new Map<number, Promise<Buffer>>()
   private readonly banned = new Set<string>()
-  private picker: PiecePicker<Holder> | null = null
-  private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
+  /** Peer id (hex) → hyperswarm key of Chrysalis peers met on hyperswarm. */
+  private readonly keyOf = new Map<string, string>()
+  /** The download side, once the store is known and something is wanted. */
+  private down: Downloader | null = null
+  private readonly upload: Uploader = new Uploader({
+    store: () => this.store,
+    seeding: () => this.down === null || this.down.done,
+    live: () => !this.stopped,
+    sent: (n) => {
+      this.uploaded += n
+    },
+    failed: (err) => {
+      if (this.stopped) return
+      if (err instanceof FileChangedError) this.emit('changed', err)
+      else this.emit('error', err)
+    }
+  })
   private layers: LayerFetcher | null = null
   private readonly hashAsks = new Map<Peer, HashRef>()
-  /** Pieces being assembled: their bytes so far. */
-  private readonly buffers = new Map<number, Buffer>()
-  /** Verified pieces being written. */
-  private readonly writing = new Set<number>()
-  private wanted: Bitfield | null = null
   private readonly metadataFrom = new Set<Peer>()
   private readonly timer: NodeJS.Timeout
   private ticks = 0
+  private announcedDone = false
   private stopped = false
-  /** Bytes received (verified or not) and sent, since this torrent started. */
-  downloaded = 0
+  /** Bytes sent since this torrent started. */
   uploaded = 0
-  /** Bytes received per kind of source. */
-  readonly received = { peers: 0, webSeeds: 0 }
-  /** When data first arrived (this run), and when the download completed. */
-  firstDataAt: number | null = null
-  doneAt: number | null = null
 
   constructor(opts: TorrentOptions) {
     super()
@@ -198,27 +175,41 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       p.wire.setPieceCount(meta.pieceCount)
       p.settle(meta.pieceCount)
     }
-    if (meta.version === 'v2' && !new LayerFetcher(meta).complete) this.layers = new LayerFetcher(meta)
+    if (meta.version !== 'v1' && !new LayerFetcher(meta).complete) this.layers = new LayerFetcher(meta)
   }
 
   /** Start downloading the store's selection (the store must be open). */
   download(): void {
     const store = this.store!
-    const meta = this.meta!
-    this.wanted = store.wanted()
-    const map = store.map
-    const wanted = this.wanted
-    this.picker = new PiecePicker<Holder>({
-      pieceCount: meta.pieceCount,
-      pieceSize: (i) => map.size(i),
-      // A v2 piece whose layer is not known yet cannot be checked: it waits for the hashes.
-      wanted: { get: (i) => wanted.get(i) && !this.writing.has(i) && !(this.layers !== null && map.needsLayer(i)) },
-      have: store.have,
+    this.down = new Downloader(store, {
+      peers: () => this.peers,
+      blocked: (i) => this.layers !== null && store.map.needsLayer(i),
+      ban: (peer, reason) => this.ban(peer, reason),
+      written: (piece, files) => this.onWritten(piece, files),
+      failed: (err) => this.emit('error', err),
+      live: () => !this.stopped,
       ...(this.opts.now ? { now: this.opts.now } : {})
     })
-    for (const p of this.peers) this.countPeer(p)
+    for (const p of this.peers) this.down.count(p)
     for (const p of this.peers) this.updateInterest(p)
     this.fillAll()
+  }
+
+  /** Received bytes, the download's own time (this run). */
+  get downloaded(): number {
+    return this.down?.downloaded ?? 0
+  }
+
+  get received(): { peers: number; webSeeds: number } {
+    return this.down?.received ?? { peers: 0, webSeeds: 0 }
+  }
+
+  get firstDataAt(): number | null {
+    return this.down?.firstDataAt ?? null
+  }
+
+  get doneAt(): number | null {
+    return this.down?.doneAt ?? null
   }
 
   /** Stop: close every connection, keep nothing running. One teardown path. */
@@ -228,8 +219,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     clearInterval(this.timer)
     for (const p of [...this.peers]) p.wire.destroy(null)
     this.peers.clear()
-    this.buffers.clear()
-    this.picker = null
+    this.down?.stop()
+    this.upload.clear()
   }
 
   // --- peers -----------------------------------------------------------------------------
@@ -241,7 +232,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
    */
   addPeer(wire: PeerWire, info: PeerInfo): boolean {
     if (this.stopped || wire.destroyed || !wire.remote) return false
-    if (this.banned.has(info.banKey)) {
+    // A Chrysalis peer met on hyperswarm keeps its key over TCP (for bans and views), even when
+    // its hyperswarm connection closed first.
+    const idHex = wire.remote.peerId.toString('hex')
+    if (info.transport === 'hyperswarm') {
+      if (this.keyOf.size >= LIMITS.maxPeers * 4) this.keyOf.delete(this.keyOf.keys().next().value!)
+      this.keyOf.set(idHex, info.banKey)
+    } else if (this.keyOf.has(idHex)) {
+      info = { ...info, publicKey: this.keyOf.get(idHex)! }
+    }
+    if (this.banned.has(info.banKey) || (info.publicKey !== undefined && this.banned.has(info.publicKey))) {
       wire.destroy(new WireError('BANNED', 'this peer is banned from the torrent'))
       return false
     }
@@ -251,8 +251,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     const twin = this.connectedTo(wire.remote.peerId)
     if (twin) {
-      if (twin.info.transport === 'hyperswarm' && info.transport === 'tcp') twin.wire.destroy(null)
-      else {
+      if (twin.info.transport === 'hyperswarm' && info.transport === 'tcp') {
+        twin.wire.destroy(null)
+      } else {
         wire.destroy(new WireError('DUPLICATE', 'already connected to this peer'))
         return false
       }
@@ -264,7 +265,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const peer = new Peer(wire, info, LIMITS.maxInflight)
     if (info.transport === 'hyperswarm' || isChrysalisPeerId(wire.remote.peerId)) peer.kind = 'chrysalis'
     this.peers.add(peer)
-    this.choker.add(peer)
+    this.upload.add(peer)
     this.listen(peer)
     const meta = this.meta
     wire.extendedHandshake({ v: 'Chrysalis 0.1', reqq: LIMITS.servedQueue, ...(meta ? { metadataSize: meta.info.length } : {}), ...(this.opts.listenPort?.() ? { p: this.opts.listenPort()! } : {}) })
@@ -309,7 +310,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (h.p !== undefined) peer.listenPort = h.p
       // A Chrysalis peer met on hyperswarm that also takes TCP: bulk data goes the faster way
       // (the TCP connection replaces this one once its handshake is through).
-      if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || this.wanted !== null)) this.opts.dialTcp?.(peer.info.host, h.p)
+      if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || (this.down !== null && !this.down.done))) this.opts.dialTcp?.(peer.info.host, h.p)
       if (h.v?.startsWith('Chrysalis')) peer.kind = 'chrysalis'
       peer.metadataSize = h.metadataSize ?? null
       if (!this.meta) this.askMetadata()
@@ -321,34 +322,27 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     w.on('choke', guard(() => {
       peer.peerChoking = true
       // BEP 6: a peer with the fast extension rejects what it will not send; others drop it all.
-      if (!w.remote!.caps.fast) this.releaseAll(peer)
+      if (!w.remote!.caps.fast) this.down?.releaseAll(peer)
     }))
     w.on('unchoke', guard(() => {
       peer.peerChoking = false
-      this.fill(peer)
+      this.down?.fill(peer)
     }))
     w.on('interested', guard(() => {
       peer.peerInterested = true
-      this.choker.interested(peer, true)
-      if (!this.unchokedFull()) this.rechoke()
+      this.upload.interested(peer, true)
     }))
     w.on('notInterested', guard(() => {
       peer.peerInterested = false
-      this.choker.interested(peer, false)
+      this.upload.interested(peer, false)
     }))
-    w.on('request', guard((m) => this.onRequest(peer, m.index, m.begin, m.length)))
+    w.on('request', guard((m) => this.upload.request(peer, m.index, m.begin, m.length)))
     w.on('cancel', guard((m) => {
       const i = peer.queue.findIndex((q) => q.piece === m.index && q.offset === m.begin)
       if (i !== -1) peer.queue.splice(i, 1)
     }))
-    w.on('piece', guard((m) => this.onBlock(peer, m.index, m.begin, m.block)))
-    w.on('reject', guard((m) => {
-      if (!this.picker) return
-      if (this.picker.sender(m.index, m.begin) !== undefined) return
-      this.picker.released(peer, m.index, m.begin)
-      peer.inflight = Math.max(0, peer.inflight - 1)
-      this.fill(peer)
-    }))
+    w.on('piece', guard((m) => this.down?.onBlock(peer, m.index, m.begin, m.block)))
+    w.on('reject', guard((m) => this.down?.rejected(peer, m.index, m.begin)))
     w.on('hashRequest', guard((ref) => this.onHashRequest(peer, ref)))
     w.on('hashes', guard((m) => {
       if (this.hashAsks.get(peer)?.root.equals(m.root) !== true || !this.layers) return
@@ -374,35 +368,26 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       const at = m.piece * 16384
       w.metadata({ msgType: 'data', piece: m.piece, totalSize: info.length, data: info.subarray(at, Math.min(at + 16384, info.length)) })
     }))
-    w.on('drain', guard(() => void this.serve(peer)))
+    w.on('drain', guard(() => this.upload.serve(peer)))
     w.on('close', () => this.onClose(peer))
   }
 
   private onClose(peer: Peer): void {
     if (!this.peers.delete(peer)) return
-    this.choker.remove(peer)
+    this.upload.remove(peer)
     const ask = this.hashAsks.get(peer)
     if (ask) {
       this.hashAsks.delete(peer)
       this.layers?.release(ask)
     }
-    if (this.picker) {
-      if (peer.counted && peer.has) this.picker.removePeer(peer.has)
-      this.picker.removeRequests(peer)
-    }
+    this.down?.removePeer(peer)
     this.metadataFrom.delete(peer)
     this.emit('peers', this.peers.size)
     if (!this.stopped) {
-      if (!peer.amChoking) this.rechoke()
+      if (!peer.amChoking) this.upload.rechoke()
       if (!this.meta) this.askMetadata()
       this.fillAll()
     }
-  }
-
-  private countPeer(peer: Peer): void {
-    if (!this.picker || peer.counted || !peer.has) return
-    peer.counted = true
-    this.picker.addPeer(peer.has)
   }
 
   private onHave(peer: Peer, what: { bits?: Buffer; all?: boolean; piece?: number }): void {
@@ -418,17 +403,17 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (peer.has === 'all') return
       const bits = peer.has!
       if (!bits.set(what.piece)) return
-      if (peer.counted) this.picker?.peerHas(what.piece)
+      this.down?.peerHas(peer, what.piece)
       if (bits.full) peer.has = 'all' // counted as a bitfield already: keep it for removePeer
-      if (!peer.amInterested && this.wanted?.get(what.piece) && !this.store!.have.get(what.piece)) this.updateInterest(peer)
-      this.fill(peer)
+      if (!peer.amInterested && this.down?.wants(what.piece)) this.updateInterest(peer)
+      this.down?.fill(peer)
       return
     }
     peer.has = what.all ? 'all' : new Bitfield(n, what.bits ?? undefined)
     if (peer.has !== 'all' && peer.has.full) peer.has = 'all'
-    this.countPeer(peer)
+    this.down?.count(peer)
     this.updateInterest(peer)
-    this.fill(peer)
+    this.down?.fill(peer)
   }
 
   // --- metadata --------------------------------------------------------------------------
@@ -489,109 +474,21 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private afterHashes(): void {
-    if (this.layers?.complete) this.layers = null
+    if (this.layers?.complete) {
+      this.layers = null
+      this.emit('layers')
+    }
     // Pieces that waited for their layer can be asked for now.
     for (const p of this.peers) this.updateInterest(p)
     this.fillAll()
     this.askHashes()
   }
 
-  // --- serving ---------------------------------------------------------------------------
-
-  private unchokedFull(): boolean {
-    let n = 0
-    for (const p of this.peers) if (!p.amChoking) n++
-    return n >= CHOKER_LIMITS.slots
-  }
-
-  private rechoke(): void {
-    if (!this.store) return
-    const seeding = this.wanted === null
-    const { unchoke, choke } = this.choker.rechoke({ seeding, rateOf: (p) => (seeding ? p.upRate : p.downRate) })
-    for (const p of choke) {
-      if (p.amChoking) continue
-      p.amChoking = true
-      p.queue.length = 0
-      p.wire.choke()
-    }
-    for (const p of unchoke) {
-      if (!p.amChoking) continue
-      p.amChoking = false
-      p.rejected = 0
-      p.wire.unchoke()
-    }
-  }
-
-  private onRequest(peer: Peer, piece: number, offset: number, length: number): void {
-    const store = this.store
-    const valid = store !== null && piece < store.map.pieceCount && length > 0 && offset + length <= store.map.size(piece)
-    if (!valid && store) throw new WireError('BAD_MESSAGE', `a request past the end of piece ${piece}`)
-    if (!store || peer.amChoking || !store.servable(piece) || peer.queue.length >= LIMITS.servedQueue) {
-      if (++peer.rejected > LIMITS.floodRejects) {
-        peer.wire.destroy(new WireError('FLOOD', `more than ${LIMITS.floodRejects} requests it could not have meant`))
-        return
-      }
-      if (peer.wire.remote!.caps.fast) peer.wire.reject(piece, offset, length)
-      return
-    }
-    peer.queue.push({ piece, offset, length })
-    void this.serve(peer)
-  }
-
-  /** Answer queued requests a few reads at a time, pausing while the connection is full. */
-  private async serve(peer: Peer): Promise<void> {
-    if (peer.serving) return
-    peer.serving = true
-    try {
-      while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && !this.stopped) {
-        const batch = peer.queue.splice(0, LIMITS.readsAhead)
-        let blocks: Buffer[]
-        try {
-          blocks = await Promise.all(batch.map(async (r) => (await this.readPiece(r.piece)).subarray(r.offset, r.offset + r.length)))
-        } catch (err) {
-          if (err instanceof FileChangedError) throw err
-          // A file being moved into place, say: refuse these, serve the rest.
-          if (peer.wire.remote!.caps.fast) for (const r of batch) peer.wire.reject(r.piece, r.offset, r.length)
-          continue
-        }
-        if (peer.wire.destroyed || peer.amChoking || this.stopped) break
-        for (let i = 0; i < batch.length; i++) {
-          const r = batch[i]!
-          peer.wire.piece(r.piece, r.offset, blocks[i]!)
-          peer.uploaded += r.length
-          this.uploaded += r.length
-        }
-        peer.rejected = 0
-      }
-    } catch (err) {
-      if (!this.stopped) {
-        if (err instanceof FileChangedError) this.emit('changed', err)
-        else this.emit('error', err instanceof Error ? err : new Error(String(err)))
-      }
-    } finally {
-      peer.serving = false
-    }
-  }
-
-  /**
-   * A whole piece, read once for all its blocks (a request is 16 KiB; one read per piece instead
-   * of one per block), kept for the next few requests of any peer.
-   */
-  private readPiece(piece: number): Promise<Buffer> {
-    let p = this.readCache.get(piece)
-    if (p) return p
-    p = this.store!.read(piece, 0, this.store!.map.size(piece))
-    this.readCache.set(piece, p)
-    p.catch(() => this.readCache.delete(piece))
-    if (this.readCache.size > LIMITS.readCache) this.readCache.delete(this.readCache.keys().next().value!)
-    return p
-  }
-
   // --- downloading -----------------------------------------------------------------------
 
   private updateInterest(peer: Peer): void {
     if (peer.wire.destroyed || !peer.wire.remote) return
-    const want = this.picker !== null && this.wanted !== null && peer.has !== null && this.picker.interesting(peer.has)
+    const want = this.down !== null && this.down.interesting(peer)
     if (want === peer.amInterested) return
     peer.amInterested = want
     if (want) peer.wire.interested()
@@ -599,141 +496,57 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private fillAll(): void {
-    for (const p of this.peers) this.fill(p)
-    for (const s of this.sources) s.pump()
+    this.down?.fillAll()
     this.askHashes()
   }
 
-  /** A source of blocks besides peers (a web seed), asked for work whenever there may be some. */
+  /** A source of blocks besides peers (a web seed); only while downloading. */
   addSource(source: BlockSource): void {
-    this.sources.add(source)
-    source.pump()
+    this.down?.addSource(source)
   }
 
   removeSource(source: BlockSource): void {
-    this.sources.delete(source)
-    this.picker?.removeRequests(source)
+    this.down?.removeSource(source)
   }
 
-  /** Keep a peer's pipeline full. */
-  private fill(peer: Peer): void {
-    const picker = this.picker
-    if (!picker || !this.wanted || this.stopped || peer.peerChoking || !peer.amInterested || peer.has === null) return
-    if (this.buffers.size >= LIMITS.maxPartials && picker.outstanding(peer) === 0) return
-    const room = peer.maxInflight - peer.inflight
-    if (room <= 0) return
-    const blocks = picker.next(peer, peer.has, room)
-    for (const b of blocks) {
-      peer.inflight++
-      peer.wire.request(b.piece, b.offset, b.length)
-    }
+  /** Blocks for a source (a web seed). */
+  nextBlocks(source: BlockSource, max: number): Array<{ piece: number; offset: number; length: number }> {
+    return this.stopped ? [] : (this.down?.nextBlocks(source, max) ?? [])
   }
 
-  /** A block arrived (protocol.md §13: unasked data is dropped, not an error). */
-  onBlock(from: Holder, piece: number, offset: number, block: Buffer): void {
-    const picker = this.picker
-    const isPeer = from instanceof Peer
-    if (isPeer) {
-      from.downloaded += block.length
-      from.inflight = Math.max(0, from.inflight - 1)
-      from.rejected = 0
-    }
-    this.downloaded += block.length
-    if (isPeer) this.received.peers += block.length
-    else this.received.webSeeds += block.length
-    this.firstDataAt ??= Date.now()
-    if (!picker || !this.store) return
-    const { accepted, cancel, complete } = picker.received(from, piece, offset)
-    if (accepted) {
-      const size = this.store.map.size(piece)
-      if (offset + block.length > size) throw new WireError('BAD_MESSAGE', `a block past the end of piece ${piece}`)
-      let buf = this.buffers.get(piece)
-      if (!buf) this.buffers.set(piece, (buf = Buffer.allocUnsafe(size)))
-      block.copy(buf, offset)
-      for (const other of cancel) {
-        if (other instanceof Peer) {
-          other.inflight = Math.max(0, other.inflight - 1)
-          other.wire.cancel(piece, offset, block.length)
-        }
-      }
-      if (complete) this.completePiece(piece)
-    }
-    if (isPeer) this.fill(from)
+  /** A block a source (a web seed) fetched. */
+  onBlock(source: BlockSource, piece: number, offset: number, block: Buffer): void {
+    this.down?.onBlock(source, piece, offset, block)
   }
 
-  private completePiece(piece: number): void {
-    const picker = this.picker!
+  /** A source gives up on what it was given. */
+  releaseBlocks(source: BlockSource): void {
+    this.down?.picker.removeRequests(source)
+  }
+
+  private onWritten(piece: number, files: number[]): void {
     const store = this.store!
-    const data = this.buffers.get(piece)!
-    this.buffers.delete(piece)
-    const verdict = store.map.check(piece, data)
-    if (verdict !== 'ok') {
-      const senders = picker.failed(piece)
-      for (const s of senders) {
-        if (!(s instanceof Peer)) {
-          s.bad()
-          continue
-        }
-        s.strikes++
-        if (senders.length === 1 || s.strikes >= LIMITS.strikes) this.ban(s, `piece ${piece} from it failed its hash check`)
-      }
-      this.fillAll()
-      return
-    }
-    picker.verified(piece)
-    this.writing.add(piece)
-    store.write(piece, data).then(
-      (files) => {
-        this.writing.delete(piece)
-        if (this.stopped) return
-        for (const f of files) this.emit('file', f)
-        this.onWritten(piece)
-      },
-      (err: unknown) => {
-        this.writing.delete(piece)
-        if (this.stopped) return
-        this.emit('error', err instanceof Error ? err : new Error(String(err)))
-      }
-    )
-  }
-
-  private onWritten(piece: number): void {
-    const store = this.store!
+    for (const f of files) this.emit('file', f)
     if (store.servable(piece)) for (const p of this.peers) if (p.has !== 'all') p.wire.have(piece)
     this.emit('piece', piece)
-    if (this.wanted && store.complete()) {
-      this.wanted = null
-      this.doneAt = Date.now()
-      for (const p of this.peers) this.updateInterestDone(p)
+    if (this.down?.done && !this.announcedDone) {
+      this.announcedDone = true
+      for (const p of this.peers) {
+        if (p.amInterested) p.wire.notInterested()
+        p.amInterested = false
+      }
       this.emit('done')
     }
-  }
-
-  private updateInterestDone(peer: Peer): void {
-    if (peer.amInterested) peer.wire.notInterested()
-    peer.amInterested = false
-  }
-
-  private releaseAll(peer: Peer): void {
-    this.picker?.removeRequests(peer)
-    peer.inflight = 0
   }
 
   /** Every second: timeouts, rates; every rechoke period, the unchoked set. */
   private tick(): void {
     if (this.stopped) return
     this.ticks++
-    const picker = this.picker
-    if (picker) {
-      for (const e of picker.expire()) {
-        if (!(e.peer instanceof Peer)) continue
-        e.peer.inflight = Math.max(0, e.peer.inflight - 1)
-        e.peer.wire.cancel(e.piece, e.offset, e.length)
-      }
-    }
+    this.down?.expire()
     if (this.ticks % 10 === 0) {
       for (const p of this.peers) p.sampleRates(10)
-      this.rechoke()
+      this.upload.rechoke()
       for (const p of this.peers) this.updateInterest(p)
     }
     if (!this.meta) this.askMetadata()
@@ -742,18 +555,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   private ban(peer: Peer, reason: string): void {
     this.banned.add(peer.info.banKey)
-    this.emit('ban', peer.info.address ?? peer.info.banKey, reason)
+    if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
+    this.emit('ban', peer.info.publicKey ?? peer.info.address ?? peer.info.banKey, reason)
     peer.wire.destroy(new WireError('BANNED', reason))
-  }
-
-  /** Web seeds and other block sources: the picker's view for them. */
-  nextBlocks(source: BlockSource, max: number): Array<{ piece: number; offset: number; length: number }> {
-    if (!this.picker || !this.wanted || this.stopped) return []
-    return this.picker.next(source, 'all', max)
-  }
-
-  /** A block source gives up on blocks it was given. */
-  releaseBlocks(source: BlockSource): void {
-    this.picker?.removeRequests(source)
   }
 }

@@ -1,7 +1,8 @@
 import type { Metainfo } from '../metainfo.js'
 import { WebSeed, type WebSeedLayout } from '../discovery/webseed.js'
 import type { PieceMap } from '../pieces.js'
-import type { BlockSource, Torrent } from './torrent.js'
+import type { BlockSource } from './downloader.js'
+import type { Torrent } from './torrent.js'
 
 /**
  * A BEP 19 web seed as a source of blocks: it takes a whole piece from the picker at a time,

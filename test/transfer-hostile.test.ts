@@ -1,0 +1,103 @@
+import test from 'brittle'
+import net from 'node:net'
+import path from 'node:path'
+import createTestnet from 'hyperdht/testnet.js'
+import type { ChrysalisNode } from '../src/node/node.js'
+import { targetFromHash } from '../src/transfer/target.js'
+import { UPLOAD_LIMITS } from '../src/transfer/engine/uploader.js'
+import { MessageId, encode, encodeBlockRef, encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
+import { dataFile, onlineNode, shaFile, tmpDir, type Test } from './helpers.js'
+
+type T = Test & { ok(v: unknown, msg?: string): void; is(a: unknown, b: unknown, msg?: string): void }
+
+// Hostile peers on the BitTorrent port (protocol.md §13 limits): each is dropped alone, and the
+// seeder goes on serving an honest peer by address.
+
+async function tcpSeeder(t: T, dir: string, size: number): Promise<{ node: ChrysalisNode; port: number; meta: NonNullable<ReturnType<ChrysalisNode['transfers']['metadata']>>; file: string; hash: string }> {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const { file, hash } = await dataFile(dir, 'kaypro.pdf', size)
+  const node = await onlineNode(t, testnet, 'S')
+  const shared = await node.files.share(file)
+  const meta = node.transfers.metadata(Buffer.from(shared.infohash, 'hex'))!
+  const port = node.status().bt.port!
+  t.ok(port > 0, `the seeder listens on TCP port ${port}`)
+  return { node, port, meta, file, hash }
+}
+
+/** A raw TCP peer: handshake sent, the seeder's answer read past. */
+async function rawPeer(t: Test, port: number, hash20: Buffer, v2 = false): Promise<{ socket: net.Socket; closed: Promise<void>; received: Buffer[] }> {
+  const socket = net.connect({ host: '127.0.0.1', port })
+  t.teardown(() => socket.destroy())
+  const received: Buffer[] = []
+  socket.on('data', (d: Buffer) => received.push(d))
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  socket.write(encodeHandshake({ reserved: reservedBytes({ extended: true, fast: true, v2 }), infohash: hash20, peerId: Buffer.alloc(20, 9) }))
+  return { socket, closed, received }
+}
+
+async function honestFetch(t: T, dir: string, port: number, meta: { infohash: Buffer }, hash: string, name: string): Promise<void> {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const f = await onlineNode(t, testnet, 'F')
+  const out = path.join(dir, 'out')
+  // By address only: no hyperswarm connection to the seeder.
+  await f.transfers.fetch({ ...targetFromHash(meta.infohash), peers: [{ host: '127.0.0.1', port }] }, { out })
+  t.is(await shaFile(path.join(out, name)), hash, 'an honest peer still gets the file, by TCP address')
+}
+
+test('a frame length beyond any message is refused from its header; the seeder serves others', async (t) => {
+  const dir = await tmpDir(t)
+  const s = await tcpSeeder(t, dir, 512 * 1024)
+  const p = await rawPeer(t, s.port, s.meta.infohashV1 ?? s.meta.infohash.subarray(0, 20))
+  p.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff, MessageId.piece]))
+  await p.closed
+  t.pass('the connection was closed on a 2 GiB length, before any of it was buffered')
+  await honestFetch(t, dir, s.port, s.meta, s.hash, 'kaypro.pdf')
+})
+
+test('a peer flooding requests it cannot have is dropped after the documented number of refusals', async (t) => {
+  const dir = await tmpDir(t)
+  const s = await tcpSeeder(t, dir, 512 * 1024)
+  const p = await rawPeer(t, s.port, s.meta.infohashV1 ?? s.meta.infohash.subarray(0, 20))
+  // Never interested, so never unchoked: every request is refused. Up to the limit, each gets a
+  // reject (BEP 6) and the connection stays; past it, the peer is dropped.
+  const requests = (n: number): Buffer => Buffer.concat(Array.from({ length: n }, () => encodeBlockRef(MessageId.request, 0, 0, 16384)))
+  p.socket.write(requests(UPLOAD_LIMITS.floodRejects - 10))
+  const deadline = Date.now() + 10_000
+  while (countMessages(Buffer.concat(p.received), MessageId.reject) < UPLOAD_LIMITS.floodRejects - 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.is(countMessages(Buffer.concat(p.received), MessageId.reject), UPLOAD_LIMITS.floodRejects - 10, 'each refused request is answered with a reject')
+  t.absent(p.socket.destroyed, 'below the limit the peer stays')
+  p.socket.write(requests(20))
+  await p.closed
+  t.pass(`dropped past ${UPLOAD_LIMITS.floodRejects} refusals`)
+  await honestFetch(t, dir, s.port, s.meta, s.hash, 'kaypro.pdf')
+})
+
+test('a bad hash request gets a hash reject, and the connection stays', async (t) => {
+  const dir = await tmpDir(t)
+  const s = await tcpSeeder(t, dir, 512 * 1024)
+  const p = await rawPeer(t, s.port, s.meta.infohash.subarray(0, 20), true)
+  const root = s.meta.files[0]!.piecesRoot!
+  // count 3 is not a power of two; index past the layer; a root of no file of the torrent.
+  for (const ref of [{ root, base: 0, index: 0, count: 3, proofLayers: 0 }, { root, base: 0, index: 1 << 20, count: 2, proofLayers: 0 }, { root: Buffer.alloc(32, 1), base: 0, index: 0, count: 2, proofLayers: 0 }]) {
+    p.socket.write(encode({ type: 'hashRequest', ...ref }))
+  }
+  const deadline = Date.now() + 10_000
+  while (countMessages(Buffer.concat(p.received), MessageId.hashReject) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.is(countMessages(Buffer.concat(p.received), MessageId.hashReject), 3, 'three hash rejects')
+  t.absent(p.socket.destroyed, 'still connected')
+  await honestFetch(t, dir, s.port, s.meta, s.hash, 'kaypro.pdf')
+})
+
+/** Messages of one id in a byte stream that starts with the 68-byte handshake. */
+function countMessages(bytes: Buffer, id: number): number {
+  let n = 0
+  for (let at = 68; at + 4 <= bytes.length; ) {
+    const len = bytes.readUInt32BE(at)
+    if (at + 4 + len > bytes.length) break
+    if (len > 0 && bytes[at + 4] === id) n++
+    at += 4 + len
+  }
+  return n
+}
