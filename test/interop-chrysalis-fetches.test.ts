@@ -1,7 +1,9 @@
 // Chrysalis downloads from libtorrent 2.0.8 seeders (test/oracle/lt-interop.py): v1-only, v2-only and
 // hybrid torrents libtorrent made, by magnet through a loopback mainline DHT node, by magnet and by
 // .torrent with `--peer HOST:PORT`; and with a corrupt seeder (altered bytes) beside an honest one,
-// the file completes correct and the corrupt seeder is banned. Whole processes on 127.0.0.1.
+// the file completes correct and the corrupt seeder is banned: seen from libtorrent's side (dropped
+// before the honest seeder, never taken back), and in `fetch --json` once it reports bans.
+// Whole processes on 127.0.0.1.
 import test from 'brittle'
 import path from 'node:path'
 import { tmpDir } from './helpers.js'
@@ -42,7 +44,7 @@ for (const kind of ['v1', 'v2', 'hybrid'] as const) {
 }
 
 for (const kind of ['v1', 'v2'] as const) {
-  test(`interop: a corrupt libtorrent seeder beside an honest one (${kind}): the file is right, the corrupt seeder is banned`, { skip }, async (t) => {
+  test(`interop: a corrupt libtorrent seeder beside an honest one (${kind}): the file is right, the corrupt seeder is dropped for good`, { skip }, async (t) => {
     const dir = await tmpDir(t)
     const net = await hyperswarm(t)
     const root = path.join(dir, 'src', 'cpm22.img')
