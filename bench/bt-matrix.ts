@@ -14,7 +14,8 @@
 // seeders from /proc/PID (utime+stime around each download; VmHWM after resetting it via clear_refs).
 //
 //   npm run build && node --import tsx bench/bt-matrix.ts          (BENCH_BT_MIB=32 for a smoke run,
-//   BENCH_BT_RUNS=N rounds, default 3; BENCH_BT_ONLY=c-c-tcp,lt-lt to pick pairings)
+//   BENCH_BT_RUNS=N rounds, default 3; BENCH_BT_ONLY=c-c-tcp,lt-lt to pick pairings; BENCH_PROFILE=DIR
+//   for CPU profiles of the Chrysalis processes)
 import { spawn, type ChildProcess } from 'node:child_process'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
@@ -33,6 +34,8 @@ const RUSAGE = path.join(here, 'rusage.py')
 const PYTHON = '/usr/bin/python3'
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
+// BENCH_PROFILE=DIR: V8 CPU profiles of every Chrysalis serve and fetch process (node --cpu-prof).
+const PROFILE = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_PROFILE)] : []
 const TICKS = 100 // USER_HZ: /proc/PID/stat counts CPU time in these (100 on Linux everywhere)
 
 type Pairing = 'c-c-tcp' | 'lt-lt' | 'lt-lt-hp' | 'lt-c' | 'c-lt' | 'c-c-hs'
@@ -275,7 +278,7 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
         if (kind === 'c-tcp' || kind === 'c-hs') {
           const port = kind === 'c-tcp' ? await freePort() : null
           const args = kind === 'c-tcp' ? ['--home', home('tcp-seeder'), '--bootstrap', boot[0]!, '--bt-port', String(port)] : ['--home', home('hs-seeder'), '--bootstrap', boot[1]!, '--encrypted-only']
-          const proc = start(process.execPath, [BIN, ...args, 'serve'], `chrysalis serve (${kind})`)
+          const proc = start(process.execPath, [...PROFILE, BIN, ...args, 'serve'], `chrysalis serve (${kind})`)
           procs.push(proc)
           await proc.until(/^serving /m, 120_000)
           if (port !== null) await listening(port, 60_000)
@@ -323,7 +326,7 @@ export async function btMatrix(mib = Number(process.env.BENCH_BT_MIB ?? 512), ru
           await cli(['--home', fhome, 'init', '--name', `fetcher-${n}`])
           const netArgs = p === 'c-c-hs' ? ['--bootstrap', boot[1]!, '--encrypted-only'] : ['--bootstrap', boot[2]!]
           const peer = port === null ? [] : ['--peer', `127.0.0.1:${port}`]
-          const r = await measured(process.execPath, [BIN, '--home', fhome, ...netArgs, '--json', 'fetch', shared.magnet, '--out', out, '--timeout', '1800', ...peer], `chrysalis fetch (${p})`, started)
+          const r = await measured(process.execPath, [...PROFILE, BIN, '--home', fhome, ...netArgs, '--json', 'fetch', shared.magnet, '--out', out, '--timeout', '1800', ...peer], `chrysalis fetch (${p})`, started)
           const f = (JSON.parse(r.out) as { fetched: Array<{ bytes: number; seconds?: number | null }> }).fetched[0]!
           bytes = f.bytes
           if (typeof f.seconds === 'number') seconds = f.seconds
