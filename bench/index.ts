@@ -5,6 +5,7 @@ import { networkBench } from './network.js'
 import { transferBench } from './transfer.js'
 import { tuiBench } from './tui.js'
 import { homeSizeBench } from './home-size.js'
+import { btMatrix } from './bt-matrix.js'
 
 
 const rows: Row[] = []
@@ -14,6 +15,7 @@ rows.push(...(await appendRate(2000)))
 rows.push(...(await remoteNewest(10_000, 50)))
 rows.push(...(await networkBench()))
 rows.push(...(await transferBench(512, 3)))
+rows.push(...(await btMatrix())) // BENCH_BT_MIB (default 512), BENCH_BT_RUNS (3), BENCH_BT_ONLY
 rows.push(...(await homeSizeBench(50)))
 
 const width = Math.max(...rows.map((r) => r.what.length))

@@ -12,6 +12,7 @@ libtorrent 2.0.8 as an independent BitTorrent peer on 127.0.0.1 (TCP only), for 
 Run with /usr/bin/python3 (Debian's python3-libtorrent)."""
 import hashlib, json, os, sys, time
 import libtorrent as lt
+import ltsession
 
 
 def opt(name, default=None):
@@ -19,37 +20,11 @@ def opt(name, default=None):
 
 
 def session(port, dht=None):
-    s = {
-        'listen_interfaces': f'127.0.0.1:{port}', 'outgoing_interfaces': '127.0.0.1',
-        'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-        'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-        'allow_multiple_connections_per_ip': True,
-        'in_enc_policy': 1, 'out_enc_policy': 1,
-        'enable_dht': dht is not None,
-        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
-    }
-    if dht is not None:
-        s.update({'dht_bootstrap_nodes': dht or '', 'dht_restrict_routing_ips': False,
-                  'dht_restrict_search_ips': False, 'dht_ignore_dark_internet': False,
-                  'dht_prefer_verified_node_ids': False, 'dht_enforce_node_id': False})
-    ses = lt.session(s)
-    if dht:
-        h, p = dht.rsplit(':', 1)
-        ses.add_dht_node((h, int(p)))
-    return ses
+    return ltsession.session(port, dht)
 
 
 def make(path, out, kind):
-    fs = lt.file_storage()
-    lt.add_files(fs, path, lambda p: True, lt.create_torrent.no_attributes)
-    flags = {'v1': lt.create_torrent.v1_only, 'v2': lt.create_torrent.v2_only, 'hybrid': 0}[kind]
-    ct = lt.create_torrent(fs, 0, flags=flags)
-    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(path)))
-    open(out, 'wb').write(lt.bencode(ct.generate()))
-    ti = lt.torrent_info(out)
-    ih = ti.info_hashes()
-    print(json.dumps({'v1': str(ih.v1) if ih.has_v1() else None, 'v2': str(ih.v2) if ih.has_v2() else None,
-                      'magnet': lt.make_magnet_uri(ti)}))
+    print(json.dumps(ltsession.make_torrent(path, out, kind)))
 
 
 def seed(tfile, save, port):

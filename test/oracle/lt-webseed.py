@@ -7,6 +7,7 @@
 Run with /usr/bin/python3 (Debian's python3-libtorrent)."""
 import json, os, sys, time
 import libtorrent as lt
+import ltsession
 
 
 def make(path, out, url, kind):
@@ -28,10 +29,7 @@ def make(path, out, url, kind):
 
 def fetch(src, save):
     timeout = float(sys.argv[sys.argv.index('--timeout') + 1]) if '--timeout' in sys.argv else 60
-    s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_lsd': False, 'enable_upnp': False,
-                    'enable_natpmp': False, 'enable_dht': False, 'enable_outgoing_utp': False,
-                    'enable_incoming_utp': False,
-                    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification})
+    s = ltsession.session(0)
     p = lt.add_torrent_params()
     p.ti = lt.torrent_info(src)
     p.save_path = save
