@@ -24,6 +24,8 @@ export const CONNECTION_LIMITS = {
   halfOpen: 16,
   /** A TCP connect that has not succeeded in this long is given up. */
   connectTimeoutMs: 10_000,
+  /** Bytes a connection's write buffer takes before the uploader waits for it to drain. */
+  socketBuffer: 1024 * 1024,
   /** The default BitTorrent port (BEP 3's range starts here). */
   defaultPort: 6881
 } as const
@@ -65,7 +67,7 @@ export class Connections {
     const host = opts.host ?? '0.0.0.0'
     const tryPort = (port: number): Promise<net.Server> =>
       new Promise((resolve, reject) => {
-        const server = net.createServer((socket) => this.incoming(socket))
+        const server = net.createServer({ highWaterMark: CONNECTION_LIMITS.socketBuffer }, (socket) => this.incoming(socket))
         server.once('error', reject)
         server.listen({ port, host }, () => {
           server.off('error', reject)
@@ -122,7 +124,8 @@ export class Connections {
     if (this.dialing.has(key)) return false
     this.dialing.add(key)
     this.halfOpen++
-    const socket = net.connect({ host, port })
+    // Node takes highWaterMark here too (its types do not say so).
+    const socket = net.connect({ host, port, highWaterMark: CONNECTION_LIMITS.socketBuffer } as net.NetConnectOpts)
     let connected = false
     const timer = setTimeout(() => socket.destroy(), CONNECTION_LIMITS.connectTimeoutMs)
     timer.unref()

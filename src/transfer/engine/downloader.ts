@@ -15,7 +15,9 @@ import { Peer } from './peer.js'
  */
 export const DOWNLOAD_LIMITS = {
   /** Our requests in flight to one peer (16 KiB each), at most its `reqq`. */
-  maxInflight: 256,
+  maxInflight: 500,
+  /** Requests sent together once that much room is free in a peer's pipeline. */
+  requestBatch: 32,
   /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
   maxPartials: 64,
   /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
@@ -133,11 +135,16 @@ export class Downloader {
     if (this.done || !this.host.live() || peer.peerChoking || !peer.amInterested || peer.has === null) return
     if (this.buffers.size >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) return
     const room = peer.maxInflight - peer.inflight
-    if (room <= 0) return
-    for (const b of this.picker.next(peer, peer.has, room)) {
+    // Requests go out in batches (one write for many), once a batch's worth of room is free.
+    if (room <= 0 || (room < Math.min(DOWNLOAD_LIMITS.requestBatch, peer.maxInflight) && peer.inflight > 0)) return
+    const blocks = this.picker.next(peer, peer.has, room)
+    if (blocks.length === 0) return
+    peer.wire.socket.cork()
+    for (const b of blocks) {
       peer.inflight++
       peer.wire.request(b.piece, b.offset, b.length)
     }
+    peer.wire.socket.uncork()
   }
 
   /** A source of blocks besides peers (a web seed), asked for work whenever there may be some. */

@@ -23,8 +23,8 @@ export const UPLOAD_LIMITS = {
   floodRejects: 1000,
   /** Requests of one peer answered in one go. */
   readsAhead: 32,
-  /** Whole pieces kept in memory for serving (× piece length). */
-  readCache: 16
+  /** Bytes of whole pieces kept in memory for serving (at least 4 pieces, at most 256). */
+  readCacheBytes: 16 * 1024 * 1024
 } as const
 
 export interface UploaderHost {
@@ -120,6 +120,8 @@ export class Uploader {
     try {
       while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && this.host.live()) {
         const batch = peer.queue.splice(0, UPLOAD_LIMITS.readsAhead)
+        // The pieces of the next batch are read while this one is sent.
+        for (let i = 0; i < peer.queue.length && i < UPLOAD_LIMITS.readsAhead; i++) this.readPiece(peer.queue[i]!.piece).catch(() => {})
         let blocks: Buffer[]
         try {
           blocks = await Promise.all(batch.map(async (r) => (await this.readPiece(r.piece)).subarray(r.offset, r.offset + r.length)))
@@ -130,12 +132,15 @@ export class Uploader {
           continue
         }
         if (peer.wire.destroyed || peer.amChoking || !this.host.live()) break
+        // One writev for the whole batch (on hyperswarm: 64 KiB channel messages, not one per block).
+        peer.wire.socket.cork()
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i]!
           peer.wire.piece(r.piece, r.offset, blocks[i]!)
           peer.uploaded += r.length
           this.host.sent(r.length)
         }
+        peer.wire.socket.uncork()
         peer.rejected = 0
       }
     } catch (err) {
@@ -162,7 +167,8 @@ export class Uploader {
     })
     this.cache.set(piece, p)
     p.catch(() => this.cache.delete(piece))
-    if (this.cache.size > UPLOAD_LIMITS.readCache) {
+    const room = Math.min(256, Math.max(4, Math.floor(UPLOAD_LIMITS.readCacheBytes / store.meta.pieceLength)))
+    if (this.cache.size > room) {
       const oldest = this.cache.keys().next().value!
       this.cache.delete(oldest)
       this.ready.delete(oldest)
