@@ -5,6 +5,7 @@ import createTestnet from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 import { targetFromHash } from '../src/transfer/target.js'
 import { UPLOAD_LIMITS } from '../src/transfer/engine/uploader.js'
+import { blockHashRequest } from '../src/transfer/hashes.js'
 import { MessageId, encode, encodeBlockRef, encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
 import { dataFile, onlineNode, shaFile, tmpDir, type Test } from './helpers.js'
 
@@ -88,6 +89,26 @@ test('a bad hash request gets a hash reject, and the connection stays', async (t
   t.is(countMessages(Buffer.concat(p.received), MessageId.hashReject), 3, 'three hash rejects')
   t.absent(p.socket.destroyed, 'still connected')
   await honestFetch(t, dir, s.port, s.meta, s.hash, 'kaypro.pdf')
+})
+
+test('block hashes of a piece just served are answered (BEP 52: a peer checks a failed piece with them)', async (t) => {
+  const dir = await tmpDir(t)
+  const s = await tcpSeeder(t, dir, 4 * 1024 * 1024)
+  const p = await rawPeer(t, s.port, s.meta.infohash.subarray(0, 20), true)
+  p.socket.write(encode({ type: 'interested' }))
+  const until = async (ok: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000
+    while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    t.ok(ok(), what)
+  }
+  await until(() => countMessages(Buffer.concat(p.received), MessageId.unchoke) > 0, 'unchoked')
+  const blocks = s.meta.pieceLength / 16384
+  for (let b = 0; b < blocks; b++) p.socket.write(encodeBlockRef(MessageId.request, 1, b * 16384, 16384))
+  await until(() => countMessages(Buffer.concat(p.received), MessageId.piece) === blocks, 'piece 1 served')
+  const ref = blockHashRequest(s.meta, 1)!
+  p.socket.write(encode({ type: 'hashRequest', ...ref }))
+  await until(() => countMessages(Buffer.concat(p.received), MessageId.hashes) + countMessages(Buffer.concat(p.received), MessageId.hashReject) > 0, 'an answer')
+  t.is(countMessages(Buffer.concat(p.received), MessageId.hashes), 1, 'hashes, not a reject')
 })
 
 /** Messages of one id in a byte stream that starts with the 68-byte handshake. */

@@ -6,21 +6,21 @@ import type Protomux from 'protomux'
 import { ChrysalisError } from '../errors.js'
 import { torrentTopic } from '../net/topics.js'
 import { createTorrent, type CreateOptions } from './create.js'
-import { type Metainfo, filePath, parseTorrent, torrentBytes } from './metainfo.js'
-import { PARTS_DIR, PieceStore, type FileChangedError } from './storage.js'
+import { type Metainfo, parseTorrent, torrentBytes } from './metainfo.js'
+import { type Entry, type TransferView, newEntry, viewOf } from './entry.js'
+import { PieceStore, type FileChangedError } from './storage.js'
 import { removePrivateDir } from './safe-path.js'
 import { writeFileAtomic } from '../fs.js'
+import { downloadFolder, layoutFiles } from './layout.js'
 import { type TorrentTarget, targetKey } from './target.js'
 import type { BtOptions, BtStatus } from './bt-options.js'
-import { MainlineDht } from './discovery/dht.js'
-import { Connections } from './engine/connections.js'
-import { PeerFinder } from './engine/discovery.js'
+import { BtNetwork } from './engine/bt-network.js'
 import { PEER_ID_PREFIX } from './engine/peer.js'
 import { Torrent, type TorrentPeerInfo } from './engine/torrent.js'
 import { WebSeedSource } from './engine/webseeds.js'
 import { KEY_RE, LOG, TORRENT, type SavedState, type TransferStatus, readState, writeState } from './state.js'
 
-export type { TransferStatus, TorrentPeerInfo }
+export type { TransferStatus, TorrentPeerInfo, TransferView }
 
 /**
  * Every torrent of a node: what it shares and fetches, kept across restarts in HOME/torrents/
@@ -42,51 +42,10 @@ export interface TransferNet {
   refreshTopic(topic: Buffer): Promise<void>
 }
 
-export interface TransferView {
-  infohash: string
-  infohashV1: string | null
-  infohashV2: string | null
-  name: string
-  role: 'shared' | 'fetched'
-  status: TransferStatus
-  reason: string | null
-  /** Bytes of the selection, and of it verified. */
-  size: number
-  have: number
-  peers: number
-  /** Connected peers by kind: classic BitTorrent clients, Chrysalis nodes. */
-  peerKinds: { bittorrent: number; chrysalis: number }
-  /** Bytes per second, over the last seconds. */
-  downloadRate: number
-  uploadRate: number
-  uploaded: number
-  /** Bytes received since this node started the torrent (verified or not). */
-  downloaded: number
-  /** Bytes received per kind of source (this run). */
-  sources: { peers: number; webSeeds: number }
-  /** The download itself, this run: first data to complete (null until both happened). */
-  seconds: number | null
-  /** Where the data is: the shared path, or the file/directory fetched. */
-  path: string | null
-}
-
 export interface TransferEvents {
   update: [TransferView]
   ban: [string, string, string]
   changed: [string, FileChangedError]
-}
-
-interface Entry {
-  state: SavedState
-  meta: Metainfo | null
-  torrent: Torrent | null
-  store: PieceStore | null
-  seeds: WebSeedSource[]
-  /** Resolvers waiting for the download to complete. */
-  waiters: Array<{ resolve: () => void; reject: (err: Error) => void }>
-  rate: { down: number; up: number; lastDown: number; lastUp: number }
-  /** Starving downloads look their topic up again, backing off from 2 s to a minute. */
-  lookup: { next: number; every: number }
 }
 
 export class Transfers extends EventEmitter<TransferEvents> {
@@ -95,9 +54,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   private readonly entries = new Map<string, Entry>()
   private net: TransferNet | null = null
   private bt: BtOptions = {}
-  private connections: Connections | null = null
-  private dht: MainlineDht | null = null
-  private finder: PeerFinder | null = null
+  private btNet: BtNetwork | null = null
   private readonly onConnection = (publicKey: Buffer, mux: Protomux): void => this.connect(publicKey, mux)
   private ticker: NodeJS.Timeout | null = null
   private ticks = 0
@@ -248,27 +205,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
     return this.view(entry)
   }
 
-  /** Choose final paths for the selection, refusing anything that escapes `out`. */
+  /** Choose final paths for the selection (layout.ts), refusing anything that escapes `out`. */
   private layout(entry: Entry): void {
-    const meta = entry.meta!
-    const out = entry.state.out!
-    const select = entry.state.select
-    const matched = new Set<string>()
-    entry.state.files = meta.files.map((f) => {
-      const rel = filePath(meta, f)
-      const inside = f.path.join('/')
-      const chosen = select.length === 0 || select.some((s) => {
-        const hit = inside === s || inside.startsWith(s.replace(/\/$/, '') + '/') || rel.join('/') === s
-        if (hit) matched.add(s)
-        return hit
-      })
-      const full = path.resolve(out, ...rel)
-      if (!full.startsWith(path.resolve(out) + path.sep)) throw new ChrysalisError('BAD_TORRENT', `the torrent's path ${rel.join('/')} escapes the download directory; it was refused`)
-      if (rel[0]!.toLowerCase() === PARTS_DIR) throw new ChrysalisError('BAD_TORRENT', `the torrent's name ${rel[0]} is the folder kept for partial downloads; it was refused`)
-      return { path: full, skip: !chosen, done: false, mtimeMs: null }
-    })
-    const missing = select.filter((s) => !matched.has(s))
-    if (missing.length > 0) throw new ChrysalisError('NOT_FOUND', `the torrent has no file ${missing[0]}; see its files with \`chrysalis fetch ${meta.infohash.toString('hex')} --list\``)
+    entry.state.files = layoutFiles(entry.meta!, entry.state.out!, entry.state.select)
     entry.state.status = 'downloading'
   }
 
@@ -281,24 +220,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   async attach(net: TransferNet, bt: BtOptions = {}): Promise<void> {
     this.net = net
     this.bt = bt
-    const connections = new Connections({ peerId: this.peerId, find: (h) => this.find(h)?.torrent ?? null, encryptedOnly: bt.encryptedOnly === true })
-    this.connections = connections
-    if (!bt.encryptedOnly) {
-      try {
-        await connections.listen({ port: bt.port, host: bt.host })
-      } catch (err) {
-        throw new ChrysalisError('BAD_INPUT', `cannot listen for BitTorrent peers on port ${bt.port ?? 6881} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --bt-port`, { cause: err })
-      }
-      if (bt.dht?.enabled) {
-        try {
-          this.dht = await MainlineDht.start({ bootstrap: bt.dht.bootstrap, host: bt.host ?? '0.0.0.0', port: connections.port ?? 0 })
-        } catch {
-          // The UDP port is taken (another client): any free one.
-          this.dht = await MainlineDht.start({ bootstrap: bt.dht.bootstrap, host: bt.host ?? '0.0.0.0', port: 0 }).catch(() => null)
-        }
-      }
-    }
-    this.finder = new PeerFinder({ dht: this.dht, connections, port: () => connections.port, peerId: this.peerId })
+    this.btNet = await BtNetwork.start(bt, this.peerId, (h) => this.find(h)?.torrent ?? null)
     net.on('connection', this.onConnection)
     for (const c of net.connections()) this.connect(c.publicKey, c.mux)
     // Torrents started while offline (a share before going online) announce now.
@@ -307,13 +229,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
     this.ticker.unref()
   }
 
-  /** The BitTorrent side, for `status`. */
+  /** The BitTorrent side, for `status` (offline: no port, nothing running). */
   btStatus(): BtStatus {
-    return {
-      port: this.connections?.port ?? null,
-      encryptedOnly: this.bt.encryptedOnly === true,
-      dht: { enabled: this.dht !== null, nodes: this.dht?.nodes().length ?? 0 }
-    }
+    return this.btNet?.status() ?? { port: null, encryptedOnly: this.bt.encryptedOnly === true, dht: { enabled: false, nodes: 0 } }
   }
 
   /** Start every torrent that should run (after a restart). */
@@ -332,8 +250,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
       v2: s.v2 ? Buffer.from(s.v2, 'hex') : (entry.meta?.infohashV2 ?? null),
       meta: entry.meta,
       peerId: this.peerId,
-      listenPort: () => this.connections?.port ?? null,
-      dialTcp: (host, port) => void this.connections?.dial(torrent, host, port)
+      listenPort: () => this.btNet?.connections.port ?? null,
+      dialTcp: (host, port) => void this.btNet?.connections.dial(torrent, host, port)
     })
     entry.torrent = torrent
     // Events of a torrent already stopped (paused, removed, replaced) change nothing.
@@ -381,10 +299,10 @@ export class Transfers extends EventEmitter<TransferEvents> {
     const s = entry.state
     const downloading = s.status !== 'seeding'
     // Seeders wait for downloaders to open the stream (Connections.attachMux takes them).
-    if (downloading) for (const c of this.net.connections()) this.connections?.openMux(torrent, c.publicKey, c.mux)
+    if (downloading) for (const c of this.net.connections()) this.btNet?.connections.openMux(torrent, c.publicKey, c.mux)
     void this.net.joinTopic(torrentTopic(Buffer.from(s.infohash, 'hex')), { server: true, client: downloading }).catch(() => {})
     if (!this.bt.encryptedOnly) {
-      this.finder?.start(s.infohash, torrent, {
+      this.btNet?.finder.start(s.infohash, torrent, {
         trackers: s.trackers ?? [],
         peers: s.peers ?? [],
         downloading,
@@ -437,7 +355,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     entry.state.status = 'seeding'
     this.stopSeeds(entry)
     await this.save(entry.state, null)
-    this.finder?.completed(entry.state.infohash)
+    this.btNet?.finder.completed(entry.state.infohash)
     this.emit('update', this.view(entry))
     for (const w of entry.waiters.splice(0)) w.resolve()
   }
@@ -452,7 +370,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   /** The one teardown of a running torrent: connections, sources, announces, files. */
   private async halt(entry: Entry): Promise<void> {
     this.stopSeeds(entry)
-    this.finder?.stop(entry.state.infohash)
+    this.btNet?.finder.stop(entry.state.infohash)
     entry.torrent?.stop()
     entry.torrent = null
     await entry.store?.close()
@@ -470,7 +388,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
   private connect(publicKey: Buffer, mux: Protomux): void {
-    const conns = this.connections
+    const conns = this.btNet?.connections
     if (!conns) return
     // Streams a peer opens for torrents we have; the ones we fetch we open ourselves.
     conns.attachMux(publicKey, mux)
@@ -481,12 +399,12 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   private tick(): void {
     const net = this.net
-    this.finder?.tick()
+    this.btNet?.finder.tick()
     // Peers that had not got a torrent when we asked may have it now: ask again now and then.
     if (net && ++this.ticks % 5 === 0) {
       for (const entry of this.entries.values()) {
         if (!entry.torrent || entry.state.status === 'seeding') continue
-        for (const c of net.connections()) this.connections?.openMux(entry.torrent, c.publicKey, c.mux)
+        for (const c of net.connections()) this.btNet?.connections.openMux(entry.torrent, c.publicKey, c.mux)
       }
     }
     // Seeders that arrived after our lookup: look again while a download has no peer.
@@ -589,46 +507,9 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
   view(entry: Entry): TransferView {
-    const meta = entry.meta
-    let size = 0
-    let have = 0
-    if (meta) {
-      meta.files.forEach((f, i) => {
-        const slot = entry.state.files[i]
-        if (!slot || slot.skip) return
-        size += f.length
-        if (slot.done) have += f.length
-      })
-      // Running: the store counts verified bytes as pieces arrive (a view per piece stays cheap).
-      if (entry.store) have = entry.store.haveBytes
-    }
-    let where: string | null = null
-    if (entry.state.role === 'shared') where = meta?.multi ? path.dirname(entry.state.files[0]!.path) : (entry.state.files[0]?.path ?? null)
-    else if (meta && entry.state.out) where = path.join(entry.state.out, meta.multi ? meta.name : filePath(meta, meta.files[0]!).join('/'))
-    const t = entry.torrent
-    const kinds = { bittorrent: 0, chrysalis: 0 }
-    for (const p of t?.peerList() ?? []) if (p.kind === 'chrysalis' || p.kind === 'bittorrent') kinds[p.kind]++
-    return {
-      infohash: entry.state.infohash,
-      infohashV1: entry.state.v1 ?? null,
-      infohashV2: entry.state.v2 ?? null,
-      name: meta?.name ?? '(waiting for metadata)',
-      role: entry.state.role,
-      status: entry.state.status,
-      reason: entry.state.reason,
-      size,
-      have,
-      peers: t?.peerCount ?? 0,
-      peerKinds: kinds,
-      downloadRate: Math.round(entry.rate.down),
-      uploadRate: Math.round(entry.rate.up),
-      uploaded: entry.torrent?.uploaded ?? 0,
-      downloaded: t?.downloaded ?? 0,
-      sources: { ...(t?.received ?? { peers: 0, webSeeds: 0 }) },
-      seconds: t && t.firstDataAt !== null && t.doneAt !== null ? (t.doneAt - t.firstDataAt) / 1000 : null,
-      path: where
-    }
+    return viewOf(entry)
   }
+
 
   /** Saves of one torrent run one after another, so the newest state is the one kept. */
   private saving = new Map<string, Promise<unknown>>()
@@ -655,29 +536,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
       if (running) await this.save(entry.state, null).catch(() => {})
       for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the node closed before the download finished; run the fetch again to resume'))
     }
-    this.finder?.close()
-    this.finder = null
-    await this.connections?.close()
-    this.connections = null
-    await this.dht?.close()
-    this.dht = null
+    await this.btNet?.close()
+    this.btNet = null
   }
-}
-
-/**
- * The download folder, resolved once: it is the user's choice and may be a symlink (~/Downloads
- * to /data); everything below it is checked without following symlinks (safe-path.ts).
- */
-async function downloadFolder(out: string): Promise<string> {
-  const dir = path.resolve(out)
-  try {
-    await fs.mkdir(dir, { recursive: true })
-    return await fs.realpath(dir)
-  } catch (err) {
-    throw new ChrysalisError('BAD_INPUT', `cannot use ${dir} as the download folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --out`, { cause: err })
-  }
-}
-
-function newEntry(state: SavedState, meta: Metainfo | null): Entry {
-  return { state, meta, torrent: null, store: null, seeds: [], waiters: [], rate: { down: 0, up: 0, lastDown: 0, lastUp: 0 }, lookup: { next: 0, every: 2000 } }
 }

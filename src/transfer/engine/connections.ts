@@ -116,6 +116,7 @@ export class Connections {
     if (this.closed || this.opts.encryptedOnly || torrent.full || torrent.isBanned(`${normalizeHost(host)}:${port}`)) return false
     if (this.halfOpen >= CONNECTION_LIMITS.halfOpen || this.wires.size >= CONNECTION_LIMITS.maxConnections) return false
     if (port === this.port && isLocal(host)) return false // ourselves
+    if (torrent.connectedAt(`${host}:${port}`)) return false
     const wt = torrent.wireTorrent()
     const key = `${wt.infohash.toString('hex')}@${host}:${port}`
     if (this.dialing.has(key)) return false

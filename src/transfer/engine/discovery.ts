@@ -107,7 +107,7 @@ export class PeerFinder {
     const now = Date.now()
     for (const [key, e] of this.entries) {
       if (only !== undefined && key !== only) continue
-      if (e.peers.length > 0 && now >= e.nextDial) {
+      if (e.downloading && e.peers.length > 0 && now >= e.nextDial) {
         // Without any peer, soon again (a seeder still starting refuses connections).
         e.nextDial = now + (e.torrent.peerCount === 0 ? FINDER_LIMITS.redialAloneMs : FINDER_LIMITS.redialMs)
         for (const p of e.peers) this.opts.connections.dial(e.torrent, p.host, p.port)

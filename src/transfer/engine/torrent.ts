@@ -1,13 +1,11 @@
 import { EventEmitter } from 'node:events'
-import { answerHashRequest, LayerFetcher } from '../hashes.js'
-import { type Metainfo, parseInfo } from '../metainfo.js'
+import type { Metainfo } from '../metainfo.js'
 import { Bitfield, FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
-import type { HashRef } from '../wire/messages.js'
-import { fetchMetadata, verifyMetadata } from '../wire/metadata.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
 import { UPLOAD_LIMITS, Uploader } from './uploader.js'
 import { type BlockSource, DOWNLOAD_LIMITS, Downloader } from './downloader.js'
+import { answerHashes, LayerRequests, MetadataFetch } from './info.js'
 import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
 
 /**
@@ -26,8 +24,6 @@ export const LIMITS = {
   ...DOWNLOAD_LIMITS,
   /** Connections one torrent keeps; more are refused. */
   maxPeers: 50,
-  /** Metadata fetches at once, from different peers. */
-  metadataFetches: 2,
   /** How often requests are checked for timeouts and the unchoked set is chosen again. */
   tickMs: 1000
 } as const
@@ -102,9 +98,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       else this.emit('error', err)
     }
   })
-  private layers: LayerFetcher | null = null
-  private readonly hashAsks = new Map<Peer, HashRef>()
-  private readonly metadataFrom = new Set<Peer>()
+  /** v2 piece layers still to ask for (a magnet's metadata has none). */
+  private layers: LayerRequests | null = null
+  private readonly metadata: MetadataFetch
   private readonly timer: NodeJS.Timeout
   private ticks = 0
   private announcedDone = false
@@ -118,6 +114,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.v1 = opts.v1
     this.v2 = opts.v2
     this.meta = opts.meta
+    this.metadata = new MetadataFetch(
+      { v1: this.v1, v2: this.v2 },
+      (meta) => {
+        if (!this.meta && !this.stopped) this.emit('metadata', meta)
+      },
+      (err) => this.emit('error', err)
+    )
     this.timer = setInterval(() => this.tick(), LIMITS.tickMs)
     this.timer.unref()
   }
@@ -143,6 +146,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   isBanned(banKey: string): boolean {
     return this.banned.has(banKey)
+  }
+
+  /** Is a peer connected from or to this TCP address? */
+  connectedAt(address: string): boolean {
+    for (const p of this.peers) if (p.info.address === address) return true
+    return false
   }
 
   /** Is a peer with this peer id connected (over any transport)? */
@@ -175,7 +184,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       p.wire.setPieceCount(meta.pieceCount)
       p.settle(meta.pieceCount)
     }
-    if (meta.version !== 'v1' && !new LayerFetcher(meta).complete) this.layers = new LayerFetcher(meta)
+    this.metadata.stop()
+    this.layers = LayerRequests.for(meta)
   }
 
   /** Start downloading the store's selection (the store must be open). */
@@ -343,21 +353,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }))
     w.on('piece', guard((m) => this.down?.onBlock(peer, m.index, m.begin, m.block)))
     w.on('reject', guard((m) => this.down?.rejected(peer, m.index, m.begin)))
-    w.on('hashRequest', guard((ref) => this.onHashRequest(peer, ref)))
+    w.on('hashRequest', guard((ref) => answerHashes(this.meta, peer, ref, (piece) => this.upload.recent(piece))))
     w.on('hashes', guard((m) => {
-      if (this.hashAsks.get(peer)?.root.equals(m.root) !== true || !this.layers) return
-      this.hashAsks.delete(peer)
-      if (!this.layers.onHashes(m, m.hashes)) {
-        this.ban(peer, 'it sent piece hashes that do not match the torrent')
-        return
-      }
-      this.afterHashes()
+      const verdict = this.layers?.onHashes(peer, m, m.hashes) ?? 'ignored'
+      if (verdict === 'bad') this.ban(peer, 'it sent piece hashes that do not match the torrent')
+      if (verdict === 'ok') this.afterHashes()
     }))
-    w.on('hashReject', guard((m) => {
-      if (this.hashAsks.get(peer)?.root.equals(m.root) !== true) return
-      this.hashAsks.delete(peer)
-      this.layers?.onReject(m)
-    }))
+    w.on('hashReject', guard((m) => this.layers?.onReject(peer, m)))
     w.on('metadata', guard((m) => {
       if (m.msgType !== 'request') return
       const info = this.meta?.info
@@ -375,13 +377,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private onClose(peer: Peer): void {
     if (!this.peers.delete(peer)) return
     this.upload.remove(peer)
-    const ask = this.hashAsks.get(peer)
-    if (ask) {
-      this.hashAsks.delete(peer)
-      this.layers?.release(ask)
-    }
+    this.layers?.forget(peer)
     this.down?.removePeer(peer)
-    this.metadataFrom.delete(peer)
+    this.metadata.forget(peer)
     this.emit('peers', this.peers.size)
     if (!this.stopped) {
       if (!peer.amChoking) this.upload.rechoke()
@@ -411,66 +409,24 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     peer.has = what.all ? 'all' : new Bitfield(n, what.bits ?? undefined)
     if (peer.has !== 'all' && peer.has.full) peer.has = 'all'
+    // Two seeds have nothing to trade: the slot is better used by someone who needs pieces.
+    if (peer.has === 'all' && this.store?.complete() && peer.info.transport === 'tcp') {
+      peer.wire.destroy(null)
+      return
+    }
     this.down?.count(peer)
     this.updateInterest(peer)
     this.down?.fill(peer)
   }
 
-  // --- metadata --------------------------------------------------------------------------
+  // --- metadata and v2 layers ----------------------------------------------------------
 
   private askMetadata(): void {
-    if (this.meta || this.stopped) return
-    for (const p of this.peers) {
-      if (this.metadataFrom.size >= LIMITS.metadataFetches) return
-      if (this.metadataFrom.has(p) || p.metadataSize === null) continue
-      this.metadataFrom.add(p)
-      fetchMetadata(p.wire, { v1: this.v1, v2: this.v2 }).then(
-        (info) => this.onMetadata(info),
-        () => {
-          // It closed, refused or lied (fetchMetadata disconnects a liar): ask someone else.
-          p.metadataSize = null
-          this.metadataFrom.delete(p)
-          this.askMetadata()
-        }
-      )
-    }
+    if (!this.meta && !this.stopped) this.metadata.ask(this.peers)
   }
 
-  private onMetadata(info: Buffer): void {
-    if (this.meta || this.stopped) return
-    if (!verifyMetadata(info, { v1: this.v1, v2: this.v2 })) return
-    let meta: Metainfo
-    try {
-      meta = parseInfo(info)
-    } catch (err) {
-      // It hashes to the infohash we were given: every peer would send the same. Nothing to fetch.
-      this.emit('error', err instanceof Error ? err : new Error(String(err)))
-      return
-    }
-    this.metadataFrom.clear()
-    this.emit('metadata', meta)
-  }
-
-  // --- v2 hashes -------------------------------------------------------------------------
-
-  private onHashRequest(peer: Peer, ref: HashRef): void {
-    const meta = this.meta
-    const answer = meta ? answerHashRequest(meta, ref) : null
-    if (answer) peer.wire.hashes(ref, answer)
-    else peer.wire.hashReject(ref)
-  }
-
-  /** Ask v2 peers for the piece layers a magnet did not bring. */
   private askHashes(): void {
-    const layers = this.layers
-    if (!layers || layers.complete) return
-    for (const p of this.peers) {
-      if (!p.wire.v2 || this.hashAsks.has(p) || p.has === null) continue
-      const ref = layers.next((i) => p.holds(i))
-      if (!ref) return
-      this.hashAsks.set(p, ref)
-      p.wire.hashRequest(ref)
-    }
+    this.layers?.ask(this.peers)
   }
 
   private afterHashes(): void {

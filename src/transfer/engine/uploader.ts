@@ -43,8 +43,9 @@ export class Uploader {
   private readonly host: UploaderHost
   private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
   private readonly peers = new Set<Peer>()
-  /** Pieces read for serving, newest last. */
+  /** Pieces read for serving, newest last; and those of them already read. */
   private readonly cache = new Map<number, Promise<Buffer>>()
+  private readonly ready = new Map<number, Buffer>()
 
   constructor(host: UploaderHost) {
     this.host = host
@@ -155,15 +156,31 @@ export class Uploader {
     const size = store.map.size(piece)
     const wire = store.map.wireSize(piece)
     // Past a file's end (v2) or in a pad (v1), a piece is zeros.
-    p = store.read(piece, 0, size).then((data) => (wire > size ? Buffer.concat([data, Buffer.alloc(wire - size)]) : data))
+    p = store.read(piece, 0, size).then((data) => {
+      if (this.cache.has(piece)) this.ready.set(piece, data)
+      return wire > size ? Buffer.concat([data, Buffer.alloc(wire - size)]) : data
+    })
     this.cache.set(piece, p)
     p.catch(() => this.cache.delete(piece))
-    if (this.cache.size > UPLOAD_LIMITS.readCache) this.cache.delete(this.cache.keys().next().value!)
+    if (this.cache.size > UPLOAD_LIMITS.readCache) {
+      const oldest = this.cache.keys().next().value!
+      this.cache.delete(oldest)
+      this.ready.delete(oldest)
+    }
     return p
+  }
+
+  /**
+   * The bytes of a piece served lately, if still in memory: a peer that found a piece bad asks
+   * for its block hashes (BEP 52 base layer 0) right after, and gets them from here.
+   */
+  recent(piece: number): Buffer | null {
+    return this.ready.get(piece) ?? null
   }
 
   clear(): void {
     this.peers.clear()
     this.cache.clear()
+    this.ready.clear()
   }
 }
