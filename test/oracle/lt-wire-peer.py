@@ -9,7 +9,6 @@ A small copy of ../shared/tools/lt-wire-peer.py (make, seed), with a piece lengt
 Run with /usr/bin/python3 (Debian's python3-libtorrent)."""
 import hashlib, json, os, sys, time
 import libtorrent as lt
-import ltsession
 
 
 def make(path, out, kind, piece_len):
@@ -24,7 +23,13 @@ def make(path, out, kind, piece_len):
 
 
 def session():
-    return ltsession.session(0)
+    return lt.session({
+        'listen_interfaces': '127.0.0.1:0', 'outgoing_interfaces': '127.0.0.1',
+        'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False, 'enable_dht': False,
+        'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+        'in_enc_policy': 1, 'out_enc_policy': 1,
+        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+    })
 
 
 def seed(tfile, save):

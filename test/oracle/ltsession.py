@@ -1,7 +1,7 @@
-"""The libtorrent 2.0.8 session every oracle script here uses: 127.0.0.1 only, TCP only, no LSD,
+"""The libtorrent 2.0.8 session the oracle scripts share: 127.0.0.1 only, TCP only, no LSD,
 UPnP or NAT-PMP; the mainline DHT only when asked, on loopback (the settings libtorrent needs for
 a DHT on 127.0.0.1: ../shared/reference/bittorrent-v2.md, "libtorrent as a peer in tests").
-Imported by lt-interop.py, lt-peer.py, lt-wire-peer.py, lt-webseed.py (same directory)."""
+Imported by lt-interop.py, lt-peer.py, lt-webseed.py (same directory)."""
 import hashlib
 import os
 import libtorrent as lt
