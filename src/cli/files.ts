@@ -198,6 +198,8 @@ export interface Fetched {
   seconds: number
   /** Bytes received per kind of source. */
   sources: { peers: number; webSeeds: number }
+  /** Peers banned: a piece from them failed its check. */
+  banned: Array<{ peer: string; address: string | null; reason: string }>
 }
 
 /** The engine's fields when it has them (TransferView grows infohashV1/V2, seconds, sources). */
@@ -214,7 +216,8 @@ function fetchedView(v: TransferView, elapsed: number): Fetched {
     bytes: v.size,
     downloaded: v.downloaded,
     seconds: typeof x.seconds === 'number' ? x.seconds : Math.round(elapsed * 1000) / 1000,
-    sources: x.sources ?? { peers: v.downloaded, webSeeds: 0 }
+    sources: x.sources ?? { peers: v.downloaded, webSeeds: 0 },
+    banned: v.banned
   }
 }
 

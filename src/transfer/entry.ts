@@ -32,6 +32,8 @@ export interface TransferView {
   downloaded: number
   /** Bytes received per kind of source (this run). */
   sources: { peers: number; webSeeds: number }
+  /** Peers banned this run (a piece from them failed its check, or their hashes lied). */
+  banned: Array<{ peer: string; address: string | null; reason: string }>
   /** The download itself, this run: first data to complete (null until both happened). */
   seconds: number | null
   /** Where the data is: the shared path, or the file/directory fetched. */
@@ -88,6 +90,7 @@ export function viewOf(entry: Entry): TransferView {
     uploaded: entry.torrent?.uploaded ?? 0,
     downloaded: t?.downloaded ?? 0,
     sources: { ...(t?.received ?? { peers: 0, webSeeds: 0 }) },
+    banned: t ? [...t.bans] : [],
     seconds: t && t.firstDataAt !== null && t.doneAt !== null ? (t.doneAt - t.firstDataAt) / 1000 : null,
     path: where
   }

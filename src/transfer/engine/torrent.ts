@@ -24,6 +24,8 @@ export const LIMITS = {
   ...DOWNLOAD_LIMITS,
   /** Connections one torrent keeps; more are refused. */
   maxPeers: 50,
+  /** Bans listed in a torrent's view (all are kept; the list shows the first). */
+  bansShown: 100,
   /** How often requests are checked for timeouts and the unchoked set is chosen again. */
   tickMs: 1000
 } as const
@@ -107,6 +109,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private stopped = false
   /** Bytes sent since this torrent started. */
   uploaded = 0
+  /** Peers banned (this run), for views: a Chrysalis peer's key or a TCP address, and why. */
+  readonly bans: Array<{ peer: string; address: string | null; reason: string }> = []
 
   constructor(opts: TorrentOptions) {
     super()
@@ -512,7 +516,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private ban(peer: Peer, reason: string): void {
     this.banned.add(peer.info.banKey)
     if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
-    this.emit('ban', peer.info.publicKey ?? peer.info.address ?? peer.info.banKey, reason)
+    const who = peer.info.publicKey ?? peer.info.address ?? peer.info.banKey
+    if (this.bans.length < LIMITS.bansShown) this.bans.push({ peer: who, address: peer.info.address, reason })
+    this.emit('ban', who, reason)
     peer.wire.destroy(new WireError('BANNED', reason))
   }
 }
