@@ -90,6 +90,8 @@ export class PieceStore {
   readonly slots: FileSlot[]
   readonly have: Bitfield
   readonly map: PieceMap
+  /** Some files are left out of the selection (then a piece may touch one). */
+  private readonly partial: boolean
   /** Pieces held, per file. */
   private readonly heldOf: Uint32Array
   /** The torrent's key (hex), naming its private parts folder. */
@@ -117,6 +119,7 @@ export class PieceStore {
     this.key = key.toString('hex')
     this.partsDir = out === null ? null : partsDirOf(out, key)
     this.map = new PieceMap(meta)
+    this.partial = slots.some((s) => s.skip)
     this.heldOf = new Uint32Array(meta.files.length)
     this.have = new Bitfield(meta.pieceCount)
     meta.files.forEach((f, i) => {
@@ -146,7 +149,8 @@ export class PieceStore {
 
   /** Can the piece be served? (Held, and none of its bytes in a file left out of the selection.) */
   servable(piece: number): boolean {
-    return this.have.get(piece) && this.map.spans(piece).every((s) => !this.slots[s.file]!.skip)
+    if (!this.have.get(piece)) return false
+    return !this.partial || this.map.spans(piece).every((s) => !this.slots[s.file]!.skip)
   }
 
   /** Where file `i`'s partial data is. */

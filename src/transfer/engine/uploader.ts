@@ -121,10 +121,18 @@ export class Uploader {
       while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && this.host.live()) {
         const batch = peer.queue.splice(0, UPLOAD_LIMITS.readsAhead)
         // The pieces of the next batch are read while this one is sent.
-        for (let i = 0; i < peer.queue.length && i < UPLOAD_LIMITS.readsAhead; i++) this.readPiece(peer.queue[i]!.piece).catch(() => {})
+        let last = -1
+        for (let i = 0; i < peer.queue.length && i < UPLOAD_LIMITS.readsAhead; i++) {
+          const piece = peer.queue[i]!.piece
+          if (piece !== last && !this.cache.has(piece)) this.readPiece(piece).catch(() => {})
+          last = piece
+        }
         let blocks: Buffer[]
         try {
-          blocks = await Promise.all(batch.map(async (r) => (await this.readPiece(r.piece)).subarray(r.offset, r.offset + r.length)))
+          // One await per piece of the batch, not per block.
+          const pieces = new Map<number, Buffer>()
+          for (const r of batch) if (!pieces.has(r.piece)) pieces.set(r.piece, await this.readPiece(r.piece))
+          blocks = batch.map((r) => pieces.get(r.piece)!.subarray(r.offset, r.offset + r.length))
         } catch (err) {
           if (err instanceof FileChangedError) throw err
           // A file being moved into place, say: refuse these, serve the rest.
