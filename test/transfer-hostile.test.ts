@@ -3,7 +3,9 @@ import net from 'node:net'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
-import { targetFromHash } from '../src/transfer/target.js'
+import { targetFromHash, targetFromMeta } from '../src/transfer/target.js'
+import { createTorrent } from '../src/transfer/create.js'
+import { encodeExtendedHandshake } from '../src/transfer/wire/extension.js'
 import { UPLOAD_LIMITS } from '../src/transfer/engine/uploader.js'
 import { blockHashRequest } from '../src/transfer/hashes.js'
 import { MessageId, encode, encodeBlockRef, encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
@@ -110,6 +112,57 @@ test('block hashes of a piece just served are answered (BEP 52: a peer checks a 
   await until(() => countMessages(Buffer.concat(p.received), MessageId.hashes) + countMessages(Buffer.concat(p.received), MessageId.hashReject) > 0, 'an answer')
   t.is(countMessages(Buffer.concat(p.received), MessageId.hashes), 1, 'hashes, not a reject')
 })
+
+test('a peer that connected to us and sent a bad piece stays banned when it comes back from another port', async (t) => {
+  const dir = await tmpDir(t)
+  const { file } = await dataFile(dir, 'cpm.img', 256 * 1024)
+  const { meta } = await createTorrent(file)
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const f = await onlineNode(t, testnet, 'F')
+  // A download with no source yet: it waits for peers on its BitTorrent port.
+  const fetching = f.transfers.fetch(targetFromMeta(meta), { out: path.join(dir, 'out') })
+  fetching.catch(() => {})
+  const port = f.status().bt.port!
+  const banned = new Promise<string>((resolve) => f.transfers.once('ban', (_ih, who) => resolve(who)))
+  const until = async (ok: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 10_000
+    while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  }
+  const hash20 = meta.infohash.subarray(0, 20)
+  // The fetch registers its torrent a moment after it is called: connect until it answers.
+  let liar = await rawPeer(t, port, hash20, true)
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; liar = await rawPeer(t, port, hash20, true)) {
+    await Promise.race([liar.closed, until(() => liar.received.length > 0)])
+    if (!liar.socket.destroyed && liar.received.length > 0) break
+  }
+  // Listening on 7777, it says (BEP 10 p); it has everything.
+  liar.socket.write(encode({ type: 'extended', ext: 0, payload: encodeExtendedHandshake({ m: new Map(), p: 7777 }) }))
+  liar.socket.write(encode({ type: 'haveAll' }))
+  liar.socket.write(encode({ type: 'unchoke' }))
+  await until(() => countMessages(Buffer.concat(liar.received), MessageId.request) > 0)
+  // Every block it is asked for, answered with garbage of the right size.
+  const requests = parseRequests(Buffer.concat(liar.received))
+  for (const r of requests) liar.socket.write(encode({ type: 'piece', index: r.index, begin: r.begin, block: Buffer.alloc(r.length, 0x5a) }))
+  t.is(await banned, `127.0.0.1:${liar.socket.localPort}`, 'banned for the bad piece')
+  await liar.closed
+  // Back from a new port, telling the same listening port: refused at its extended handshake.
+  const again = await rawPeer(t, port, hash20, true)
+  again.socket.write(encode({ type: 'extended', ext: 0, payload: encodeExtendedHandshake({ m: new Map(), p: 7777 }) }))
+  await again.closed
+  t.pass('the same peer from another port is closed: its ban holds by the listening port it told')
+})
+
+/** The requests in a byte stream that starts with the 68-byte handshake. */
+function parseRequests(bytes: Buffer): Array<{ index: number; begin: number; length: number }> {
+  const out: Array<{ index: number; begin: number; length: number }> = []
+  for (let at = 68; at + 4 <= bytes.length; ) {
+    const len = bytes.readUInt32BE(at)
+    if (at + 4 + len > bytes.length) break
+    if (len === 13 && bytes[at + 4] === MessageId.request) out.push({ index: bytes.readUInt32BE(at + 5), begin: bytes.readUInt32BE(at + 9), length: bytes.readUInt32BE(at + 13) })
+    at += 4 + len
+  }
+  return out
+}
 
 /** Messages of one id in a byte stream that starts with the 68-byte handshake. */
 function countMessages(bytes: Buffer, id: number): number {

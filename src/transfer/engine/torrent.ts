@@ -322,6 +322,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       peer.client = h.v ?? null
       if (h.reqq !== undefined) peer.maxInflight = Math.max(1, Math.min(LIMITS.maxInflight, h.reqq))
       if (h.p !== undefined) peer.listenPort = h.p
+      // A peer that connected to us is known by its listening port too: a ban holds across its
+      // connections, in and out.
+      if (h.p !== undefined && peer.info.transport === 'tcp' && peer.info.address) {
+        const listening = `${peer.info.address.slice(0, peer.info.address.lastIndexOf(':'))}:${h.p}`
+        if (this.banned.has(listening)) {
+          w.destroy(new WireError('BANNED', 'this peer is banned from the torrent'))
+          return
+        }
+        peer.listenKey = listening
+      }
       // A Chrysalis peer met on hyperswarm that also takes TCP: bulk data goes the faster way
       // (the TCP connection replaces this one once its handshake is through).
       if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || (this.down !== null && !this.down.done))) this.opts.dialTcp?.(peer.info.host, h.p)
@@ -516,6 +526,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private ban(peer: Peer, reason: string): void {
     this.banned.add(peer.info.banKey)
     if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
+    if (peer.listenKey) this.banned.add(peer.listenKey)
     const who = peer.info.publicKey ?? peer.info.address ?? peer.info.banKey
     if (this.bans.length < LIMITS.bansShown) this.bans.push({ peer: who, address: peer.info.address, reason })
     this.emit('ban', who, reason)
