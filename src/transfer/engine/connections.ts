@@ -24,8 +24,12 @@ export const CONNECTION_LIMITS = {
   halfOpen: 16,
   /** A TCP connect that has not succeeded in this long is given up. */
   connectTimeoutMs: 10_000,
-  /** Bytes a connection's write buffer takes before the uploader waits for it to drain. */
-  socketBuffer: 1024 * 1024,
+  /**
+   * Bytes a connection's write buffer takes before the uploader waits for it to drain (Node emits
+   * 'drain' only once it is empty, so a small one leaves the link idle between batches). What a
+   * peer can make us buffer is bounded anyway by its queued requests: 500 × 16 KiB.
+   */
+  socketBuffer: 8 * 1024 * 1024,
   /** The default BitTorrent port (BEP 3's range starts here). */
   defaultPort: 6881
 } as const
