@@ -202,21 +202,18 @@ export interface Fetched {
   banned: Array<{ peer: string; address: string | null; reason: string }>
 }
 
-/** The engine's fields when it has them (TransferView grows infohashV1/V2, seconds, sources). */
-type Extended = Partial<{ infohashV1: string | null; infohashV2: string | null; seconds: number | null; sources: { peers: number; webSeeds: number } }>
-
 function fetchedView(v: TransferView, elapsed: number): Fetched {
-  const x = v as TransferView & Extended
   return {
     path: v.path,
     infohash: v.infohash,
-    infohashV1: x.infohashV1 ?? (v.infohash.length === 40 ? v.infohash : null),
-    infohashV2: x.infohashV2 ?? (v.infohash.length === 64 ? v.infohash : null),
+    infohashV1: v.infohashV1,
+    infohashV2: v.infohashV2,
     name: v.name,
     bytes: v.size,
     downloaded: v.downloaded,
-    seconds: typeof x.seconds === 'number' ? x.seconds : Math.round(elapsed * 1000) / 1000,
-    sources: x.sources ?? { peers: v.downloaded, webSeeds: 0 },
+    // The download's own time; a torrent complete before this run has none: the whole fetch.
+    seconds: v.seconds ?? Math.round(elapsed * 1000) / 1000,
+    sources: v.sources,
     banned: v.banned
   }
 }

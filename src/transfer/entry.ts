@@ -71,8 +71,6 @@ export function viewOf(entry: Entry): TransferView {
   if (entry.state.role === 'shared') where = meta?.multi ? path.dirname(entry.state.files[0]!.path) : (entry.state.files[0]?.path ?? null)
   else if (meta && entry.state.out) where = path.join(entry.state.out, meta.multi ? meta.name : filePath(meta, meta.files[0]!).join('/'))
   const t = entry.torrent
-  const kinds = { bittorrent: 0, chrysalis: 0 }
-  for (const p of t?.peerList() ?? []) if (p.kind === 'chrysalis' || p.kind === 'bittorrent') kinds[p.kind]++
   return {
     infohash: entry.state.infohash,
     infohashV1: entry.state.v1 ?? null,
@@ -84,7 +82,7 @@ export function viewOf(entry: Entry): TransferView {
     size,
     have,
     peers: t?.peerCount ?? 0,
-    peerKinds: kinds,
+    peerKinds: t?.kindCounts() ?? { bittorrent: 0, chrysalis: 0 },
     downloadRate: Math.round(entry.rate.down),
     uploadRate: Math.round(entry.rate.up),
     uploaded: entry.torrent?.uploaded ?? 0,

@@ -96,12 +96,6 @@ export class PieceMap {
     return this.v1Size(piece)
   }
 
-  /** Pieces holding bytes of file `i`: [first, count]. */
-  pieces(file: number): [number, number] {
-    const f = this.meta.files[file]!
-    return [f.firstPiece, f.pieceCount]
-  }
-
   /** Bytes of piece `i` in the v1 piece stream (its SHA-1 covers them; pads are zeros). */
   private v1Size(piece: number): number {
     const v1 = this.meta.v1!

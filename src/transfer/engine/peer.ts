@@ -67,10 +67,8 @@ export class Peer {
   /** Pieces it sent that failed their check. */
   strikes = 0
   metadataSize: number | null = null
-  /** Its listening TCP port (BEP 10 `p`), when told; and host:that port, a second ban key. */
-  listenPort: number | null = null
+  /** host:its listening TCP port (BEP 10 `p`), when told: a second ban key. */
   listenKey: string | null = null
-  readonly since = Date.now()
 
   constructor(wire: PeerWire, info: PeerInfo, maxInflight: number) {
     this.wire = wire

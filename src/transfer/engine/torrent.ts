@@ -135,11 +135,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return { infohash: this.v1 ?? v2!, v1: this.v1, v2, pieceCount: this.meta?.pieceCount ?? null }
   }
 
-  /** Is this 20-byte handshake hash ours? */
-  answers(hash20: Buffer): boolean {
-    return (this.v1 !== null && hash20.equals(this.v1)) || (this.v2 !== null && hash20.equals(this.v2.subarray(0, 20)))
-  }
-
   get peerCount(): number {
     return this.peers.size
   }
@@ -162,6 +157,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   connectedTo(peerId: Buffer): Peer | null {
     for (const p of this.peers) if (p.peerId.equals(peerId)) return p
     return null
+  }
+
+  /** Connected peers by kind, counted without building the peer list (views ask on every piece). */
+  kindCounts(): { bittorrent: number; chrysalis: number } {
+    const kinds = { bittorrent: 0, chrysalis: 0 }
+    for (const p of this.peers) kinds[p.kind]++
+    return kinds
   }
 
   peerList(): TorrentPeerInfo[] {
@@ -321,7 +323,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     w.on('extendedHandshake', guard((h) => {
       peer.client = h.v ?? null
       if (h.reqq !== undefined) peer.maxInflight = Math.max(1, Math.min(LIMITS.maxInflight, h.reqq))
-      if (h.p !== undefined) peer.listenPort = h.p
       // A peer that connected to us is known by its listening port too: a ban holds across its
       // connections, in and out.
       if (h.p !== undefined && peer.info.transport === 'tcp' && peer.info.address) {
