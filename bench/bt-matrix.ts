@@ -35,7 +35,11 @@ const PYTHON = '/usr/bin/python3'
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 // BENCH_PROFILE=DIR: V8 CPU profiles of every Chrysalis serve and fetch process (node --cpu-prof).
-const PROFILE = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_PROFILE)] : []
+// BENCH_NODE_FLAGS='--trace-gc …': more node flags for those processes.
+const PROFILE = [
+  ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_PROFILE)] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])
+]
 const TICKS = 100 // USER_HZ: /proc/PID/stat counts CPU time in these (100 on Linux everywhere)
 
 type Pairing = 'c-c-tcp' | 'lt-lt' | 'lt-lt-hp' | 'lt-c' | 'c-lt' | 'c-c-hs'

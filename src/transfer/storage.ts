@@ -225,12 +225,16 @@ export class PieceStore {
     return this.slots.every((s) => s.skip || s.done)
   }
 
-  /** Read bytes of a piece we have; throws FileChangedError when a complete file changed. */
-  async read(piece: number, offset: number, length: number): Promise<Buffer> {
+  /**
+   * Read bytes of a piece we have (into `into`, of `length` bytes, when given); throws
+   * FileChangedError when a complete file changed.
+   */
+  async read(piece: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const spans = this.map.spans(piece)
     const one = spans.length === 1 && spans[0]!.at === 0
     // Pads (v1 torrents) read as zeros.
-    const buf = one ? Buffer.allocUnsafe(length) : Buffer.alloc(length)
+    const buf = into ? (one ? into : into.fill(0)) : one ? Buffer.allocUnsafe(length) : Buffer.alloc(length)
+    if (buf.length !== length) throw new RangeError(`read: a buffer of ${buf.length} bytes for ${length}`)
     for (const s of spans) {
       const a = Math.max(offset, s.at)
       const b = Math.min(offset + length, s.at + s.length)

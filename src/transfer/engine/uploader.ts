@@ -1,3 +1,4 @@
+import { Socket } from 'node:net'
 import { Choker, CHOKER_LIMITS } from '../choker.js'
 import { FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
@@ -27,6 +28,19 @@ export const UPLOAD_LIMITS = {
   readCacheBytes: 16 * 1024 * 1024
 } as const
 
+/** A piece buffer and who holds it: the read, the cache, batches being written. */
+interface Slot {
+  buf: Buffer
+  refs: number
+  /** Given to a stream that does not say when it is done with it: never lent again. */
+  pinned: boolean
+}
+
+interface Cached {
+  slot: Slot
+  data: Promise<Buffer>
+}
+
 export interface UploaderHost {
   store(): PieceStore | null
   /** Seeding: choke by what peers take from us, not what they give. */
@@ -44,8 +58,14 @@ export class Uploader {
   private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
   private readonly peers = new Set<Peer>()
   /** Pieces read for serving, newest last; and those of them already read. */
-  private readonly cache = new Map<number, Promise<Buffer>>()
+  private readonly cache = new Map<number, Cached>()
   private readonly ready = new Map<number, Buffer>()
+  /**
+   * Piece buffers nobody holds, lent again for the next read: a fresh buffer per piece served
+   * cost the seeder a full garbage collection every ~18 MiB served.
+   */
+  private readonly pool: Buffer[] = []
+  private poolLength = 0
 
   constructor(host: UploaderHost) {
     this.host = host
@@ -117,6 +137,9 @@ export class Uploader {
 
   private async run(peer: Peer): Promise<void> {
     peer.serving = true
+    // Only a net.Socket says when it is done with a buffer (its write callback); on other streams
+    // a buffer sent is left to the garbage collector, never lent again.
+    const tracked = peer.wire.socket instanceof Socket
     try {
       while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && this.host.live()) {
         const batch = peer.queue.splice(0, UPLOAD_LIMITS.readsAhead)
@@ -124,27 +147,44 @@ export class Uploader {
         let last = -1
         for (let i = 0; i < peer.queue.length && i < UPLOAD_LIMITS.readsAhead; i++) {
           const piece = peer.queue[i]!.piece
-          if (piece !== last && !this.cache.has(piece)) this.readPiece(piece).catch(() => {})
+          if (piece !== last) this.entry(piece)
           last = piece
+        }
+        // Held (not lent again) from now until the socket is done with them.
+        const held = new Map<number, Cached>()
+        for (const r of batch) {
+          if (held.has(r.piece)) continue
+          const e = this.entry(r.piece)
+          e.slot.refs++
+          held.set(r.piece, e)
+        }
+        const letGo = (): void => {
+          for (const e of held.values()) this.release(e.slot)
         }
         let blocks: Buffer[]
         try {
           // One await per piece of the batch, not per block.
-          const pieces = new Map<number, Buffer>()
-          for (const r of batch) if (!pieces.has(r.piece)) pieces.set(r.piece, await this.readPiece(r.piece))
-          blocks = batch.map((r) => pieces.get(r.piece)!.subarray(r.offset, r.offset + r.length))
+          const data = new Map<number, Buffer>()
+          for (const [piece, e] of held) data.set(piece, await e.data)
+          blocks = batch.map((r) => data.get(r.piece)!.subarray(r.offset, r.offset + r.length))
         } catch (err) {
+          letGo()
           if (err instanceof FileChangedError) throw err
           // A file being moved into place, say: refuse these, serve the rest.
           if (peer.wire.remote!.caps.fast) for (const r of batch) peer.wire.reject(r.piece, r.offset, r.length)
           continue
         }
-        if (peer.wire.destroyed || peer.amChoking || !this.host.live()) break
+        if (peer.wire.destroyed || peer.amChoking || !this.host.live()) {
+          letGo()
+          break
+        }
+        if (!tracked) for (const e of held.values()) e.slot.pinned = true
         // One writev for the whole batch (on hyperswarm: 64 KiB channel messages, not one per block).
         peer.wire.socket.cork()
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i]!
-          peer.wire.piece(r.piece, r.offset, blocks[i]!)
+          // Written in order: the last block's callback means the socket is done with them all.
+          peer.wire.piece(r.piece, r.offset, blocks[i]!, i === batch.length - 1 ? letGo : undefined)
           peer.uploaded += r.length
           this.host.sent(r.length)
         }
@@ -160,28 +200,61 @@ export class Uploader {
 
   /**
    * A whole piece, read once for all its blocks (a request is 16 KiB; one read per piece instead
-   * of one per block), kept for the next few requests of any peer.
+   * of one per block) into a buffer from the pool, and kept for the next few requests of any peer.
    */
-  private readPiece(piece: number): Promise<Buffer> {
-    let p = this.cache.get(piece)
-    if (p) return p
+  private entry(piece: number): Cached {
+    let e = this.cache.get(piece)
+    if (e) return e
     const store = this.host.store()!
     const size = store.map.size(piece)
     const wire = store.map.wireSize(piece)
-    // Past a file's end (v2) or in a pad (v1), a piece is zeros.
-    p = store.read(piece, 0, size).then((data) => {
-      if (this.cache.has(piece)) this.ready.set(piece, data)
-      return wire > size ? Buffer.concat([data, Buffer.alloc(wire - size)]) : data
-    })
-    this.cache.set(piece, p)
-    p.catch(() => this.cache.delete(piece))
-    const room = Math.min(256, Math.max(4, Math.floor(UPLOAD_LIMITS.readCacheBytes / store.meta.pieceLength)))
-    if (this.cache.size > room) {
-      const oldest = this.cache.keys().next().value!
-      this.cache.delete(oldest)
-      this.ready.delete(oldest)
+    const length = store.meta.pieceLength
+    if (this.poolLength !== length) {
+      this.pool.length = 0
+      this.poolLength = length
     }
-    return p
+    // Held by the read until it settles, and by the cache until evicted.
+    const slot: Slot = { buf: wire <= length ? (this.pool.pop() ?? Buffer.allocUnsafeSlow(length)) : Buffer.allocUnsafeSlow(wire), refs: 2, pinned: false }
+    const buf = slot.buf.subarray(0, wire)
+    const cached: Cached = {
+      slot,
+      data: store.read(piece, 0, size, buf.subarray(0, size)).then(() => {
+        // Past a file's end (v2) or in a pad (v1), a piece is zeros.
+        if (wire > size) buf.fill(0, size)
+        if (this.cache.get(piece) === cached) this.ready.set(piece, buf)
+        return buf
+      })
+    }
+    e = cached
+    e.data.then(
+      () => this.release(slot),
+      () => {
+        this.evict(piece, cached)
+        this.release(slot)
+      }
+    )
+    this.cache.set(piece, e)
+    const room = this.room(length)
+    if (this.cache.size > room) this.evict(this.cache.keys().next().value!)
+    return e
+  }
+
+  private room(pieceLength: number): number {
+    return Math.min(256, Math.max(4, Math.floor(UPLOAD_LIMITS.readCacheBytes / pieceLength)))
+  }
+
+  private evict(piece: number, only?: Cached): void {
+    const e = this.cache.get(piece)
+    if (!e || (only && e !== only)) return
+    this.cache.delete(piece)
+    this.ready.delete(piece)
+    this.release(e.slot)
+  }
+
+  /** One holder fewer; a buffer nobody holds goes back to the pool. */
+  private release(slot: Slot): void {
+    if (--slot.refs > 0 || slot.pinned || slot.buf.length !== this.poolLength) return
+    if (this.pool.length < this.room(this.poolLength)) this.pool.push(slot.buf)
   }
 
   /**
@@ -196,5 +269,6 @@ export class Uploader {
     this.peers.clear()
     this.cache.clear()
     this.ready.clear()
+    this.pool.length = 0
   }
 }

@@ -407,14 +407,18 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     return this.write(encodeBlockRef(MessageId.reject, index, begin, length))
   }
 
-  /** Sends a block: the 13-byte header and the data as two writes in one cork, no copy. */
-  piece(index: number, begin: number, block: Buffer): boolean {
+  /**
+   * Sends a block: the 13-byte header and the data as two writes in one cork, no copy. `written`
+   * (only on a socket whose write takes a callback, as net.Socket's does) is called once the
+   * socket is done with `block`, sent or failed.
+   */
+  piece(index: number, begin: number, block: Buffer, written?: () => void): boolean {
     this.ready()
     if (this.destroyed) return false
     this.lastSent = this.now()
     this.socket.cork()
     this.socket.write(pieceHeader(index, begin, block.length))
-    const ok = this.socket.write(block)
+    const ok = written ? this.socket.write(block, () => written()) : this.socket.write(block)
     this.socket.uncork()
     return ok
   }
