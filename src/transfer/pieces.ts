@@ -1,6 +1,5 @@
-import crypto from 'node:crypto'
-import { pieceRoot } from './merkle.js'
 import { type Metainfo, expectedHash, fileOfPiece, pieceSize } from './metainfo.js'
+import { pieceDigests, type PieceDigests, type PieceHashJob } from './piece-hash.js'
 
 /**
  * Where each piece's bytes live, for every kind of torrent. v2 and hybrid torrents start every
@@ -25,8 +24,6 @@ export interface Span {
   at: number
   length: number
 }
-
-const ZEROS = Buffer.alloc(64 * 1024)
 
 export class PieceMap {
   readonly meta: Metainfo
@@ -114,20 +111,31 @@ export class PieceMap {
    * not known yet. Hybrids are checked against both their SHA-1 and their merkle hash (when known).
    */
   check(piece: number, data: Buffer): 'ok' | 'bad' | 'unknown' {
+    return this.verdict(piece, pieceDigests(data, this.hashJob(piece, data.length)))
+  }
+
+  /** What checking piece `piece` of `length` bytes takes (computed by pieceDigests, maybe elsewhere). */
+  hashJob(piece: number, length: number): PieceHashJob {
+    const meta = this.meta
+    const expected = meta.version !== 'v1' ? expectedHash(meta, piece) : null
+    return {
+      v1Pad: meta.v1 ? this.v1Size(piece) - length : null,
+      v2: expected ? { pieceLength: meta.pieceLength, fileLength: expected.file.length } : null
+    }
+  }
+
+  /** The check's outcome from the digests of hashJob(piece): see check(). */
+  verdict(piece: number, digests: PieceDigests): 'ok' | 'bad' | 'unknown' {
     const meta = this.meta
     let checked = false
-    if (meta.v1) {
-      const h = crypto.createHash('sha1').update(data)
-      for (let pad = this.v1Size(piece) - data.length; pad > 0; pad -= ZEROS.length) h.update(pad >= ZEROS.length ? ZEROS : ZEROS.subarray(0, pad))
-      if (!h.digest().equals(meta.v1.pieces.subarray(piece * 20, piece * 20 + 20))) return 'bad'
+    if (meta.v1 && digests.sha1) {
+      if (!digests.sha1.equals(meta.v1.pieces.subarray(piece * 20, piece * 20 + 20))) return 'bad'
       checked = true
     }
-    if (meta.version !== 'v1') {
+    if (meta.version !== 'v1' && digests.root) {
       const expected = expectedHash(meta, piece)
-      if (expected) {
-        if (!pieceRoot(data, meta.pieceLength, expected.file.length).equals(expected.hash)) return 'bad'
-        checked = true
-      }
+      if (!expected || !digests.root.equals(expected.hash)) return 'bad'
+      checked = true
     }
     return checked ? 'ok' : 'unknown'
   }

@@ -1,3 +1,4 @@
+import { hashPool, sharedBuffer } from '../hash-pool.js'
 import { PiecePicker } from '../picker.js'
 import type { Bitfield, PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
@@ -5,7 +6,8 @@ import { Peer } from './peer.js'
 
 /**
  * The download side of one torrent: which blocks to ask of whom (picker.ts), assembling pieces,
- * checking each (v1 SHA-1, v2 merkle, both for hybrids; pieces.ts) before it is written, and
+ * checking each (v1 SHA-1, v2 merkle, both for hybrids; pieces.ts, in a worker thread through
+ * hash-pool.ts) before it is written, and
  * blaming the senders of a piece that fails. Peers and other block sources (web seeds) are
  * treated alike here; the torrent (torrent.ts) owns the connections.
  *
@@ -18,7 +20,7 @@ export const DOWNLOAD_LIMITS = {
   maxInflight: 500,
   /** Requests sent together once that much room is free in a peer's pipeline. */
   requestBatch: 32,
-  /** Pieces being assembled at once, in memory (bounds memory: × piece length). */
+  /** Pieces being assembled or checked at once, in memory (bounds memory: × piece length). */
   maxPartials: 64,
   /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
   strikes: 3
@@ -57,8 +59,12 @@ export class Downloader {
   private readonly buffers = new Map<number, Buffer>()
   /** Piece buffers free for reuse. */
   private readonly pool: Buffer[] = []
-  /** Checked pieces being written. */
-  private readonly writing = new Set<number>()
+  /** Whole pieces being checked or written: not asked for meanwhile. */
+  private readonly settling = new Set<number>()
+  /** Of those, the pieces being checked. */
+  private checking = 0
+  /** A peer went without requests because maxPartials pieces were in memory. */
+  private starved = false
   private readonly sources = new Set<BlockSource>()
   /** Bytes received (checked or not), in all and per kind of source. */
   downloaded = 0
@@ -75,7 +81,7 @@ export class Downloader {
     this.picker = new PiecePicker<Holder>({
       pieceCount: map.pieceCount,
       pieceSize: (i) => map.size(i),
-      wanted: { get: (i) => wanted.get(i) && !this.writing.has(i) && !host.blocked(i) },
+      wanted: { get: (i) => wanted.get(i) && !this.settling.has(i) && !host.blocked(i) },
       have: store.have,
       ...(host.now ? { now: host.now } : {})
     })
@@ -133,7 +139,10 @@ export class Downloader {
   /** Keep a peer's pipeline full. */
   fill(peer: Peer): void {
     if (this.done || !this.host.live() || peer.peerChoking || !peer.amInterested || peer.has === null) return
-    if (this.buffers.size >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) return
+    if (this.buffers.size + this.checking >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) {
+      this.starved = true
+      return
+    }
     const room = peer.maxInflight - peer.inflight
     // Requests go out in batches (one write for many), once a batch's worth of room is free.
     if (room <= 0 || (room < Math.min(DOWNLOAD_LIMITS.requestBatch, peer.maxInflight) && peer.inflight > 0)) return
@@ -203,11 +212,14 @@ export class Downloader {
     }
   }
 
-  /** A buffer for a piece being assembled: reused once written (fewer collections, no fresh pages). */
+  /**
+   * A buffer for a piece being assembled, in shared memory (checked in a worker without a copy),
+   * reused once written (fewer collections, no fresh pages).
+   */
   private pieceBuffer(size: number): Buffer {
     const full = this.store.meta.pieceLength
-    if (size !== full) return Buffer.allocUnsafeSlow(size)
-    return this.pool.pop() ?? Buffer.allocUnsafeSlow(full)
+    if (size !== full) return sharedBuffer(size)
+    return this.pool.pop() ?? sharedBuffer(full)
   }
 
   private recycle(buf: Buffer): void {
@@ -217,35 +229,54 @@ export class Downloader {
   private complete(piece: number): void {
     const data = this.buffers.get(piece)!
     this.buffers.delete(piece)
-    if (this.store.map.check(piece, data) !== 'ok') {
-      this.recycle(data)
-      const senders = this.picker.failed(piece)
-      for (const s of senders) {
-        if (!(s instanceof Peer)) {
-          s.bad()
-          continue
-        }
-        s.strikes++
-        if (senders.length === 1 || s.strikes >= DOWNLOAD_LIMITS.strikes) this.host.ban(s, `piece ${piece} from it failed its hash check`)
+    const map = this.store.map
+    this.settling.add(piece)
+    this.checking++
+    void hashPool()
+      .digests(data, map.hashJob(piece, data.length))
+      .then((digests) => {
+        this.checking--
+        if (!this.host.live()) return
+        if (map.verdict(piece, digests) === 'ok') this.write(piece, data)
+        else this.failed(piece, data)
+      })
+  }
+
+  private failed(piece: number, data: Buffer): void {
+    this.settling.delete(piece)
+    this.recycle(data)
+    const senders = this.picker.failed(piece)
+    for (const s of senders) {
+      if (!(s instanceof Peer)) {
+        s.bad()
+        continue
       }
-      this.fillAll()
-      return
+      s.strikes++
+      if (senders.length === 1 || s.strikes >= DOWNLOAD_LIMITS.strikes) this.host.ban(s, `piece ${piece} from it failed its hash check`)
     }
+    this.fillAll()
+  }
+
+  private write(piece: number, data: Buffer): void {
     this.picker.verified(piece)
-    this.writing.add(piece)
     this.store.write(piece, data).then(
       (files) => {
-        this.writing.delete(piece)
+        this.settling.delete(piece)
         this.recycle(data)
         if (!this.host.live()) return
         if (this.store.complete()) this.doneAt ??= Date.now()
         this.host.written(piece, files)
       },
       (err: unknown) => {
-        this.writing.delete(piece)
+        this.settling.delete(piece)
         if (this.host.live()) this.host.failed(err instanceof Error ? err : new Error(String(err)))
       }
     )
+    // Room for one more piece in memory.
+    if (this.starved) {
+      this.starved = false
+      this.fillAll()
+    }
   }
 
   stop(): void {
