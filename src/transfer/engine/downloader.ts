@@ -20,7 +20,7 @@ export const DOWNLOAD_LIMITS = {
   maxInflight: 500,
   /** Requests sent together once that much room is free in a peer's pipeline. */
   requestBatch: 32,
-  /** Pieces being assembled or checked at once, in memory (bounds memory: × piece length). */
+  /** Pieces being assembled, checked or written at once, in memory (bounds memory: × piece length). */
   maxPartials: 64,
   /** Failed pieces one peer may send when it shared them with others; alone, one bans it. */
   strikes: 3
@@ -61,8 +61,6 @@ export class Downloader {
   private readonly pool: Buffer[] = []
   /** Whole pieces being checked or written: not asked for meanwhile. */
   private readonly settling = new Set<number>()
-  /** Of those, the pieces being checked. */
-  private checking = 0
   /** A peer went without requests because maxPartials pieces were in memory. */
   private starved = false
   private readonly sources = new Set<BlockSource>()
@@ -139,7 +137,7 @@ export class Downloader {
   /** Keep a peer's pipeline full. */
   fill(peer: Peer): void {
     if (this.done || !this.host.live() || peer.peerChoking || !peer.amInterested || peer.has === null) return
-    if (this.buffers.size + this.checking >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) {
+    if (this.buffers.size + this.settling.size >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) {
       this.starved = true
       return
     }
@@ -231,11 +229,9 @@ export class Downloader {
     this.buffers.delete(piece)
     const map = this.store.map
     this.settling.add(piece)
-    this.checking++
     void hashPool()
       .digests(data, map.hashJob(piece, data.length))
       .then((digests) => {
-        this.checking--
         if (!this.host.live()) return
         if (map.verdict(piece, digests) === 'ok') this.write(piece, data)
         else this.failed(piece, data)
@@ -266,17 +262,17 @@ export class Downloader {
         if (!this.host.live()) return
         if (this.store.complete()) this.doneAt ??= Date.now()
         this.host.written(piece, files)
+        // Room for one more piece in memory.
+        if (this.starved) {
+          this.starved = false
+          this.fillAll()
+        }
       },
       (err: unknown) => {
         this.settling.delete(piece)
         if (this.host.live()) this.host.failed(err instanceof Error ? err : new Error(String(err)))
       }
     )
-    // Room for one more piece in memory.
-    if (this.starved) {
-      this.starved = false
-      this.fillAll()
-    }
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import { WireError } from './errors.js'
-import { checkProtocol, HANDSHAKE_BYTES, MAX_FRAME, maxFrame, type DecodeContext } from './messages.js'
+import { checkProtocol, HANDSHAKE_BYTES, MAX_FRAME, maxFrame, MessageId, type DecodeContext } from './messages.js'
 
 /**
  * Cuts a byte stream into BitTorrent frames (protocol.md §15 "Peer wire"): first the 68-byte handshake,
@@ -41,6 +41,8 @@ export class Framer {
   private length = 0
   private id = 0
   private stopped = false
+  /** Where a piece payload spanning chunks is gathered. */
+  private scratch = Buffer.alloc(0)
 
   constructor(handler: FrameHandler, ctx: DecodeContext, handshake = true) {
     this.handler = handler
@@ -108,7 +110,10 @@ export class Framer {
         }
         case State.Payload: {
           if (this.avail < this.length - 1) return
-          const payload = this.length === 1 ? EMPTY : this.take(this.length - 1)
+          const n = this.length - 1
+          // A piece's payload is the handler's only during the call (peer.ts): one that spans
+          // chunks is gathered into the same scratch buffer every time, not a fresh one.
+          const payload = n === 0 ? EMPTY : this.take(n, this.id === MessageId.piece ? this.scratchOf(n) : null)
           this.state = State.Length
           this.handler.onFrame(this.id, payload)
           break
@@ -117,8 +122,13 @@ export class Framer {
     }
   }
 
-  /** The next n bytes, consumed: a view when they lie in one chunk, else one copy. */
-  private take(n: number): Buffer {
+  private scratchOf(n: number): Buffer {
+    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafeSlow(n)
+    return this.scratch.subarray(0, n)
+  }
+
+  /** The next n bytes, consumed: a view when they lie in one chunk, else copied (into `into`). */
+  private take(n: number, into: Buffer | null = null): Buffer {
     const first = this.chunks[0]!
     this.avail -= n
     if (first.length - this.head >= n) {
@@ -130,7 +140,7 @@ export class Framer {
       }
       return out
     }
-    const out = Buffer.allocUnsafe(n)
+    const out = into ?? Buffer.allocUnsafe(n)
     let at = 0
     while (at < n) {
       const c = this.chunks[0]!

@@ -87,6 +87,7 @@ export interface PeerWireEvents {
   have: [Of<'have'>]
   bitfield: [Of<'bitfield'>]
   request: [Of<'request'>]
+  /** m.block may be a view of memory reused once the handlers return: copy what you keep. */
   piece: [Of<'piece'>]
   cancel: [Of<'cancel'>]
   port: [Of<'port'>]
