@@ -9,7 +9,8 @@ const external = fs
   .filter((name) => fs.existsSync(`node_modules/${name}/prebuilds`) || fs.existsSync(`node_modules/${name}/binding.gyp`))
 
 await build({
-  entryPoints: ['src/cli/launch.ts'],
+  // The hash worker is a file of its own: worker threads start from a file (hash-pool.ts).
+  entryPoints: { launch: 'src/cli/launch.ts', 'hash-worker': 'src/transfer/hash-worker.ts' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },
   splitting: true,

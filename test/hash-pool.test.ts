@@ -41,6 +41,23 @@ test('hash pool: workers give the digests the main thread would, for every kind 
   t.is(pool.offloaded, work.length)
 })
 
+test('hash pool: without a worker, pieces are hashed here, and a warning says so once', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => {
+    if (w.code === 'CHRYSALIS_HASH_WORKER') warnings.push(w.message)
+  }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const pool = new HashPool(2, () => {
+    throw new Error('no hash-worker beside this file')
+  })
+  const data = piece(PIECE)
+  for (const job of jobs.slice(0, 3)) t.alike(await pool.digests(data, job), pieceDigests(data, job))
+  t.is(pool.offloaded, 0)
+  await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+  t.alike(warnings, ['piece checks run on the main thread, slower: no hash-worker beside this file'])
+})
+
 test('hash pool: closing answers the pieces still queued, here', async (t) => {
   const pool = new HashPool(1)
   const work = Array.from({ length: 30 }, () => ({ data: piece(PIECE), job: jobs[4]! }))

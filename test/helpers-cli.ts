@@ -6,6 +6,8 @@ import type { Test } from './helpers.js'
 
 // These run the built CLI (`npm test` builds first), as a user or a script would.
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli', 'main.js')
+/** The bundled executable, as installed (`bin` in package.json). */
+export const BUNDLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'launch.mjs')
 
 interface Run {
   code: number | null

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { shaFile, tmpDir, waitFor } from './helpers.js'
-import { BIN, daemon, freeUdpPort, json, oneLineError, run } from './helpers-cli.js'
+import { BIN, BUNDLE, daemon, freeUdpPort, json, oneLineError, run } from './helpers-cli.js'
 import { ORACLE } from './helpers-oracle.js'
 
 // Files between whole CLI processes on a loopback bootstrap.
@@ -63,8 +63,13 @@ test('cli: A posts a 20 MiB file; B fetches it through the post; A goes offline;
   await serveB.waitFor(/serving Bob/)
   t.is(await serveA.stop(), 0)
 
+  // C runs the bundled executable (what `npm install -g` puts on the PATH): its pieces are checked
+  // in the hash worker, which the bundle carries as a file of its own.
   await json(t, [...home('c'), 'init', '--name', 'Cy'])
-  const fromB = await json<Fetched>(t, [...home('c'), ...net, 'fetch', post.ref, '--out', path.join(dir, 'c-files'), '--timeout', '60'])
+  const c = await run(['--json', ...home('c'), ...net, 'fetch', post.ref, '--out', path.join(dir, 'c-files'), '--timeout', '60'], { bin: BUNDLE })
+  t.is(c.code, 0, `the bundled fetch: exit 0 ${c.stderr}`)
+  t.absent(c.stderr.includes('CHRYSALIS_HASH_WORKER'), 'with its hash worker')
+  const fromB = JSON.parse(c.stdout) as Fetched
   t.is(await shaFile(fromB.fetched[0]!.path), hash, 'C has the exact bytes, from B alone')
 
   // The metadata C got is a standard torrent: libtorrent checks C's data against it.

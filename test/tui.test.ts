@@ -434,8 +434,7 @@ test('without a terminal: one line, no raw-mode error', async (t) => {
 })
 
 test('the executables, without a terminal: `chrysalis`, `chrysalis tui` and the bundle say so in one line', async (t) => {
-  const { BIN, oneLineError, run } = await import('./helpers-cli.js')
-  const bundle = path.resolve(path.dirname(BIN), '..', '..', 'bundle', 'launch.mjs')
+  const { BIN, BUNDLE: bundle, oneLineError, run } = await import('./helpers-cli.js')
   const home = path.join(await tmpDir(t), 'home')
   const exec = (bin: string, args: string[]) => run(['--home', home, ...args], { bin })
   for (const [file, args] of [[BIN, []], [BIN, ['tui']], [bundle, []], [bundle, ['tui']]] as const) {

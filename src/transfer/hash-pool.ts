@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import os from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { WorkerJob } from './hash-worker.js'
 import { pieceDigests, type PieceDigests, type PieceHashJob } from './piece-hash.js'
@@ -23,16 +25,32 @@ export function sharedBuffer(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size))
 }
 
-/** A worker running hash-worker.js, beside this file once built. */
+/**
+ * The worker's file: hash-worker.js beside this one (tsc's dist/), or hash-worker.mjs at the top
+ * of the bundle (this code sits in dist/bundle/chunks/, or in the entry itself).
+ */
+function workerFile(): URL | null {
+  for (const rel of ['./hash-worker.js', '../hash-worker.mjs', './hash-worker.mjs']) {
+    const url = new URL(rel, import.meta.url)
+    if (fs.existsSync(fileURLToPath(url))) return url
+  }
+  return null
+}
+
+/** A worker running hash-worker's code; throws when there is none. */
 function startWorker(): Worker {
   // The process's node flags, but for one a worker's file refuses (`node --input-type=module -e`).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url), { execArgv })
-  // From source, under tsx (the tests): a worker does not get tsx's loader on Node 20; it
-  // registers it before loading hash-worker.ts.
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = new URL('./hash-worker.ts', import.meta.url).href
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, execArgv })
+  if (import.meta.url.endsWith('.ts')) {
+    // From source, under tsx (the tests): a worker does not get tsx's loader on Node 20; it
+    // registers it before loading hash-worker.ts.
+    const tsx = import.meta.resolve('tsx/esm/api')
+    const entry = new URL('./hash-worker.ts', import.meta.url).href
+    return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, execArgv })
+  }
+  const file = workerFile()
+  if (!file) throw new Error(`no hash-worker beside ${fileURLToPath(import.meta.url)}`)
+  return new Worker(file, { execArgv })
 }
 
 interface Pending {
@@ -53,8 +71,12 @@ export class HashPool {
   /** Jobs a worker answered (the rest were hashed here). */
   offloaded = 0
 
-  constructor(size: number = HASH_LIMITS.workers) {
+  private readonly start: () => Worker
+
+  /** `start` makes a worker (tests give one that fails). */
+  constructor(size: number = HASH_LIMITS.workers, start: () => Worker = startWorker) {
     this.size = size
+    this.start = start
   }
 
   /** The digests a piece check needs: in a worker when `data` lies in shared memory, else here. */
@@ -96,9 +118,9 @@ export class HashPool {
   private spawn(): Slot | null {
     let worker: Worker
     try {
-      worker = startWorker()
-    } catch {
-      this.broken = true
+      worker = this.start()
+    } catch (err) {
+      this.fallBack((err as Error).message)
       return null
     }
     const slot: Slot = { worker, pending: new Map() }
@@ -110,9 +132,9 @@ export class HashPool {
       this.offloaded++
       p.resolve({ sha1: m.sha1 && asBuffer(m.sha1), root: m.root && asBuffer(m.root) })
     })
-    const lost = (): void => {
+    const lost = (err?: Error | number): void => {
       // A worker that failed or exited: no more workers; its jobs are hashed here.
-      this.broken = true
+      if (!this.broken) this.fallBack(err instanceof Error ? err.message : `a hash worker exited (${err})`)
       const i = this.slots.indexOf(slot)
       if (i !== -1) this.slots.splice(i, 1)
       this.settle(slot)
@@ -121,6 +143,12 @@ export class HashPool {
     worker.on('exit', lost)
     worker.unref()
     return slot
+  }
+
+  /** No more workers: say so once (a broken install), hash here from now on. */
+  private fallBack(reason: string): void {
+    this.broken = true
+    process.emitWarning(`piece checks run on the main thread, slower: ${reason}`, { code: 'CHRYSALIS_HASH_WORKER' })
   }
 
   private settle(slot: Slot): void {
