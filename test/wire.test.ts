@@ -176,6 +176,35 @@ test('framer: the vector stream split at every byte offset, and byte by byte', (
   t.is(framer.buffered, 0)
 })
 
+test('framer: borrowed chunks (one read buffer, overwritten after each push) at every split: the same frames; all but pieces copied', (t) => {
+  const { bytes, frames } = stream()
+  const read = Buffer.alloc(bytes.length)
+  const feed = (framer: Framer, part: Buffer): void => {
+    part.copy(read)
+    framer.push(read.subarray(0, part.length), true)
+    read.fill(0xee)
+  }
+  const check = (got: Array<[number, string]>, views: Buffer[]): boolean => {
+    if (JSON.stringify(got) !== JSON.stringify(frames)) return false
+    // What a handler may keep (all but piece payloads) still holds its bytes after the reuse.
+    const framesGot = got.filter(([id]) => id !== -2)
+    return views.every((v, k) => framesGot[k]![0] === MessageId.piece || v.toString('hex') === framesGot[k]![1])
+  }
+  let ok = 0
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { framer, got, views } = collect()
+    feed(framer, bytes.subarray(0, cut))
+    feed(framer, bytes.subarray(cut))
+    if (check(got, views)) ok++
+    else t.fail(`split at ${cut}`)
+  }
+  t.is(ok, bytes.length + 1, `${ok} splits`)
+  const { framer, got, views } = collect()
+  for (let i = 0; i < bytes.length; i++) feed(framer, bytes.subarray(i, i + 1))
+  t.ok(check(got, views), 'one byte at a time')
+  t.is(framer.buffered, 0)
+})
+
 test('framer: a piece lying in one chunk is handed out without a copy', (t) => {
   const { bytes } = stream()
   const { framer, got, views } = collect()

@@ -30,9 +30,14 @@ export const CONNECTION_LIMITS = {
    * peer can make us buffer is bounded anyway by its queued requests: 500 × 16 KiB.
    */
   socketBuffer: 8 * 1024 * 1024,
+  /** Bytes one read of an outgoing connection takes at most (one buffer for them all). */
+  readBuffer: 256 * 1024,
   /** The default BitTorrent port (BEP 3's range starts here). */
   defaultPort: 6881
 } as const
+
+/** What every outgoing connection reads into, consumed before the next read (see dial). */
+const readBuffer = Buffer.allocUnsafeSlow(CONNECTION_LIMITS.readBuffer)
 
 export interface ConnectionsOptions {
   peerId: Buffer
@@ -128,8 +133,22 @@ export class Connections {
     if (this.dialing.has(key)) return false
     this.dialing.add(key)
     this.halfOpen++
-    // Node takes highWaterMark here too (its types do not say so).
-    const socket = net.connect({ host, port, highWaterMark: CONNECTION_LIMITS.socketBuffer } as net.NetConnectOpts)
+    let wire: PeerWire | null = null
+    // Node takes highWaterMark here too (its types do not say so). Reads go into one buffer
+    // shared by every outgoing connection and consumed before the next read (PeerWire.received):
+    // no fresh 64 KiB buffer per read for the garbage collector.
+    const socket = net.connect({
+      host,
+      port,
+      highWaterMark: CONNECTION_LIMITS.socketBuffer,
+      onread: {
+        buffer: readBuffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          wire?.received(Buffer.from(buf.buffer, buf.byteOffset, n))
+          return true
+        }
+      }
+    } as net.NetConnectOpts)
     let connected = false
     const timer = setTimeout(() => socket.destroy(), CONNECTION_LIMITS.connectTimeoutMs)
     timer.unref()
@@ -146,7 +165,7 @@ export class Connections {
       done()
       connected = true
       if (!this.track(socket)) return
-      const wire = new PeerWire(socket, { peerId: this.opts.peerId, torrent: wt })
+      wire = new PeerWire(socket, { peerId: this.opts.peerId, torrent: wt })
       this.adopt(wire, () => torrent, { transport: 'tcp', address: `${host}:${port}`, banKey: `${normalizeHost(host)}:${port}` })
     })
     return true

@@ -20,6 +20,8 @@ export interface FrameHandler {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** A borrowed chunk's rest up to this size waits in a buffer the framer keeps (a piece frame fits). */
+const CARRY = 32 * 1024
 
 const enum State {
   Protocol,
@@ -43,6 +45,10 @@ export class Framer {
   private stopped = false
   /** Where a piece payload spanning chunks is gathered. */
   private scratch = Buffer.alloc(0)
+  /** A borrowed chunk is being read (see push). */
+  private borrowing = false
+  /** Where a borrowed chunk's rest waits for the next one. */
+  private carry: Buffer | null = null
 
   constructor(handler: FrameHandler, ctx: DecodeContext, handshake = true) {
     this.handler = handler
@@ -67,8 +73,43 @@ export class Framer {
     this.avail = 0
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Feed a chunk of the stream. `borrowed`: the chunk's memory is reused once push returns (a
+   * socket read with `onread`): only piece payloads are handed out as views of it (their handler
+   * copies them at once), everything else is copied, and so are the bytes of a frame not yet
+   * complete.
+   */
+  push(chunk: Buffer, borrowed = false): void {
     if (this.stopped || chunk.length === 0) return
+    if (!borrowed) {
+      this.run(chunk)
+      return
+    }
+    this.borrowing = true
+    try {
+      this.run(chunk)
+    } finally {
+      this.borrowing = false
+      this.keep(chunk)
+    }
+  }
+
+  /** After a borrowed chunk: what is left of it, copied (into the carry buffer when it fits). */
+  private keep(chunk: Buffer): void {
+    const last = this.chunks.length - 1
+    if (last < 0 || this.chunks[last] !== chunk) return
+    if (last === 0) {
+      // The chunk is all there is: the carry buffer is not in use.
+      const rest = chunk.length - this.head
+      this.carry ??= Buffer.allocUnsafeSlow(CARRY)
+      this.chunks[0] = rest <= CARRY ? this.carry.subarray(0, chunk.copy(this.carry, 0, this.head)) : Buffer.from(chunk.subarray(this.head))
+      this.head = 0
+    } else {
+      this.chunks[last] = Buffer.from(chunk)
+    }
+  }
+
+  private run(chunk: Buffer): void {
     this.chunks.push(chunk)
     this.avail += chunk.length
     while (!this.stopped) {
@@ -85,7 +126,7 @@ export class Framer {
         case State.Handshake:
           if (this.avail < HANDSHAKE_BYTES) return
           this.state = State.Length
-          this.handler.onHandshake(this.take(HANDSHAKE_BYTES))
+          this.handler.onHandshake(this.owned(this.take(HANDSHAKE_BYTES)))
           break
         case State.Length: {
           if (this.avail < 4) return
@@ -115,11 +156,16 @@ export class Framer {
           // chunks is gathered into the same scratch buffer every time, not a fresh one.
           const payload = n === 0 ? EMPTY : this.take(n, this.id === MessageId.piece ? this.scratchOf(n) : null)
           this.state = State.Length
-          this.handler.onFrame(this.id, payload)
+          this.handler.onFrame(this.id, this.id === MessageId.piece ? payload : this.owned(payload))
           break
         }
       }
     }
+  }
+
+  /** `bytes` itself, or a copy while a borrowed chunk is being read. */
+  private owned(bytes: Buffer): Buffer {
+    return this.borrowing && bytes.length > 0 ? Buffer.from(bytes) : bytes
   }
 
   private scratchOf(n: number): Buffer {

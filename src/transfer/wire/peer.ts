@@ -255,14 +255,26 @@ export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandl
     throw new WireError('BAD_EXTENSION', `an extended message with id ${msg.ext}, which we never announced`)
   }
 
+  /**
+   * Bytes read into memory that is reused once this returns (a socket made with `onread`, fed
+   * here instead of through 'data'): what must outlive the call is copied.
+   */
+  received(chunk: Buffer): void {
+    if (!this.destroyed) this.read(chunk, true)
+  }
+
   // Bound once per connection (arrow properties), so no closure is made per chunk.
   private readonly onData = (chunk: Buffer): void => {
+    this.read(chunk, false)
+  }
+
+  private read(chunk: Buffer, borrowed: boolean): void {
     this.lastReceived = this.now()
     // Whatever the handlers send in answer to this chunk (pieces for its requests, requests for
     // its pieces) leaves in one writev instead of one syscall per message.
     this.socket.cork()
     try {
-      this.framer.push(chunk)
+      this.framer.push(chunk, borrowed)
       this.socket.uncork()
     } catch (err) {
       this.socket.uncork()
