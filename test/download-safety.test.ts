@@ -4,6 +4,7 @@
 import test from 'brittle'
 import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
+import fsCb from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
@@ -11,7 +12,7 @@ import type { ChrysalisNode } from '../src/node/node.js'
 import { isChrysalisError } from '../src/errors.js'
 import { createTorrent } from '../src/transfer/create.js'
 import { filePath } from '../src/transfer/metainfo.js'
-import { PieceStore, storeFaults } from '../src/transfer/storage.js'
+import { PieceStore, STORE_LIMITS, storeFaults } from '../src/transfer/storage.js'
 import { makeNode, tmpDir } from './helpers.js'
 
 type T = Parameters<typeof makeNode>[0]
@@ -372,4 +373,38 @@ test('a parts folder that is a symlink, or open to others, is refused; nothing i
   t.ok(isChrysalisError(err, 'UNSAFE_PATH'), `mode 755: ${err.message}`)
   t.alike(await fs.readdir(parts), [], 'nothing created in it')
   t.ok(await gone(path.join(out, 'x.bin')), 'no final file')
+})
+
+test('a part file is flushed in the background every STORE_LIMITS.flushEvery bytes, so finishing it waits only for the rest (piece store)', async (t) => {
+  const dir = await tmpDir(t)
+  const size = 2 * STORE_LIMITS.flushEvery + 8 * 1024 * 1024
+  const data = await randomFile(path.join(dir, 'src', 'x.bin'), size)
+  const { meta } = await createTorrent(path.join(dir, 'src', 'x.bin'))
+  await fs.mkdir(path.join(dir, 'out'))
+  await fs.mkdir(path.join(dir, 'home'))
+  const out = await fs.realpath(path.join(dir, 'out'))
+  const store = new PieceStore(meta, [{ path: path.join(out, 'x.bin'), skip: false, done: false, mtimeMs: null }], path.join(dir, 'home', 'pieces.log'), out)
+  t.teardown(() => store.close())
+  await store.open()
+  await store.prepare()
+
+  const flushedAt: number[] = []
+  let written = 0
+  const fdatasync = fsCb.fdatasync
+  fsCb.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    flushedAt.push(written)
+    fdatasync(fd, cb)
+  }) as typeof fsCb.fdatasync
+  t.teardown(() => {
+    fsCb.fdatasync = fdatasync
+  })
+  for (let p = 0; p < meta.pieceCount; p++) {
+    const piece = data.subarray(p * meta.pieceLength, (p + 1) * meta.pieceLength)
+    await store.write(p, piece)
+    written += piece.length
+  }
+  t.ok(store.complete())
+  t.is(flushedAt.length, 2, `flushed in the background after ${flushedAt.map((b) => `${b >> 20} MiB`).join(' and ')}`)
+  t.ok(flushedAt.every((b, k) => b >= (k + 1) * STORE_LIMITS.flushEvery - meta.pieceLength), 'each after another flushEvery bytes')
+  t.is(await shaOf(path.join(out, 'x.bin')), sha(data), 'the finished file is whole')
 })

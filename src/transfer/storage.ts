@@ -68,6 +68,15 @@ export class FileChangedError extends ChrysalisError {
  * Faults injected on the piece store's write path, for tests that cannot fill a real disk:
  * `write` sees each part-file write (file, bytes) and may return the error to fail it with.
  */
+export const STORE_LIMITS = {
+  /**
+   * A part file is flushed to disk (fdatasync, in the background) each time this much more of it
+   * was written: the flush before it takes its final name then waits only for the last of it,
+   * not for the whole file (measured here: 0.3 s for 512 MiB, at the end of a 2.5 s download).
+   */
+  flushEvery: 32 * 1024 * 1024
+} as const
+
 export const storeFaults: { write: ((file: string, length: number) => Error | null) | null } = { write: null }
 
 /** The private directory holding a torrent's partial data inside the download folder. */
@@ -107,6 +116,9 @@ export class PieceStore {
   private readonly handles = new Map<string, Promise<fs.FileHandle>>()
   private readonly checked = new Map<number, number>()
   private readonly finishing = new Set<number>()
+  /** Per part file: bytes written since its last background flush, and whether one runs. */
+  private readonly unflushed = new Map<number, number>()
+  private readonly flushing = new Set<number>()
   private closed = false
   /** Verified bytes of the selection (complete files and pieces held), kept as pieces arrive. */
   haveBytes = 0
@@ -284,6 +296,7 @@ export class PieceStore {
         const fault = storeFaults.write?.(this.partOf(s.file), s.length)
         if (fault) throw fault
         await this.io(writeAll(fh, s.at === 0 && s.length === data.length ? data : data.subarray(s.at, s.at + s.length), s.offset))
+        this.wrote(s.file, fh, s.length)
       } catch (err) {
         throw this.writeError(err, `${slot.path} (what is downloaded so far is kept)`)
       }
@@ -304,6 +317,21 @@ export class PieceStore {
       finished.push(i)
     }
     return finished
+  }
+
+  /** Count bytes written to part file `i`; flush it in the background every STORE_LIMITS.flushEvery. */
+  private wrote(i: number, fh: fs.FileHandle, bytes: number): void {
+    const n = (this.unflushed.get(i) ?? 0) + bytes
+    if (n < STORE_LIMITS.flushEvery || this.flushing.has(i)) {
+      this.unflushed.set(i, n)
+      return
+    }
+    this.unflushed.set(i, 0)
+    this.flushing.add(i)
+    // A failure here shows again in the flush before the file is finished, which reports it.
+    void this.io(datasyncFd(fh.fd))
+      .catch(() => {})
+      .finally(() => this.flushing.delete(i))
   }
 
   private fileHeld(i: number): boolean {
@@ -482,6 +510,10 @@ async function writeAll(fh: fs.FileHandle, data: Buffer, position: number | null
  */
 function writeFd(fd: number, buf: Buffer, offset: number, length: number, position: number | null): Promise<number> {
   return new Promise((resolve, reject) => fsCb.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
+}
+
+function datasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsCb.fdatasync(fd, (err) => (err ? reject(err) : resolve())))
 }
 
 function readFd(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
