@@ -1,6 +1,6 @@
 import test from 'brittle'
 import { BLOCK_SIZE, PICKER_LIMITS, PiecePicker, type BlockRef, type PeerHas } from '../src/transfer/picker.js'
-import { Bitfield } from '../src/transfer/storage.js'
+import { Bitfield } from '../src/transfer/bitfield.js'
 
 const PIECE = 4 * BLOCK_SIZE
 

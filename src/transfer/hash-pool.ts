@@ -8,7 +8,7 @@ import { pieceDigests, type PieceDigests, type PieceHashJob } from './piece-hash
 /**
  * Piece checks off the main thread: SHA-1 and merkle roots computed by worker threads on the
  * piece buffers themselves (shared memory; nothing is copied). A download's main thread only
- * moves bytes, so it keeps pace with the network (protocol.md §13.3). Workers start on first use
+ * moves bytes, so it keeps pace with the network. Workers start on first use
  * and do not keep the process alive while idle. A buffer not in shared memory, or a pool whose
  * worker died, is hashed here, synchronously: slower, never wrong.
  *

@@ -1,48 +1,12 @@
-import fsCb from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
 import { writeFileAtomic } from '../fs.js'
+import { Bitfield } from './bitfield.js'
+import { datasyncFd, readFd, writeAll } from './fd-io.js'
 import { PieceMap } from './pieces.js'
 import type { Metainfo } from './metainfo.js'
 import { PARTS_DIR, createExclusive, ensureDirs, ensurePrivateDir, openOwn, placeNew, removePrivateDir, unsafe } from './safe-path.js'
-
-/** One bit per piece, most significant bit first (the BitTorrent layout). */
-export class Bitfield {
-  readonly size: number
-  readonly bytes: Buffer
-  private ones = 0
-
-  constructor(size: number, bytes?: Uint8Array) {
-    this.size = size
-    this.bytes = Buffer.alloc(Math.ceil(size / 8))
-    if (bytes) {
-      Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, this.bytes.length)).copy(this.bytes)
-      // Bits past the end are not pieces: clear them.
-      if (size % 8 !== 0 && this.bytes.length > 0) this.bytes[this.bytes.length - 1]! &= (0xff << (8 - (size % 8))) & 0xff
-      for (let i = 0; i < size; i++) if (this.get(i)) this.ones++
-    }
-  }
-
-  get(i: number): boolean {
-    return (this.bytes[i >> 3]! & (0x80 >> (i & 7))) !== 0
-  }
-
-  set(i: number): boolean {
-    if (i < 0 || i >= this.size || this.get(i)) return false
-    this.bytes[i >> 3]! |= 0x80 >> (i & 7)
-    this.ones++
-    return true
-  }
-
-  get count(): number {
-    return this.ones
-  }
-
-  get full(): boolean {
-    return this.ones === this.size
-  }
-}
 
 /** Where a file of the torrent lives on disk, and whether we hold it. */
 export interface FileSlot {
@@ -491,33 +455,6 @@ export class PieceStore {
     this.log = null
     await (await log?.catch(() => null))?.close()
   }
-}
-
-/** Write all of `data` (a nearly full disk may take part of it, then fail on the rest). */
-async function writeAll(fh: fs.FileHandle, data: Buffer, position: number | null): Promise<void> {
-  let done = 0
-  while (done < data.length) {
-    const bytesWritten = await writeFd(fh.fd, data, done, data.length - done, position === null ? null : position + done)
-    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-    done += bytesWritten
-  }
-}
-
-/**
- * fs.write / fs.read on a FileHandle's descriptor, with callbacks: the same syscalls in the thread
- * pool as FileHandle.write/read, at a fraction of their per-call cost in JavaScript (these run
- * once per piece).
- */
-function writeFd(fd: number, buf: Buffer, offset: number, length: number, position: number | null): Promise<number> {
-  return new Promise((resolve, reject) => fsCb.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
-}
-
-function datasyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsCb.fdatasync(fd, (err) => (err ? reject(err) : resolve())))
-}
-
-function readFd(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fsCb.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
 }
 
 /** An empty file of the torrent: created exclusively; an existing empty regular file is accepted. */

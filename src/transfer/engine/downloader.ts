@@ -1,6 +1,7 @@
 import { hashPool, sharedBuffer } from '../hash-pool.js'
 import { PiecePicker } from '../picker.js'
-import type { Bitfield, PieceStore } from '../storage.js'
+import type { Bitfield } from '../bitfield.js'
+import type { PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import { Peer } from './peer.js'
 

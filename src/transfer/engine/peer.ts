@@ -1,6 +1,6 @@
 import type { PeerWire } from '../wire/peer.js'
 import type { BlockRef } from '../picker.js'
-import { Bitfield } from '../storage.js'
+import { Bitfield } from '../bitfield.js'
 
 /**
  * What one torrent knows of one connected peer: the wire it speaks on, what it has, who chokes

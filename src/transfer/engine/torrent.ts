@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Metainfo } from '../metainfo.js'
-import { Bitfield, FileChangedError, type PieceStore } from '../storage.js'
+import { Bitfield } from '../bitfield.js'
+import { FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
 import { UPLOAD_LIMITS, Uploader } from './uploader.js'
