@@ -202,3 +202,33 @@ test('picker: a seeded swarm of 12 peers with random pieces, slow ones and leave
   t.is(violations, 0, 'never asked a peer for a piece it lacks, or a piece we hold')
   t.is(picker.inProgress, 0)
 })
+
+test('picker: at most `startable` new pieces at once; the pieces already started still get their blocks', (t) => {
+  const { picker } = setup(20)
+  picker.addPeer('all')
+  const first = picker.next('a', 'all', 100, 2)
+  t.is(pieces(first).length, 2, 'two pieces started, though there was room for 100 blocks')
+  t.is(picker.active, 2)
+  t.alike(picker.next('b', 'all', 100, 0), [], 'none may start: nothing for a peer without a started piece')
+  // A block of a started piece comes back unasked (a reject): it is asked again with no room to start.
+  picker.released('a', first[0]!.piece, first[0]!.offset)
+  t.alike(picker.next('a', 'all', 100, 0), [first[0]!], 'a started piece is finished without starting another')
+  picker.verified(first[0]!.piece)
+  t.is(picker.active, 1, 'a verified piece leaves the count')
+  t.is(pieces(picker.next('a', 'all', 100, 1)).length, 1, 'room for one more: one more started')
+})
+
+test('picker: the pieces each peer owns are counted as they start, change hands and finish', (t) => {
+  const { picker } = setup(20)
+  picker.addPeer('all')
+  const a = pieces(picker.next('a', 'all', 12, 3))
+  t.is(picker.owned('a'), 3)
+  picker.removeRequests('a')
+  t.is(picker.owned('a'), 0, 'a peer that left owns nothing')
+  picker.next('b', 'all', 8, 0)
+  t.is(picker.owned('b'), 2, "b took over two of a's pieces (8 blocks)")
+  picker.verified(a[0]!)
+  t.is(picker.owned('b'), 1)
+  picker.failed(a[1]!)
+  t.is(picker.owned('b'), 0)
+})

@@ -80,6 +80,8 @@ export class PiecePicker<P> {
   private readonly availability: Uint32Array
   private seeds = 0
   private readonly partials = new Map<number, Partial<P>>()
+  /** How many pieces in progress each peer owns. */
+  private readonly owners = new Map<P, number>()
 
   constructor(opts: PickerOptions) {
     if (!Number.isInteger(opts.pieceCount) || opts.pieceCount < 0) throw new RangeError(`pieceCount ${opts.pieceCount}`)
@@ -129,10 +131,10 @@ export class PiecePicker<P> {
 
   /**
    * Up to `max` new block requests for `peer`: first the blocks of pieces it owns, then a piece
-   * whose owner left, then new pieces rarest first, then (endgame) blocks slow to come from
-   * others. Each returned block is recorded as asked of `peer`.
+   * whose owner left, then new pieces rarest first (at most `startable` of them), then (endgame)
+   * blocks slow to come from others. Each returned block is recorded as asked of `peer`.
    */
-  next(peer: P, has: PeerHas, max: number): BlockRef[] {
+  next(peer: P, has: PeerHas, max: number, startable = Infinity): BlockRef[] {
     const out: BlockRef[] = []
     if (max <= 0) return out
     for (const part of this.partials.values()) {
@@ -141,11 +143,11 @@ export class PiecePicker<P> {
     }
     for (const part of this.partials.values()) {
       if (part.owner !== null || !holds(has, part.piece) || part.received === part.from.length) continue
-      part.owner = peer
+      this.setOwner(part, peer)
       this.take(part, peer, max, out)
       if (out.length >= max) return out
     }
-    while (out.length < max) {
+    for (let started = 0; out.length < max && started < startable; started++) {
       const piece = this.rarest(has)
       if (piece === -1) break
       this.take(this.start(piece, peer), peer, max, out)
@@ -193,7 +195,8 @@ export class PiecePicker<P> {
   private start(piece: number, owner: P): Partial<P> {
     const size = this.opts.pieceSize(piece)
     const blocks = Math.max(1, Math.ceil(size / this.opts.blockSize))
-    const part: Partial<P> = { piece, size, from: new Array<P | undefined>(blocks), received: 0, asks: new Map(), owner }
+    const part: Partial<P> = { piece, size, from: new Array<P | undefined>(blocks), received: 0, asks: new Map(), owner: null }
+    this.setOwner(part, owner)
     this.partials.set(piece, part)
     return part
   }
@@ -253,7 +256,7 @@ export class PiecePicker<P> {
         if (left.length > 0) part.asks.set(b, left)
         else part.asks.delete(b)
       }
-      if (part.owner === peer) part.owner = null
+      if (part.owner === peer) this.setOwner(part, null)
     }
   }
 
@@ -268,7 +271,7 @@ export class PiecePicker<P> {
         for (const a of asks) if (a.at <= old) out.push({ peer: a.peer, ...this.ref(part, b) })
         if (left.length > 0) part.asks.set(b, left)
         else part.asks.delete(b)
-        if (part.owner !== null && asks.some((a) => a.at <= old && a.peer === part.owner)) part.owner = null
+        if (part.owner !== null && asks.some((a) => a.at <= old && a.peer === part.owner)) this.setOwner(part, null)
       }
     }
     return out
@@ -279,9 +282,32 @@ export class PiecePicker<P> {
     return this.partials.get(piece)?.from[offset / this.opts.blockSize]
   }
 
+  /** Pieces started and not yet verified or failed. */
+  get active(): number {
+    return this.partials.size
+  }
+
+  /** Pieces in progress that `peer` owns. */
+  owned(peer: P): number {
+    return this.owners.get(peer) ?? 0
+  }
+
   /** The piece passed its check (the caller stored it and set it in `have`). */
   verified(piece: number): void {
+    const part = this.partials.get(piece)
+    if (part) this.setOwner(part, null)
     this.partials.delete(piece)
+  }
+
+  private setOwner(part: Partial<P>, owner: P | null): void {
+    if (part.owner === owner) return
+    if (part.owner !== null) {
+      const n = (this.owners.get(part.owner) ?? 1) - 1
+      if (n > 0) this.owners.set(part.owner, n)
+      else this.owners.delete(part.owner)
+    }
+    part.owner = owner
+    if (owner !== null) this.owners.set(owner, (this.owners.get(owner) ?? 0) + 1)
   }
 
   /**
@@ -291,6 +317,7 @@ export class PiecePicker<P> {
   failed(piece: number): P[] {
     const part = this.partials.get(piece)
     if (!part) return []
+    this.setOwner(part, null)
     this.partials.delete(piece)
     return [...new Set(part.from.filter((p): p is P => p !== undefined))]
   }

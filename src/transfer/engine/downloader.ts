@@ -62,8 +62,12 @@ export class Downloader {
   private readonly pool: Buffer[] = []
   /** Whole pieces being checked or written: not asked for meanwhile. */
   private readonly settling = new Set<number>()
-  /** A peer went without requests because maxPartials pieces were in memory. */
+  /** Of those, the pieces checked and being written (the picker is done with them). */
+  private writing = 0
+  /** A source went without new pieces because maxPartials pieces were in memory. */
   private starved = false
+  private sendersAt = 0
+  private sendersCount = 1
   private readonly sources = new Set<BlockSource>()
   /** Bytes received (checked or not), in all and per kind of source. */
   downloaded = 0
@@ -138,14 +142,10 @@ export class Downloader {
   /** Keep a peer's pipeline full. */
   fill(peer: Peer): void {
     if (this.done || !this.host.live() || peer.peerChoking || !peer.amInterested || peer.has === null) return
-    if (this.buffers.size + this.settling.size >= DOWNLOAD_LIMITS.maxPartials && this.picker.outstanding(peer) === 0) {
-      this.starved = true
-      return
-    }
     const room = peer.maxInflight - peer.inflight
     // Requests go out in batches (one write for many), once a batch's worth of room is free.
     if (room <= 0 || (room < Math.min(DOWNLOAD_LIMITS.requestBatch, peer.maxInflight) && peer.inflight > 0)) return
-    const blocks = this.picker.next(peer, peer.has, room)
+    const blocks = this.picker.next(peer, peer.has, room, this.startable(peer))
     if (blocks.length === 0) return
     peer.wire.socket.cork()
     for (const b of blocks) {
@@ -169,7 +169,33 @@ export class Downloader {
   /** Blocks for a source: whole pieces' worth, as the picker hands them out. */
   nextBlocks(source: BlockSource, max: number): Array<{ piece: number; offset: number; length: number }> {
     if (this.done || !this.host.live()) return []
-    return this.picker.next(source, 'all', max)
+    return this.picker.next(source, 'all', max, this.startable(source))
+  }
+
+  /**
+   * New pieces `holder` may start: pieces in memory (started, being checked, being written) stay
+   * within maxPartials, and each source owns at most its share of them, so one deep pipeline does
+   * not take every slot from the others. Out of room, a piece leaving memory asks everyone again.
+   */
+  private startable(holder: Holder): number {
+    const free = DOWNLOAD_LIMITS.maxPartials - this.picker.active - this.writing
+    const share = Math.max(2, Math.ceil(DOWNLOAD_LIMITS.maxPartials / this.senders())) - this.picker.owned(holder)
+    const n = Math.min(free, share)
+    if (n > 0) return n
+    this.starved = true
+    return 0
+  }
+
+  /** Peers that let us ask (unchoked, interested) and other sources; counted at most every 100 ms. */
+  private senders(): number {
+    const now = Date.now()
+    if (now - this.sendersAt >= 100) {
+      this.sendersAt = now
+      let n = this.sources.size
+      for (const p of this.host.peers()) if (!p.peerChoking && p.amInterested) n++
+      this.sendersCount = Math.max(1, n)
+    }
+    return this.sendersCount
   }
 
   /** A block arrived (protocol.md §13.3: unasked data is dropped, not an error). */
@@ -256,8 +282,10 @@ export class Downloader {
 
   private write(piece: number, data: Buffer): void {
     this.picker.verified(piece)
+    this.writing++
     this.store.write(piece, data).then(
       (files) => {
+        this.writing--
         this.settling.delete(piece)
         this.recycle(data)
         if (!this.host.live()) return
@@ -270,6 +298,7 @@ export class Downloader {
         }
       },
       (err: unknown) => {
+        this.writing--
         this.settling.delete(piece)
         if (this.host.live()) this.host.failed(err instanceof Error ? err : new Error(String(err)))
       }
