@@ -203,6 +203,7 @@ function measured(cmd: string, args: string[], what: string, onStart: (pid: numb
       const m = /^RUSAGE (.*)$/m.exec(err)
       if (code !== 0 || !m) reject(new Error(`${what} failed (exit ${code}): ${err.trim().slice(-500)} ${out.slice(-300)}`))
       else {
+        if (process.env.BENCH_STDERR) process.stderr.write(err)
         const u = JSON.parse(m[1]!) as { cpu: number; maxrss: number }
         resolve({ out, cpu: u.cpu, maxrss: u.maxrss })
       }

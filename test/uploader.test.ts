@@ -1,15 +1,22 @@
-// The upload side (src/transfer/engine/uploader.ts) over real loopback sockets: piece buffers come
-// from a pool and are lent again only once the socket has written them, so two peers asking for
-// pieces in opposite orders through a small read cache get exactly the right bytes, from far fewer
-// buffers than pieces read.
+// The upload side (src/transfer/engine/uploader.ts), over real loopback streams: piece buffers
+// come from a pool and are lent again only once the stream has written them. Two peers ask for
+// pieces in opposite orders through a small read cache, one of them stalled so that what we sent
+// it waits in our stream; both get exactly the right bytes, from far fewer buffers than pieces
+// read. Over TCP and over a hyperswarm stream (mux-stream.ts, which also says when it is done
+// with a buffer; without that, every piece sent on it would take a fresh buffer).
 import test from 'brittle'
 import crypto from 'node:crypto'
 import { once } from 'node:events'
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import createTestnet from 'hyperdht/testnet.js'
+import Hyperswarm from 'hyperswarm'
+import Protomux from 'protomux'
 import { CONNECTION_LIMITS } from '../src/transfer/engine/connections.js'
 import { Peer } from '../src/transfer/engine/peer.js'
 import { UPLOAD_LIMITS, Uploader } from '../src/transfer/engine/uploader.js'
 import type { PieceStore } from '../src/transfer/storage.js'
+import { acceptMuxStreams, openMuxStream } from '../src/transfer/mux-stream.js'
 import { PeerWire, type WireTorrent } from '../src/transfer/wire/peer.js'
 import type { Test } from './helpers.js'
 
@@ -50,7 +57,7 @@ function fakeStore(counts: { reads: number; buffers: Set<ArrayBufferLike> }): Pi
 }
 
 /** A loopback TCP pair; the accepted side buffers as much as connections.ts lets it. */
-async function socketPair(t: Test): Promise<[net.Socket, net.Socket]> {
+async function socketPair(t: Test): Promise<[net.Socket, net.Socket, null]> {
   const server = net.createServer({ highWaterMark: CONNECTION_LIMITS.socketBuffer })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -63,12 +70,42 @@ async function socketPair(t: Test): Promise<[net.Socket, net.Socket]> {
     client.destroy()
     socket.destroy()
   })
-  return [client, socket]
+  return [client, socket, null]
+}
+
+/**
+ * Two protomux ends over a hyperswarm connection on a loopback testnet, and the BitTorrent
+ * stream between them (mux-stream.ts); with the client's raw connection, to stall it.
+ */
+async function muxPair(t: Test): Promise<[Duplex, Duplex, Duplex]> {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = new Hyperswarm({ dht: testnet.createNode() })
+  const b = new Hyperswarm({ dht: testnet.createNode() })
+  t.teardown(async () => {
+    await a.destroy()
+    await b.destroy()
+  }, { order: -1 })
+  const conns = Promise.all([once(a, 'connection'), once(b, 'connection')]) as Promise<[[Duplex], [Duplex]]>
+  const topic = crypto.randomBytes(32)
+  await b.join(topic, { server: true, client: false }).flushed()
+  a.join(topic, { server: false, client: true })
+  const [[ca], [cb]] = await conns
+  const accepted = new Promise<Duplex>((resolve) => acceptMuxStreams(Protomux.from(cb), () => true, (_id, stream) => resolve(stream)))
+  const client = openMuxStream(Protomux.from(ca), torrent.infohash)!
+  return [client, await accepted, ca]
+}
+
+interface Pair {
+  remote: PeerWire
+  ours: PeerWire
+  /** Stop and restart reading on the remote's side, so what we send waits on ours. */
+  stall(): void
+  resume(): void
 }
 
 /** A connected pair: our serving side as a Peer of the uploader, and the remote PeerWire. */
-async function pair(t: Test, up: Uploader, name: string): Promise<[PeerWire, PeerWire]> {
-  const [a, b] = await socketPair(t)
+async function pair(t: Test, up: Uploader, name: string, transport: 'tcp' | 'hyperswarm'): Promise<Pair> {
+  const [a, b, raw] = transport === 'tcp' ? await socketPair(t) : await muxPair(t)
   const peerId = (c: string): Buffer => Buffer.from(`-CY0001-${c.repeat(12)}`)
   const remote = new PeerWire(a, { peerId: peerId(name), torrent })
   const ours = new PeerWire(b, { peerId: peerId('s'), resolve: () => torrent })
@@ -79,7 +116,7 @@ async function pair(t: Test, up: Uploader, name: string): Promise<[PeerWire, Pee
   const handshook = once(remote, 'handshake')
   await once(ours, 'handshake')
   await handshook
-  const peer = new Peer(ours, { transport: 'tcp', address: `127.0.0.1:${b.remotePort}`, banKey: name }, 500)
+  const peer = new Peer(ours, { transport: 'tcp', address: `127.0.0.1:${name}`, banKey: name }, 500)
   // As torrent.ts wires them.
   ours.on('request', (m) => up.request(peer, m.index, m.begin, m.length))
   ours.on('drain', () => up.serve(peer))
@@ -87,7 +124,8 @@ async function pair(t: Test, up: Uploader, name: string): Promise<[PeerWire, Pee
   const unchoked = once(remote, 'unchoke')
   up.interested(peer, true)
   await unchoked
-  return [remote, ours]
+  const reader = raw ?? a
+  return { remote, ours, stall: () => reader.pause(), resume: () => reader.resume() }
 }
 
 /**
@@ -95,7 +133,8 @@ async function pair(t: Test, up: Uploader, name: string): Promise<[PeerWire, Pee
  * With `stalled`, as many as the seeder queues are asked for and nothing is read until it settles:
  * what the seeder sent waits in its socket, in pooled buffers, while other peers are served.
  */
-function fetchAll(remote: PeerWire, order: number[], stalled?: Promise<unknown>): Promise<string[]> {
+function fetchAll(p: Pair, order: number[], stalled?: Promise<unknown>): Promise<string[]> {
+  const remote = p.remote
   const wanted: Array<[number, number]> = order.flatMap((p) => Array.from({ length: PIECE / BLOCK }, (_, i) => [p, i * BLOCK] as [number, number]))
   const wrong: string[] = []
   let next = 0
@@ -116,33 +155,35 @@ function fetchAll(remote: PeerWire, order: number[], stalled?: Promise<unknown>)
       more()
     })
     if (stalled) {
-      remote.socket.pause()
-      void stalled.then(() => remote.socket.resume())
+      p.stall()
+      void stalled.then(() => p.resume())
     }
     more()
   })
 }
 
-test('uploader: pooled piece buffers are lent again only after the socket wrote them; two peers get exact bytes', async (t) => {
-  const counts = { reads: 0, buffers: new Set<ArrayBufferLike>() }
-  const store = fakeStore(counts)
-  const failed: Error[] = []
-  const up = new Uploader({ store: () => store, seeding: () => true, live: () => true, sent: () => {}, failed: (err) => failed.push(err) })
-  t.teardown(() => up.clear())
+for (const transport of ['tcp', 'hyperswarm'] as const) {
+  test(`uploader (${transport}): pooled piece buffers are lent again only after the stream is done with them; two peers get exact bytes`, async (t) => {
+    const counts = { reads: 0, buffers: new Set<ArrayBufferLike>() }
+    const store = fakeStore(counts)
+    const failed: Error[] = []
+    const up = new Uploader({ store: () => store, seeding: () => true, live: () => true, sent: () => {}, failed: (err) => failed.push(err) })
+    t.teardown(() => up.clear())
 
-  const [a, servingA] = await pair(t, up, 'a')
-  const [b] = await pair(t, up, 'b')
-  const forward = Array.from({ length: PIECES }, (_, i) => i)
-  // b reads everything while a reads nothing; then a goes on.
-  const toB = fetchAll(b, [...forward].reverse())
-  let queued = 0
-  const toA = fetchAll(a, forward, toB.then(() => (queued = a.socket.writableLength + servingA.socket.writableLength)))
-  t.alike(await toB, [], 'every block to the peer reading backwards is right')
-  t.alike(await toA, [], 'every block to the peer that stalled, then read forwards, is right')
-  t.ok(queued > 1024 * 1024, `${queued} bytes waited in the stalled peer's socket meanwhile`)
-  t.alike(failed, [])
+    // a stalls over the transport under test; b reads everything over TCP meanwhile.
+    const a = await pair(t, up, 'a', transport)
+    const b = await pair(t, up, 'b', 'tcp')
+    const forward = Array.from({ length: PIECES }, (_, i) => i)
+    const toB = fetchAll(b, [...forward].reverse())
+    let queued = 0
+    const toA = fetchAll(a, forward, toB.then(() => (queued = a.ours.socket.writableLength)))
+    t.alike(await toB, [], 'every block to the peer reading backwards is right')
+    t.alike(await toA, [], 'every block to the peer that stalled, then read forwards, is right')
+    t.ok(queued > 256 * 1024, `${queued} bytes waited in our stream to the stalled peer meanwhile`)
+    t.alike(failed, [])
 
-  const room = Math.floor(UPLOAD_LIMITS.readCacheBytes / PIECE)
-  t.ok(counts.reads > 2 * room, `${counts.reads} pieces read through a cache of ${room}`)
-  t.ok(counts.buffers.size < counts.reads / 2, `into ${counts.buffers.size} buffers`)
-})
+    const room = Math.floor(UPLOAD_LIMITS.readCacheBytes / PIECE)
+    t.ok(counts.reads > 2 * room, `${counts.reads} pieces read through a cache of ${room}`)
+    t.ok(counts.buffers.size < counts.reads / 2, `into ${counts.buffers.size} buffers`)
+  })
+}

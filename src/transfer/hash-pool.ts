@@ -39,8 +39,9 @@ function workerFile(): URL | null {
 
 /** A worker running hash-worker's code; throws when there is none. */
 function startWorker(): Worker {
-  // The process's node flags, but for one a worker's file refuses (`node --input-type=module -e`).
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
+  // No node flags: a worker refuses the per-process ones (--perf-basic-prof, --input-type…), and
+  // needs none.
+  const execArgv: string[] = []
   if (import.meta.url.endsWith('.ts')) {
     // From source, under tsx (the tests): a worker does not get tsx's loader on Node 20; it
     // registers it before loading hash-worker.ts.

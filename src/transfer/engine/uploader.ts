@@ -1,5 +1,6 @@
 import { Socket } from 'node:net'
 import { Choker, CHOKER_LIMITS } from '../choker.js'
+import { MuxStream } from '../mux-stream.js'
 import { FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { Peer } from './peer.js'
@@ -137,9 +138,10 @@ export class Uploader {
 
   private async run(peer: Peer): Promise<void> {
     peer.serving = true
-    // Only a net.Socket says when it is done with a buffer (its write callback); on other streams
-    // a buffer sent is left to the garbage collector, never lent again.
-    const tracked = peer.wire.socket instanceof Socket
+    // A net.Socket and a MuxStream (which copies what it sends into channel messages) call a
+    // write's callback once done with its buffer; on other streams a buffer sent is left to the
+    // garbage collector, never lent again.
+    const tracked = peer.wire.socket instanceof Socket || peer.wire.socket instanceof MuxStream
     try {
       while (peer.queue.length > 0 && peer.wire.writable && !peer.amChoking && this.host.live()) {
         const batch = peer.queue.splice(0, UPLOAD_LIMITS.readsAhead)
