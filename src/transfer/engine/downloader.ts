@@ -1,4 +1,5 @@
 import { hashPool, sharedBuffer } from '../hash-pool.js'
+import { BLOCK, blockHashes } from '../merkle.js'
 import { PiecePicker } from '../picker.js'
 import type { Bitfield } from '../bitfield.js'
 import type { PieceStore } from '../storage.js'
@@ -47,6 +48,8 @@ export interface DownloaderHost {
   written(piece: number, files: number[]): void
   /** Writing failed (disk full, permissions). */
   failed(err: Error): void
+  /** A v2 piece's block hashes, proven, asked of a peer; null when none can be asked. */
+  blockHashes?(piece: number): Promise<Buffer[] | null> | null
   live(): boolean
   now?: () => number
 }
@@ -265,19 +268,41 @@ export class Downloader {
       })
   }
 
+  /**
+   * A piece failed its check. Its sender is banned; when several peers sent its blocks, a v2
+   * piece's block hashes (asked of a peer, proven) name the sender of each bad block, else each
+   * sender gets a strike and is banned at the third.
+   */
   private failed(piece: number, data: Buffer): void {
     this.settling.delete(piece)
-    this.recycle(data)
+    const bySender = Array.from({ length: Math.ceil(data.length / BLOCK) }, (_, b) => this.picker.sender(piece, b * BLOCK))
     const senders = this.picker.failed(piece)
-    for (const s of senders) {
-      if (!(s instanceof Peer)) {
-        s.bad()
-        continue
-      }
-      s.strikes++
-      if (senders.length === 1 || s.strikes >= DOWNLOAD_LIMITS.strikes) this.host.ban(s, `piece ${piece} from it failed its hash check`)
+    const theirs = senders.length > 1 ? (this.host.blockHashes?.(piece) ?? null) : null
+    if (theirs) {
+      const ours = blockHashes(data) // before the buffer is lent again
+      void theirs.then((leaves) => {
+        if (!this.host.live()) return
+        const culprits = new Set(leaves ? bySender.filter((s, b): s is Holder => s !== undefined && leaves[b] !== undefined && !leaves[b].equals(ours[b]!)) : [])
+        if (culprits.size === 0) this.strike(piece, senders)
+        for (const s of culprits) this.bad(s, `a block of piece ${piece} from it failed its hash`)
+      })
+    } else {
+      this.strike(piece, senders)
     }
+    this.recycle(data)
     this.fillAll()
+  }
+
+  private strike(piece: number, senders: Holder[]): void {
+    for (const s of senders) {
+      if (s instanceof Peer && (senders.length === 1 || ++s.strikes >= DOWNLOAD_LIMITS.strikes)) this.bad(s, `piece ${piece} from it failed its hash check`)
+      else if (!(s instanceof Peer)) s.bad()
+    }
+  }
+
+  private bad(s: Holder, reason: string): void {
+    if (s instanceof Peer) this.host.ban(s, reason)
+    else s.bad()
   }
 
   private write(piece: number, data: Buffer): void {

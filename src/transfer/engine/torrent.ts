@@ -6,6 +6,7 @@ import { WireError } from '../wire/errors.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
 import { UPLOAD_LIMITS, Uploader } from './uploader.js'
 import { type BlockSource, DOWNLOAD_LIMITS, Downloader } from './downloader.js'
+import { BlockHashRequests } from './blame.js'
 import { answerHashes, LayerRequests, MetadataFetch } from './info.js'
 import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
 
@@ -103,6 +104,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   })
   /** v2 piece layers still to ask for (a magnet's metadata has none). */
   private layers: LayerRequests | null = null
+  /** Block hashes asked to blame the sender of a bad block (v2). */
+  private blame: BlockHashRequests | null = null
   private readonly metadata: MetadataFetch
   private readonly timer: NodeJS.Timeout
   private ticks = 0
@@ -193,6 +196,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
     this.metadata.stop()
     this.layers = LayerRequests.for(meta)
+    this.blame = meta.version === 'v1' ? null : new BlockHashRequests(meta)
   }
 
   /** Start downloading the store's selection (the store must be open). */
@@ -204,6 +208,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       ban: (peer, reason) => this.ban(peer, reason),
       written: (piece, files) => this.onWritten(piece, files),
       failed: (err) => this.emit('error', err),
+      blockHashes: (piece) => {
+        const from = [...this.peers].find((p) => p.wire.v2 && p.holds(piece))
+        return from && this.blame ? this.blame.ask(from, piece) : null
+      },
       live: () => !this.stopped,
       ...(this.opts.now ? { now: this.opts.now } : {})
     })
@@ -237,6 +245,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     for (const p of [...this.peers]) p.wire.destroy(null)
     this.peers.clear()
     this.down?.stop()
+    this.blame?.stop()
     this.upload.clear()
   }
 
@@ -371,11 +380,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     w.on('reject', guard((m) => this.down?.rejected(peer, m.index, m.begin)))
     w.on('hashRequest', guard((ref) => answerHashes(this.meta, peer, ref, (piece) => this.upload.recent(piece))))
     w.on('hashes', guard((m) => {
+      if (this.blame?.onHashes(peer, m, m.hashes)) return
       const verdict = this.layers?.onHashes(peer, m, m.hashes) ?? 'ignored'
       if (verdict === 'bad') this.ban(peer, 'it sent piece hashes that do not match the torrent')
       if (verdict === 'ok') this.afterHashes()
     }))
-    w.on('hashReject', guard((m) => this.layers?.onReject(peer, m)))
+    w.on('hashReject', guard((m) => this.blame?.onReject(peer, m) || this.layers?.onReject(peer, m)))
     w.on('metadata', guard((m) => {
       if (m.msgType !== 'request') return
       const info = this.meta?.info
@@ -394,6 +404,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (!this.peers.delete(peer)) return
     this.upload.remove(peer)
     this.layers?.forget(peer)
+    this.blame?.forget(peer)
     this.down?.removePeer(peer)
     this.metadata.forget(peer)
     this.emit('peers', this.peers.size)
