@@ -95,6 +95,11 @@ export class HashPool {
     })
   }
 
+  /** Start the workers now (a download is about to need them): a worker takes tens of ms to boot. */
+  warm(): void {
+    this.pick()
+  }
+
   /** Stop the workers; what they still had is hashed here. */
   async close(): Promise<void> {
     this.broken = true

@@ -82,6 +82,8 @@ export class Downloader {
   constructor(store: PieceStore, host: DownloaderHost) {
     this.store = store
     this.host = host
+    // The piece checks' workers boot while the first pieces arrive, not after.
+    hashPool().warm()
     const wanted = (this.wanted = store.wanted())
     const map = store.map
     this.picker = new PiecePicker<Holder>({
