@@ -232,3 +232,14 @@ test('picker: the pieces each peer owns are counted as they start, change hands 
   picker.failed(a[1]!)
   t.is(picker.owned('b'), 0)
 })
+
+test('picker: no endgame while the cap on started pieces holds pieces back; endgame once none is left to start', (t) => {
+  const { picker, clock } = setup(4)
+  picker.addPeer('all')
+  picker.next('a', 'all', 100, 2)
+  clock.t += PICKER_LIMITS.endgameAfterMs
+  t.is(picker.next('b', 'all', 100, 0).length, 0, "two pieces are still to start: b gets no copies of a's blocks")
+  picker.next('a', 'all', 100, 2)
+  clock.t += PICKER_LIMITS.endgameAfterMs
+  t.ok(picker.next('b', 'all', 100, 0).length > 0, 'every piece started: slow blocks are asked of b too')
+})

@@ -82,6 +82,9 @@ export class PiecePicker<P> {
   private readonly partials = new Map<number, Partial<P>>()
   /** How many pieces in progress each peer owns. */
   private readonly owners = new Map<P, number>()
+  /** nothingToStart's last answer, and when. */
+  private exhausted = false
+  private lookedAt = -Infinity
 
   constructor(opts: PickerOptions) {
     if (!Number.isInteger(opts.pieceCount) || opts.pieceCount < 0) throw new RangeError(`pieceCount ${opts.pieceCount}`)
@@ -147,9 +150,18 @@ export class PiecePicker<P> {
       this.take(part, peer, max, out)
       if (out.length >= max) return out
     }
-    for (let started = 0; out.length < max && started < startable; started++) {
+    // Endgame (below) only once no piece is left to start, not while the cap holds them back.
+    let exhausted = false
+    for (let started = 0; out.length < max; started++) {
+      if (started >= startable) {
+        exhausted = this.nothingToStart(has)
+        break
+      }
       const piece = this.rarest(has)
-      if (piece === -1) break
+      if (piece === -1) {
+        exhausted = true
+        break
+      }
       this.take(this.start(piece, peer), peer, max, out)
     }
     // Nothing left to start: help with others' pieces (unasked blocks, then endgame).
@@ -157,8 +169,18 @@ export class PiecePicker<P> {
       if (out.length >= max) return out
       if (holds(has, part.piece)) this.take(part, peer, max, out)
     }
-    if (out.length < max) this.endgame(peer, has, max, out)
+    if (out.length < max && exhausted) this.endgame(peer, has, max, out)
     return out
+  }
+
+  /** Is no wanted piece left to start (for a peer with `has`)? Looked up at most every 100 ms. */
+  private nothingToStart(has: PeerHas): boolean {
+    const now = this.opts.now()
+    if (now - this.lookedAt >= 100) {
+      this.lookedAt = now
+      this.exhausted = this.rarest(has) === -1
+    }
+    return this.exhausted
   }
 
   /** Unasked blocks of `part`, in order, asked of `peer`. */
