@@ -15,7 +15,7 @@ import { pieceDigests, type PieceDigests, type PieceHashJob } from './piece-hash
  *   const data = sharedBuffer(262144)             // assembled by the downloader
  *   const { sha1, root } = await hashPool().digests(data, map.hashJob(piece, data.length))
  */
-export const HASH_LIMITS = {
+export const HASH_POOL_LIMITS = {
   /** Worker threads: one core is left to the main thread (and to the seeder beside it). */
   workers: Math.max(1, Math.min(4, os.availableParallelism() - 1))
 } as const
@@ -75,7 +75,7 @@ export class HashPool {
   private readonly start: () => Worker
 
   /** `start` makes a worker (tests give one that fails). */
-  constructor(size: number = HASH_LIMITS.workers, start: () => Worker = startWorker) {
+  constructor(size: number = HASH_POOL_LIMITS.workers, start: () => Worker = startWorker) {
     this.size = size
     this.start = start
   }
