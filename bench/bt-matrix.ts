@@ -15,7 +15,8 @@
 //
 //   npm run build && node --import tsx bench/bt-matrix.ts          (BENCH_BT_MIB=32 for a smoke run,
 //   BENCH_BT_RUNS=N rounds, default 3; BENCH_BT_ONLY=c-c-tcp,lt-lt to pick pairings; BENCH_PROFILE=DIR
-//   for CPU profiles of the Chrysalis processes)
+//   for CPU profiles of the Chrysalis processes; BENCH_NODE_FLAGS='--trace-gc' for more node flags
+//   there; BENCH_STDERR=1 to print each downloader's stderr)
 import { spawn, type ChildProcess } from 'node:child_process'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
