@@ -42,6 +42,8 @@ export interface Context {
   log(line: string): void
   /** Answer other CLI processes' commands for this home through `node` (the local socket). */
   serveRequests(node: ChrysalisNode): Promise<() => Promise<void>>
+  /** HOME's node hosted for the terminal UI, online and answering other commands (host.ts). */
+  host(downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }>
   readStdin(): Promise<string>
   /** A path argument made absolute against the caller's working directory. */
   resolvePath(p: string): string

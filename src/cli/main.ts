@@ -4,21 +4,20 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { displayLine, displayText } from '../display.js'
-import { ChrysalisError, isChrysalisError } from '../errors.js'
+import { ChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
 import { Writable } from 'node:stream'
-import { parseBootstrap } from '../net/dht.js'
-import type { DhtNodeAddress } from 'hyperdht'
 import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
 import { TUI_COMMANDS } from './tui.js'
+import { bootstrapOf, btOf, openHostedNode, openWhenFree, refuseIfServing } from './host.js'
 import { btOptionsOf, readConfig } from './bt-config.js'
 import { BT_OPTIONS, type BtFlags, btFlagsOf } from './bt-flags.js'
-import type { BtOptions } from '../transfer/bt-options.js'
 
-Object.assign(COMMANDS, FILE_COMMANDS, TUI_COMMANDS)
+/** Every command, by name (two words for sub-commands). */
+const ALL: Record<string, Command> = { ...COMMANDS, ...FILE_COMMANDS, ...TUI_COMMANDS }
 
 const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },
@@ -51,7 +50,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
     const { name, rest } = found
     // `chrysalis` alone opens the terminal UI.
     const bare = found.command === null && name === null && !argv.includes('--help') && !argv.includes('-h') && !argv.includes('--version')
-    const command = bare && !opts.node ? COMMANDS.tui! : found.command
+    const command = bare && !opts.node ? ALL.tui! : found.command
     const parsed = parse(rest, { ...GLOBAL, ...(command?.options ?? {}) })
     if (parsed.values.version) {
       io.stdout.write(json ? JSON.stringify({ version: version() }) + '\n' : `chrysalis ${version()}\n`)
@@ -111,6 +110,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       },
       readStdin: () => (opts.stdin != null ? Promise.resolve(opts.stdin) : readStdin()),
       serveRequests: (node) => serveHome(home, node),
+      host: (downloads) => hostNode(home, bootstrapFlags, downloads, btFlags),
       bootstrap: () => bootstrapOf(bootstrapFlags),
       config: () => readConfig(home),
       bt: () => btOf(home, bootstrapFlags, btFlags),
@@ -144,45 +144,9 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
   }
 }
 
-/** BtOptions from the flags, the environment and HOME/config.json (flags win, then the environment). */
-async function btOf(home: string, bootstrapFlags: string[], flags: BtFlags): Promise<BtOptions> {
-  const hyperswarmBootstrap = bootstrapFlags.length > 0 || (process.env.CHRYSALIS_BOOTSTRAP ?? '') !== ''
-  return btOptionsOf({ flags, env: process.env, config: await readConfig(home), hyperswarmBootstrap })
-}
-
-/** DHT bootstrap nodes from --bootstrap flags, else CHRYSALIS_BOOTSTRAP; null = the public HyperDHT. */
-function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
-  const values = flags.length ? flags : process.env.CHRYSALIS_BOOTSTRAP ? [process.env.CHRYSALIS_BOOTSTRAP] : []
-  return values.length ? parseBootstrap(values) : null
-}
-
-/**
- * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
- * there, waiting (bounded) while another command holds the home; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
- * followed feeds live; answers other CLI processes' commands through the local socket.
- */
-export async function openHostedNode(home: string, bootstrap: string[], downloads: string, btFlags: BtFlags = {}): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
-  const bt = await btOf(home, bootstrap, btFlags) // a bad config fails before anything opens
-  await refuseIfServing(home)
-  // The terminal belongs to the UI (it shows that it is opening): no notice while waiting.
-  const node = await openWhenFree(home, { notice: null, onServing: () => refuseIfServing(home) })
-  let stop: (() => Promise<void>) | null = null
-  try {
-    await fs.promises.mkdir(downloads, { recursive: true })
-    await node.online({ bootstrap: bootstrapOf(bootstrap), bt })
-    node.live()
-    stop = await serveHome(home, node)
-  } catch (err) {
-    await node.close()
-    throw err
-  }
-  return {
-    node,
-    async close() {
-      await stop?.()
-      await node.close()
-    }
-  }
+/** HOME's node hosted for the terminal UI (host.ts), answering other CLI processes' commands. */
+export function hostNode(home: string, bootstrap: string[], downloads: string, btFlags: BtFlags = {}): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+  return openHostedNode(home, bootstrap, downloads, btFlags, (node) => serveHome(home, node))
 }
 
 /** Answer other CLI processes' commands for HOME through `node` (the local socket). */
@@ -208,57 +172,10 @@ function capture(): { io: IO; stdout: () => string; stderr: () => string } {
   return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, stdout: () => out, stderr: () => err }
 }
 
-async function refuseIfServing(home: string): Promise<void> {
-  if ((await callNode(home, { argv: ['--json', 'whoami'], stdin: null })) !== null) {
-    throw new ChrysalisError('HOME_LOCKED', `a chrysalis node is already running for ${home}; stop it first`)
-  }
-}
-
 /** A command that went through the node serving its home: its output, to print as it is. */
 class Routed extends Error {
   constructor(readonly response: RouteResponse) {
     super('run by the node serving this home')
-  }
-}
-
-const DEFAULT_HOME_WAIT = 30
-
-/** How long a command waits for a home another process is using: CHRYSALIS_HOME_WAIT seconds, default 30. */
-function homeWaitSeconds(): number {
-  const text = process.env.CHRYSALIS_HOME_WAIT
-  if (text === undefined || text === '') return DEFAULT_HOME_WAIT
-  const s = Number(text)
-  if (!Number.isFinite(s) || s < 0) throw new ChrysalisError('USAGE', `CHRYSALIS_HOME_WAIT takes a number of seconds, not "${text}"`)
-  return s
-}
-
-/**
- * Open HOME's node. While another process holds the home (its store is locked), poll for it with
- * backoff up to CHRYSALIS_HOME_WAIT seconds, saying so once through `notice`; between polls,
- * `onServing` looks for a node that started serving HOME meanwhile (and routes or refuses).
- */
-async function openWhenFree(home: string, opts: { notice: ((line: string) => void) | null; onServing: () => Promise<void> }): Promise<ChrysalisNode> {
-  const seconds = homeWaitSeconds()
-  const deadline = Date.now() + seconds * 1000
-  let delay = 50
-  let told = false
-  for (;;) {
-    try {
-      return await ChrysalisNode.open({ home })
-    } catch (err) {
-      if (!isChrysalisError(err, 'HOME_LOCKED') || seconds === 0) throw err
-      if (Date.now() >= deadline) {
-        throw new ChrysalisError(
-          'HOME_LOCKED',
-          `another chrysalis process has been using ${home} for ${seconds} s; let it finish or close it, then try again (CHRYSALIS_HOME_WAIT=SECONDS waits longer)`
-        )
-      }
-    }
-    if (!told) opts.notice?.(`waiting for another chrysalis process using ${home}…`)
-    told = true
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(delay, deadline - Date.now()))))
-    delay = Math.min(delay * 2, 500)
-    await opts.onServing()
   }
 }
 
@@ -275,11 +192,11 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   if (first === null) return { command: null, name: null, rest: argv }
   const second = words[1] !== undefined ? argv[words[1]]! : null
   const pair = second !== null ? `${first} ${second}` : null
-  if (pair !== null && COMMANDS[pair]) return { command: COMMANDS[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
+  if (pair !== null && ALL[pair]) return { command: ALL[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
   if (first === 'identity') {
     throw new ChrysalisError('USAGE', 'usage: chrysalis identity phrase | identity export --out FILE | identity import FILE | identity import --phrase "WORDS" | identity never-posted')
   }
-  return { command: COMMANDS[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
+  return { command: ALL[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
 }
 
 function parse(args: string[], options: Record<string, OptionSpec>) {
@@ -304,8 +221,8 @@ function toUserError(err: unknown): ChrysalisError {
 }
 
 export function help(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length))
-  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
+  const width = Math.max(...Object.values(ALL).map((c) => c.usage.length))
+  const lines = Object.values(ALL).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
   return [
     'chrysalis: a decentralized social network for people who share files they care about',
     '',

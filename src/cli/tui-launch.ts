@@ -1,11 +1,10 @@
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { runTui } from '../tui/run.js'
 import { BT_OPTIONS, btFlagsOf } from './bt-flags.js'
+import { defaultDownloads } from './host.js'
 
 /**
  * `chrysalis [tui]` from the executable: draw the UI first, load the node and the network when
@@ -31,8 +30,8 @@ export async function launchTui(argv: string[]): Promise<number> {
       home,
       downloads,
       async openNode() {
-        const { openHostedNode } = await import('./main.js')
-        return openHostedNode(home, values.bootstrap ?? [], downloads, btFlags)
+        const { hostNode } = await import('./main.js')
+        return hostNode(home, values.bootstrap ?? [], downloads, btFlags)
       }
     })
   } catch (err) {
@@ -41,10 +40,3 @@ export async function launchTui(argv: string[]): Promise<number> {
     return isChrysalisError(err) && err.code !== 'USAGE' ? 1 : 2
   }
 }
-
-/** ~/Downloads when there is one (where people look), else HOME/downloads. */
-export function defaultDownloads(home: string): string {
-  const downloads = path.join(os.homedir(), 'Downloads')
-  return fs.existsSync(downloads) ? downloads : path.join(home, 'downloads')
-}
-

@@ -1,6 +1,5 @@
-import { list, str, type Command } from './commands.js'
-import { defaultDownloads } from './tui-launch.js'
-import { btFlagsOf } from './bt-flags.js'
+import { str, type Command } from './commands.js'
+import { defaultDownloads } from './host.js'
 
 /**
  * `chrysalis tui` through main() (the executable starts the UI itself, see launch.ts): the
@@ -16,8 +15,7 @@ export const TUI_COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const downloads = ctx.resolvePath(str(ctx, 'downloads') ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(ctx.home))
       const { runTui } = await import('../tui/run.js')
-      const { openHostedNode } = await import('./main.js')
-      const code = await runTui({ home: ctx.home, downloads, openNode: () => openHostedNode(ctx.home, list(ctx, 'bootstrap'), downloads, btFlagsOf(ctx.values)) })
+      const code = await runTui({ home: ctx.home, downloads, openNode: () => ctx.host(downloads) })
       if (code !== 0) process.exitCode = code
     }
   }
