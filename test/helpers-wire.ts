@@ -1,15 +1,22 @@
 // Loopback sockets and fixtures for the BitTorrent wire tests.
+import crypto from 'node:crypto'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import type { Duplex } from 'node:stream'
+import createTestnet from 'hyperdht/testnet.js'
+import Hyperswarm from 'hyperswarm'
 import type { Message } from '../src/transfer/wire/messages.js'
 import type { PeerWire, PeerWireEvents } from '../src/transfer/wire/peer.js'
 import type { Test } from './helpers.js'
 
-/** A connected TCP pair on 127.0.0.1, destroyed when the test ends. */
-export async function socketPair(t: Test): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer()
+/**
+ * A connected TCP pair on 127.0.0.1, destroyed when the test ends; `highWaterMark` for the
+ * accepted side's write buffer (as connections.ts sets it).
+ */
+export async function socketPair(t: Test, opts: { highWaterMark?: number } = {}): Promise<[net.Socket, net.Socket]> {
+  const server = opts.highWaterMark === undefined ? net.createServer() : net.createServer({ highWaterMark: opts.highWaterMark })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const port = (server.address() as net.AddressInfo).port
@@ -23,6 +30,23 @@ export async function socketPair(t: Test): Promise<[net.Socket, net.Socket]> {
     socket.destroy()
   })
   return [client, socket]
+}
+
+/** Two raw connections over hyperswarm on a loopback testnet: [client, server]. */
+export async function hyperswarmPair(t: Test): Promise<[Duplex, Duplex]> {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = new Hyperswarm({ dht: testnet.createNode() })
+  const b = new Hyperswarm({ dht: testnet.createNode() })
+  t.teardown(async () => {
+    await a.destroy()
+    await b.destroy()
+  }, { order: -1 })
+  const conns = Promise.all([once(a, 'connection'), once(b, 'connection')]) as Promise<[[Duplex], [Duplex]]>
+  const topic = crypto.randomBytes(32)
+  await b.join(topic, { server: true, client: false }).flushed()
+  a.join(topic, { server: false, client: true })
+  const [[ca], [cb]] = await conns
+  return [ca, cb]
 }
 
 export interface WireVectors {

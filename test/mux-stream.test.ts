@@ -1,26 +1,14 @@
 import test from 'brittle'
 import crypto from 'node:crypto'
-import type { Duplex } from 'node:stream'
-import Hyperswarm from 'hyperswarm'
-import createTestnet from 'hyperdht/testnet.js'
 import { once } from 'node:events'
 import Protomux from 'protomux'
 import { MAX_CHUNK, acceptMuxStreams, openMuxStream, type MuxStream } from '../src/transfer/mux-stream.js'
+import { hyperswarmPair } from './helpers-wire.js'
+import type { Test } from './helpers.js'
 
 /** Two protomux ends over a real hyperswarm connection on a loopback testnet. */
-async function pair(t: { teardown(fn: () => unknown, opts?: { order?: number }): void }): Promise<[Protomux, Protomux]> {
-  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
-  const a = new Hyperswarm({ dht: testnet.createNode() })
-  const b = new Hyperswarm({ dht: testnet.createNode() })
-  t.teardown(async () => {
-    await a.destroy()
-    await b.destroy()
-  }, { order: -1 })
-  const conns = Promise.all([once(a, 'connection'), once(b, 'connection')]) as Promise<[[Duplex], [Duplex]]>
-  const topic = crypto.randomBytes(32)
-  await b.join(topic, { server: true, client: false }).flushed()
-  a.join(topic, { server: false, client: true })
-  const [[ca], [cb]] = await conns
+async function pair(t: Test): Promise<[Protomux, Protomux]> {
+  const [ca, cb] = await hyperswarmPair(t)
   return [Protomux.from(ca), Protomux.from(cb)]
 }
 

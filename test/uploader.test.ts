@@ -7,10 +7,7 @@
 import test from 'brittle'
 import crypto from 'node:crypto'
 import { once } from 'node:events'
-import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import createTestnet from 'hyperdht/testnet.js'
-import Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import { CONNECTION_LIMITS } from '../src/transfer/engine/connections.js'
 import { Peer } from '../src/transfer/engine/peer.js'
@@ -18,6 +15,7 @@ import { UPLOAD_LIMITS, Uploader } from '../src/transfer/engine/uploader.js'
 import type { PieceStore } from '../src/transfer/storage.js'
 import { acceptMuxStreams, openMuxStream } from '../src/transfer/mux-stream.js'
 import { PeerWire, type WireTorrent } from '../src/transfer/wire/peer.js'
+import { hyperswarmPair, socketPair } from './helpers-wire.js'
 import type { Test } from './helpers.js'
 
 const PIECE = 1024 * 1024 // the 16 MiB read cache holds 16 of these
@@ -56,40 +54,12 @@ function fakeStore(counts: { reads: number; buffers: Set<ArrayBufferLike> }): Pi
   return store as unknown as PieceStore
 }
 
-/** A loopback TCP pair; the accepted side buffers as much as connections.ts lets it. */
-async function socketPair(t: Test): Promise<[net.Socket, net.Socket, null]> {
-  const server = net.createServer({ highWaterMark: CONNECTION_LIMITS.socketBuffer })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
-  await once(client, 'connect')
-  const [socket] = await accepted
-  server.close()
-  t.teardown(() => {
-    client.destroy()
-    socket.destroy()
-  })
-  return [client, socket, null]
-}
-
 /**
  * Two protomux ends over a hyperswarm connection on a loopback testnet, and the BitTorrent
  * stream between them (mux-stream.ts); with the client's raw connection, to stall it.
  */
 async function muxPair(t: Test): Promise<[Duplex, Duplex, Duplex]> {
-  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
-  const a = new Hyperswarm({ dht: testnet.createNode() })
-  const b = new Hyperswarm({ dht: testnet.createNode() })
-  t.teardown(async () => {
-    await a.destroy()
-    await b.destroy()
-  }, { order: -1 })
-  const conns = Promise.all([once(a, 'connection'), once(b, 'connection')]) as Promise<[[Duplex], [Duplex]]>
-  const topic = crypto.randomBytes(32)
-  await b.join(topic, { server: true, client: false }).flushed()
-  a.join(topic, { server: false, client: true })
-  const [[ca], [cb]] = await conns
+  const [ca, cb] = await hyperswarmPair(t)
   const accepted = new Promise<Duplex>((resolve) => acceptMuxStreams(Protomux.from(cb), () => true, (_id, stream) => resolve(stream)))
   const client = openMuxStream(Protomux.from(ca), torrent.infohash)!
   return [client, await accepted, ca]
@@ -105,7 +75,7 @@ interface Pair {
 
 /** A connected pair: our serving side as a Peer of the uploader, and the remote PeerWire. */
 async function pair(t: Test, up: Uploader, name: string, transport: 'tcp' | 'hyperswarm'): Promise<Pair> {
-  const [a, b, raw] = transport === 'tcp' ? await socketPair(t) : await muxPair(t)
+  const [a, b, raw] = transport === 'tcp' ? [...(await socketPair(t, { highWaterMark: CONNECTION_LIMITS.socketBuffer })), null] as const : await muxPair(t)
   const peerId = (c: string): Buffer => Buffer.from(`-CY0001-${c.repeat(12)}`)
   const remote = new PeerWire(a, { peerId: peerId(name), torrent })
   const ours = new PeerWire(b, { peerId: peerId('s'), resolve: () => torrent })

@@ -69,7 +69,7 @@ export class Downloader {
   private writing = 0
   /** A source went without new pieces because maxPartials pieces were in memory. */
   private starved = false
-  private sendersAt = 0
+  private sendersAt = -Infinity
   private sendersCount = 1
   private readonly sources = new Set<BlockSource>()
   /** Bytes received (checked or not), in all and per kind of source. */
@@ -193,7 +193,7 @@ export class Downloader {
 
   /** Peers that let us ask (unchoked, interested) and other sources; counted at most every 100 ms. */
   private senders(): number {
-    const now = Date.now()
+    const now = (this.host.now ?? Date.now)()
     if (now - this.sendersAt >= 100) {
       this.sendersAt = now
       let n = this.sources.size
