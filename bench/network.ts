@@ -51,7 +51,7 @@ export async function networkBench(): Promise<Row[]> {
     const big = await node('Big', dirs)
     const base = 1_790_000_000_000
     for (let i = 0; i < 10_000; i += 1000) {
-      const batch = big.own.bee.batch()
+      const batch = big['own'].bee.batch() // a 10,000-post feed written in bulk, past the API
       for (let j = i; j < i + 1000; j++) {
         await batch.put(postKey(base + j), encodeRecord({ type: 'post', createdAt: base + j, text: `Post ${j}: a 1982 manual scan`, topics: [], mentions: [], attachments: [] }))
       }

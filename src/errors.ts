@@ -10,6 +10,12 @@ export type ErrorCode =
   | 'BAD_ID'
   | 'BAD_REF'
   | 'BAD_INPUT'
+  // the node's state
+  | 'OFFLINE'
+  | 'CLOSED'
+  // anything else
+  | 'IO'
+  | 'INTERNAL'
   // identity
   | 'IDENTITY_EXISTS'
   | 'NO_IDENTITY'

@@ -1,7 +1,7 @@
 import test from 'brittle'
 import createTestnet from 'hyperdht/testnet.js'
 import path from 'node:path'
-import { makeNode, tmpDir, waitFor } from './helpers.js'
+import { makeNode, tmpDir, waitFor, internals } from './helpers.js'
 import { ChrysalisNode } from '../src/node/node.js'
 import { Identity } from '../src/identity/keys.js'
 import { markRecovering, saveIdentity } from '../src/identity/home.js'
@@ -55,17 +55,17 @@ test('a restored identity recovers its feed from peers before it may post, and n
   t.teardown(() => restored.close())
   t.ok(restored.recovering)
   await t.exception(restored.post({ text: 'too early' }), /would fork it/)
-  t.is(restored.own.core.length, 0, 'nothing was written')
+  t.is(internals(restored).own.core.length, 0, 'nothing was written')
 
   await restored.online({ dht: testnet.createNode() })
   const result = await restored.sync({ timeoutMs: 10_000 })
   t.is(result.recovered, true, 'the feed was found on a peer')
   t.absent(restored.recovering)
-  const recoveredLength = restored.own.core.length
+  const recoveredLength = internals(restored).own.core.length
   t.ok(recoveredLength >= 3, 'the whole feed came back')
   const next = await restored.post({ text: 'written on the second device' })
   t.ok(parseInt(next.id, 16) > parseInt(first.id, 16), 'post ids continue after the recovered ones')
-  t.is(restored.own.core.length, recoveredLength + 1, 'appended after the recovered history: no fork')
+  t.is(internals(restored).own.core.length, recoveredLength + 1, 'appended after the recovered history: no fork')
   t.is((await restored.whoami()).name, 'Ada', 'the profile came back too')
   await waitFor(async () => (await bob.refresh({ update: true })) && (await bob.timeline()).posts.some((p) => p.ref === next.ref), 10_000, 'Bob to see the new post')
   t.pass('a follower accepts the continued feed')
@@ -86,7 +86,7 @@ test('blocking: a blocked identity\'s comments are not backlinked or notified', 
   await mallory.comment(post.ref, 'spam spam spam')
   const good = await bob.comment(post.ref, 'useful answer')
   await waitFor(async () => (await ada.notifications()).length >= 1, 15_000, "Bob's notification")
-  await waitFor(async () => (await mallory.index.outgoing()).length === 0, 15_000, "the ack of Mallory's notify")
+  await waitFor(async () => (await internals(mallory).index.outgoing()).length === 0, 15_000, "the ack of Mallory's notify")
   t.pass("Mallory's notify was acknowledged all the same (so she stops retrying)")
   t.alike((await ada.notifications()).map((n) => n.post?.ref), [good.ref], 'only Bob notified Ada')
   t.alike((await ada.thread(post.ref)).comments.map((c) => c.ref), [good.ref], 'only Bob was backlinked')
@@ -117,7 +117,7 @@ test('a node restart keeps follows, timeline, notifications and interests', asyn
   t.teardown(() => bob2.close())
   t.alike((await bob2.followingList()).map((p) => p.name), ['Ada'])
   t.is((await bob2.timeline()).posts[0]?.ref, post.ref, 'the timeline, offline and at once')
-  t.alike(await bob2.index.interests(), ['vintage-manuals'], 'joined interests are remembered')
+  t.alike(await internals(bob2).index.interests(), ['vintage-manuals'], 'joined interests are remembered')
 })
 
 test('backlinks: a thread author cannot pull a comment from another thread into their own', async (t) => {
@@ -136,8 +136,8 @@ test('backlinks: a thread author cannot pull a comment from another thread into 
   // Mallory writes a backlink that puts Bob's praise under her own post.
   const bait = await mallory.post({ text: 'My ad for overpriced manuals' })
   const baitRef = parseRef(bait.ref)
-  t.ok(await mallory.own.addBacklink(baitRef.id, parseRef(comment.ref), baitRef), 'the hostile backlink is in her feed')
-  await mallory.index.update(mallory.own)
+  t.ok(await internals(mallory).own.addBacklink(baitRef.id, parseRef(comment.ref), baitRef), 'the hostile backlink is in her feed')
+  await internals(mallory).index.update(internals(mallory).own)
   const mine = (await mallory.timeline()).posts.find((p) => p.ref === bait.ref)
   t.is(mine?.comments, 0, 'not counted on the timeline before anyone has opened the thread')
 

@@ -13,7 +13,7 @@ import { isChrysalisError } from '../src/errors.js'
 import { createTorrent } from '../src/transfer/create.js'
 import { filePath } from '../src/transfer/metainfo.js'
 import { PieceStore, STORE_LIMITS, storeFaults } from '../src/transfer/storage.js'
-import { makeNode, tmpDir } from './helpers.js'
+import { makeNode, tmpDir, internals } from './helpers.js'
 
 type T = Parameters<typeof makeNode>[0]
 
@@ -29,8 +29,8 @@ async function pair(t: T): Promise<{ dir: string; seed: ChrysalisNode; fetcher: 
   await seed.online({ dht: testnet.createNode() })
   const fetcher = await makeNode(t, 'Fetch')
   await fetcher.online({ dht: testnet.createNode() })
-  fetcher.network!.joinPeer(seed.identity.publicKey)
-  if (!(await fetcher.network!.waitForPeer(seed.identity.publicKey, Date.now() + 10_000))) throw new Error('peers did not connect')
+  internals(fetcher).network!.joinPeer(seed.identity.publicKey)
+  if (!(await internals(fetcher).network!.waitForPeer(seed.identity.publicKey, Date.now() + 10_000))) throw new Error('peers did not connect')
   return { dir, seed, fetcher }
 }
 
@@ -77,15 +77,15 @@ test('a paused x.bin and another torrent\'s x.bin in the same folder: neither ta
   const paused = new Promise<void>((resolve) => {
     const onUpdate = (v: { infohash: string; have: number; size: number }): void => {
       if (v.infohash !== ihA.toString('hex') || v.have === 0 || v.have >= v.size) return
-      fetcher.transfers.off('update', onUpdate)
+      internals(fetcher).transfers.off('update', onUpdate)
       void fetcher.files.pause(ihA).then(() => resolve())
     }
-    fetcher.transfers.on('update', onUpdate)
+    internals(fetcher).transfers.on('update', onUpdate)
   })
   const first = fetch(fetcher, ihA, out).catch((err: Error) => err)
   await paused
   t.ok(await first instanceof Error, 'the first download was paused before it completed')
-  t.is(fetcher.transfers.get(ihA)!.status, 'paused')
+  t.is(internals(fetcher).transfers.get(ihA)!.status, 'paused')
   t.ok(await gone(path.join(out, 'x.bin')), 'nothing at the final name yet')
 
   const view = await fetch(fetcher, ihB, out)
@@ -97,8 +97,8 @@ test('a paused x.bin and another torrent\'s x.bin in the same folder: neither ta
   t.is(err.code, 'FILE_EXISTS')
   oneLine(t, err)
   t.is(await shaOf(path.join(out, 'x.bin')), sha(b), 'the existing x.bin is untouched')
-  t.is(fetcher.transfers.get(ihA)!.status, 'stopped')
-  t.ok(fetcher.transfers.get(ihA)!.reason?.includes('x.bin'), 'the reason names the file')
+  t.is(internals(fetcher).transfers.get(ihA)!.status, 'stopped')
+  t.ok(internals(fetcher).transfers.get(ihA)!.reason?.includes('x.bin'), 'the reason names the file')
 
   await fs.rename(path.join(out, 'x.bin'), path.join(dir, 'x-of-b.bin'))
   const resumed = await fetch(fetcher, ihA, out)
@@ -145,7 +145,7 @@ test('a torrent folder name that is a symlink to an outside folder is refused; n
   t.is(err.code, 'UNSAFE_PATH')
   oneLine(t, err)
   t.alike(await fs.readdir(path.join(dir, 'outside')), [], 'nothing was written outside')
-  t.is(fetcher.transfers.get(ih)!.status, 'stopped')
+  t.is(internals(fetcher).transfers.get(ih)!.status, 'stopped')
 
   // The same with the symlink one level down (a subfolder of the torrent).
   await fs.rm(path.join(out, 'album'))
@@ -272,10 +272,10 @@ test('cancel removes the torrent\'s partial data, never what it does not own', a
   const paused = new Promise<void>((resolve) => {
     const onUpdate = (v: { infohash: string; have: number; size: number }): void => {
       if (v.infohash !== ih.toString('hex') || v.have === 0 || v.have >= v.size) return
-      fetcher.transfers.off('update', onUpdate)
+      internals(fetcher).transfers.off('update', onUpdate)
       void fetcher.files.pause(ih).then(() => resolve())
     }
-    fetcher.transfers.on('update', onUpdate)
+    internals(fetcher).transfers.on('update', onUpdate)
   })
   const first = fetch(fetcher, ih, out).catch((err: Error) => err)
   await paused
@@ -321,8 +321,8 @@ test('no space left on device: one clear error, nothing at the final name, and t
   t.is(err.code, 'DISK_FULL')
   oneLine(t, err)
   t.ok(/no space left on device/.test(err.message) && /resume/.test(err.message), err.message)
-  t.is(fetcher.transfers.get(ih)!.status, 'stopped')
-  t.is(fetcher.transfers.get(ih)!.reason, err.message)
+  t.is(internals(fetcher).transfers.get(ih)!.status, 'stopped')
+  t.is(internals(fetcher).transfers.get(ih)!.reason, err.message)
   t.ok(await gone(path.join(out, 'x.bin')), 'nothing at the final name')
 
   // Free space, fetch again: it resumes and completes with the right bytes.

@@ -6,7 +6,7 @@ import { Feed, OwnFeed } from '../src/feeds/feed.js'
 import { feedKeyOf, postKey, followKey } from '../src/feeds/layout.js'
 import { encodeRecord, RECORD_VERSION } from '../src/feeds/records.js'
 import { Writer } from '../src/feeds/wire.js'
-import { makeNode, peered, replicate, tmpDir, fakeClock } from './helpers.js'
+import { makeNode, peered, replicate, tmpDir, fakeClock, internals } from './helpers.js'
 
 async function writerFor(t: Parameters<typeof makeNode>[0], identity: Identity): Promise<{ store: Corestore; feed: OwnFeed }> {
   const store = new Corestore(path.join(await tmpDir(t), 'store'))
@@ -19,9 +19,9 @@ async function writerFor(t: Parameters<typeof makeNode>[0], identity: Identity):
 /** A new node that follows `author`, replicating from `store`, synced to its latest length. */
 async function followOver(t: Parameters<typeof makeNode>[0], store: Corestore, author: Identity) {
   const reader = await makeNode(t, 'Reader')
-  replicate(t, store, reader.store)
+  replicate(t, store, internals(reader).store)
   await reader.follow(author.publicKey)
-  const remote = reader.feedOf(author.publicKey)
+  const remote = internals(reader).feedOf(author.publicKey)
   await peered(remote.core)
   await reader.refresh({ update: true })
   return { reader, remote }
@@ -51,7 +51,7 @@ test('malformed, oversized, unknown and misplaced records in another feed are sk
   t.alike(posts.map((p) => p.text), ['another valid post', 'a valid post'], 'only the valid posts are listed')
   t.is(posts[0]?.ref, `${hostile.id}/${postKey(good2.id).slice(5)}`)
   t.ok(remote.skipped.count >= 7, `skipped ${remote.skipped.count} records`)
-  t.ok((await reader.index.skippedCount(hostile.publicKey)) >= 5, 'the index counted what it skipped')
+  t.ok((await internals(reader).index.skippedCount(hostile.publicKey)) >= 5, 'the index counted what it skipped')
   const timeline = await reader.timeline({ limit: 50 })
   t.alike(timeline.posts.filter((p) => p.author === hostile.id).map((p) => p.text), ['another valid post', 'a valid post'])
   t.alike(await remote.following(), [], 'a follow record that does not match its key is ignored')

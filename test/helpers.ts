@@ -97,3 +97,22 @@ export async function shaFile(file: string): Promise<string> {
   }
   return hash.digest('hex')
 }
+
+/**
+ * A node's private parts, for tests that check what its API does not show (the index's
+ * bookkeeping, the store, the raw transfers, the swarm). Product code never reaches in.
+ */
+export function internals(node: ChrysalisNode) {
+  const presence = node['presence']
+  return {
+    store: node['store'],
+    own: node['own'],
+    index: node['index'],
+    transfers: node['transfers'],
+    feedOf: (author: Buffer) => node['feeds'].of(author),
+    relations: node['relations'],
+    get network() {
+      return presence.network
+    }
+  }
+}

@@ -1,13 +1,13 @@
 import test from 'brittle'
-import { makeNode, peered, replicate, fakeClock } from './helpers.js'
+import { makeNode, peered, replicate, fakeClock, internals } from './helpers.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 
 /** Replicate every pair among the nodes and wait until `reader` sees each followed feed's latest length. */
 async function sync(t: Parameters<typeof makeNode>[0], reader: ChrysalisNode, writers: ChrysalisNode[]): Promise<void> {
   for (const w of writers) {
-    const feed = reader.feedOf(w.identity.publicKey)
+    const feed = internals(reader).feedOf(w.identity.publicKey)
     if (feed.core.peers.length === 0) {
-      replicate(t, w.store, reader.store)
+      replicate(t, internals(w).store, internals(reader).store)
       await peered(feed.core)
     }
   }
@@ -77,7 +77,7 @@ test('timeline and threads over several feeds replicated in-process', async (t) 
 
   // Block: Cy disappears from Dee's timeline, threads and comment counts; follows are dropped.
   await dee.block(cy.identity.publicKey)
-  t.absent(dee.isFollowing(cy.identity.publicKey))
+  t.absent(internals(dee).relations.isFollowing(cy.identity.publicKey.toString('hex')))
   const blockedTl = await dee.timeline()
   t.absent(blockedTl.posts.some((p) => p.author === cy.identity.id), 'no posts by the blocked identity')
   t.is(blockedTl.posts.find((p) => p.ref === kaypro.ref)?.comments, 1, 'their comments are not counted')
@@ -99,9 +99,9 @@ test('the index is incremental and survives a restart', async (t) => {
   const clock = fakeClock()
   const ada = await makeNode(t, 'Ada', { now: clock })
   for (let i = 0; i < 5; i++) await ada.post({ text: `post ${i}` })
-  const v1 = await ada.index.indexedVersion(ada.identity.publicKey)
-  t.is(v1, ada.own.version, 'indexed up to the feed version')
-  const r = await ada.index.update(ada.own)
+  const v1 = await internals(ada).index.indexedVersion(ada.identity.publicKey)
+  t.is(v1, internals(ada).own.version, 'indexed up to the feed version')
+  const r = await internals(ada).index.update(internals(ada).own)
   t.is(r.changed, 0, 'nothing to do when nothing changed')
   await ada.post({ text: 'post 5' })
   t.is((await ada.timeline()).posts.length, 6)
@@ -112,9 +112,9 @@ test('the index is incremental and survives a restart', async (t) => {
   const { ChrysalisNode } = await import('../src/node/node.js')
   const again = await ChrysalisNode.open({ home, now: clock })
   t.teardown(() => again.close())
-  const before = again.index.db.core.length
+  const before = internals(again).index.db.core.length
   t.is((await again.timeline()).posts.length, 6)
-  t.is(again.index.db.core.length, before, 'opening wrote nothing to the index')
+  t.is(internals(again).index.db.core.length, before, 'opening wrote nothing to the index')
   t.is((await again.whoami()).name, 'Ada')
 })
 
@@ -122,7 +122,7 @@ test('writing refuses bad input and other people\'s posts, and writes nothing', 
   const ada = await makeNode(t, 'Ada')
   const bob = await makeNode(t, 'Bob')
   const post = await bob.post({ text: 'mine' })
-  const length = ada.own.core.length
+  const length = internals(ada).own.core.length
   await t.exception(ada.edit(post.ref, 'hijack'), /not yours/)
   await t.exception(ada.delete(post.ref), /not yours/)
   await t.exception(ada.post({ text: '   ' }), /needs some text/)
@@ -130,7 +130,7 @@ test('writing refuses bad input and other people\'s posts, and writes nothing', 
   await t.exception(ada.comment(post.ref, 'unknown post'), /not available here/)
   await t.exception(ada.follow(ada.identity.id), /cannot follow yourself/)
   await t.exception(ada.follow('not-an-id'), /not an identity ID/)
-  t.is(ada.own.core.length, length, 'no block was written')
+  t.is(internals(ada).own.core.length, length, 'no block was written')
   const own = await ada.post({ text: 'to delete' })
   await ada.delete(own.ref)
   await t.exception(ada.delete(own.ref), /already deleted/)

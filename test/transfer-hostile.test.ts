@@ -9,7 +9,7 @@ import { encodeExtendedHandshake } from '../src/transfer/wire/extension.js'
 import { UPLOAD_LIMITS } from '../src/transfer/engine/uploader.js'
 import { blockHashRequest } from '../src/transfer/hashes.js'
 import { MessageId, encode, encodeBlockRef, encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
-import { dataFile, onlineNode, shaFile, tmpDir, type Test } from './helpers.js'
+import { dataFile, onlineNode, shaFile, tmpDir, type Test, internals } from './helpers.js'
 
 type T = Test & { ok(v: unknown, msg?: string): void; is(a: unknown, b: unknown, msg?: string): void }
 
@@ -21,7 +21,7 @@ async function tcpSeeder(t: T, dir: string, size: number): Promise<{ node: Chrys
   const { file, hash } = await dataFile(dir, 'kaypro.pdf', size)
   const node = await onlineNode(t, testnet, 'S')
   const shared = await node.files.share(file)
-  const meta = node.transfers.metadata(Buffer.from(shared.infohash, 'hex'))!
+  const meta = internals(node).transfers.metadata(Buffer.from(shared.infohash, 'hex'))!
   const port = node.status().bt.port!
   t.ok(port > 0, `the seeder listens on TCP port ${port}`)
   return { node, port, meta, file, hash }
@@ -45,7 +45,7 @@ async function honestFetch(t: T, dir: string, port: number, meta: { infohash: Bu
   const f = await onlineNode(t, testnet, 'F')
   const out = path.join(dir, 'out')
   // By address only: no hyperswarm connection to the seeder.
-  await f.transfers.fetch({ ...targetFromHash(meta.infohash), peers: [{ host: '127.0.0.1', port }] }, { out })
+  await internals(f).transfers.fetch({ ...targetFromHash(meta.infohash), peers: [{ host: '127.0.0.1', port }] }, { out })
   t.is(await shaFile(path.join(out, name)), hash, 'an honest peer still gets the file, by TCP address')
 }
 
@@ -120,10 +120,10 @@ test('a peer that connected to us and sent a bad piece stays banned when it come
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const f = await onlineNode(t, testnet, 'F')
   // A download with no source yet: it waits for peers on its BitTorrent port.
-  const fetching = f.transfers.fetch(targetFromMeta(meta), { out: path.join(dir, 'out') })
+  const fetching = internals(f).transfers.fetch(targetFromMeta(meta), { out: path.join(dir, 'out') })
   fetching.catch(() => {})
   const port = f.status().bt.port!
-  const banned = new Promise<string>((resolve) => f.transfers.once('ban', (_ih, who) => resolve(who)))
+  const banned = new Promise<string>((resolve) => internals(f).transfers.once('ban', (_ih, who) => resolve(who)))
   const until = async (ok: () => boolean): Promise<void> => {
     const deadline = Date.now() + 10_000
     while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))

@@ -9,7 +9,7 @@ import { inspectTorrent } from '../src/transfer/metainfo.js'
 import { readMagnet } from '../src/transfer/magnet.js'
 import { PieceMap } from '../src/transfer/pieces.js'
 import { targetFromMagnet } from '../src/transfer/target.js'
-import { onlineNode, shaFile, tmpDir } from './helpers.js'
+import { onlineNode, shaFile, tmpDir, internals } from './helpers.js'
 
 // v1-only torrents (BEP 3): pieces span files. libtorrent makes and seeds a folder whose files
 // end mid-piece; Chrysalis fetches it by magnet and address, all of it or one file of it.
@@ -83,16 +83,16 @@ test('Chrysalis fetches a v1 folder torrent from libtorrent by magnet and addres
   const node = await onlineNode(t, testnet, 'F')
   const target = { ...targetFromMagnet(readMagnet(s.magnet)), peers: [{ host: '127.0.0.1', port: s.port }] }
   const out = path.join(dir, 'out')
-  const view = await node.transfers.fetch(target, { out })
+  const view = await internals(node).transfers.fetch(target, { out })
   t.is(view.status, 'seeding')
   for (const [name] of FILES) t.is(await shaFile(path.join(out, 'kaypro-docs', name)), s.hashes.get(name), `${name} complete and correct`)
   t.alike((await fs.readdir(out)).sort(), ['kaypro-docs'], 'no partial data left')
   // Seeding what it fetched: the pieces are served back by the same spans.
-  t.ok(node.transfers.peerStats(Buffer.from(view.infohash, 'hex')).some((p) => p.kind === 'bittorrent'), 'the libtorrent seeder is listed as a classic client')
+  t.ok(internals(node).transfers.peerStats(Buffer.from(view.infohash, 'hex')).some((p) => p.kind === 'bittorrent'), 'the libtorrent seeder is listed as a classic client')
 
   const other = await onlineNode(t, testnet, 'G')
   const out2 = path.join(dir, 'out2')
-  await other.transfers.fetch(target, { out: out2, files: ['scans/d-page.png'] })
+  await internals(other).transfers.fetch(target, { out: out2, files: ['scans/d-page.png'] })
   t.is(await shaFile(path.join(out2, 'kaypro-docs', 'scans', 'd-page.png')), s.hashes.get('scans/d-page.png'), 'the one file selected is complete')
   t.absent(await fs.stat(path.join(out2, 'kaypro-docs', 'a-manual.pdf')).catch(() => null), 'a file left out is not written, though a piece it shares was fetched')
 })

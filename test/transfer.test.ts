@@ -8,7 +8,7 @@ import type { Testnet } from 'hyperdht/testnet.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 import { openMuxStream } from '../src/transfer/mux-stream.js'
 import { encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
-import { dataFile, makeNode, onlineNode, shaFile, tmpDir } from './helpers.js'
+import { dataFile, makeNode, onlineNode, shaFile, tmpDir, internals } from './helpers.js'
 
 
 
@@ -47,8 +47,8 @@ async function seeder(t: Parameters<typeof makeNode>[0], testnet: Testnet, dir: 
 }
 
 async function connect(from: ChrysalisNode, to: ChrysalisNode): Promise<void> {
-  from.network!.joinPeer(to.identity.publicKey)
-  if (!(await from.network!.waitForPeer(to.identity.publicKey, Date.now() + 10_000))) throw new Error('peers did not connect')
+  internals(from).network!.joinPeer(to.identity.publicKey)
+  if (!(await internals(from).network!.waitForPeer(to.identity.publicKey, Date.now() + 10_000))) throw new Error('peers did not connect')
 }
 
 test('a download takes pieces from all three seeders', async (t) => {
@@ -64,7 +64,7 @@ test('a download takes pieces from all three seeders', async (t) => {
   t.is(view.status, 'seeding')
   t.is(await shaFile(path.join(out, 'osborne.iso')), hash, 'complete and correct')
   for (const s of seeders) {
-    const uploaded = s.node.transfers.get(infohash)!.uploaded
+    const uploaded = internals(s.node).transfers.get(infohash)!.uploaded
     t.ok(uploaded > 0, `seeder ${s.node.identity.publicKey.toString('hex').slice(0, 6)} sent ${uploaded} bytes`)
   }
 })
@@ -84,7 +84,7 @@ test('a seeder serving corrupted bytes (same size and mtime) is banned; the file
 
   const fetcher = await onlineNode(t, testnet, 'F')
   await connect(fetcher, bad.node)
-  const banned = new Promise<string>((resolve) => fetcher.transfers.once('ban', (_ih, who) => resolve(who)))
+  const banned = new Promise<string>((resolve) => internals(fetcher).transfers.once('ban', (_ih, who) => resolve(who)))
   const out = path.join(dir, 'out')
   const fetching = fetcher.files.fetch({ infohash: bad.infohash, name: null, author: null }, { out })
   t.is(await banned, bad.node.identity.publicKey.toString('hex'), 'the corrupt seeder is banned for this torrent')
@@ -104,8 +104,8 @@ test('a peer breaking the BitTorrent wire on a hyperswarm stream is dropped; the
   const s = await seeder(t, testnet, dir, 'S', file)
   const attacker = await onlineNode(t, testnet, 'M')
   await connect(attacker, s.node)
-  const conn = attacker.network!.connections().find((x) => x.publicKey.equals(s.node.identity.publicKey))!
-  const meta = s.node.transfers.metadata(s.infohash)!
+  const conn = internals(attacker).network!.connections().find((x) => x.publicKey.equals(s.node.identity.publicKey))!
+  const meta = internals(s.node).transfers.metadata(s.infohash)!
   const stream = openMuxStream(conn.mux, meta.infohashV1 ?? meta.infohash.subarray(0, 20))!
   const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()))
   stream.on('error', () => {})

@@ -2,7 +2,6 @@ import { displayLine } from '../display.js'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
-import { exists, writeFileAtomic } from '../fs.js'
 import type { ChrysalisNode } from '../node/node.js'
 import { parseFetchTarget, parseInfohash, readTorrentFile } from '../node/files.js'
 import type { NodeStatus } from '../node/node.js'
@@ -153,12 +152,10 @@ export const FILE_COMMANDS: Record<string, Command> = {
       const outArg = str(ctx, 'out')
       if (outArg === undefined) throw usage('torrent export needs a file: chrysalis torrent export INFOHASH --out FILE.torrent')
       const target = ctx.resolvePath(outArg)
-      if (ctx.values.force !== true && (await exists(target))) throw new ChrysalisError('BAD_INPUT', `${target} already exists; choose another file or add --force to replace it`)
       const infohash = parseInfohash(ctx.args[0]!)
-      const bytes = await ctx.withNode((node) => node.files.torrentFile(infohash))
-      await fs.mkdir(path.dirname(target), { recursive: true })
-      await writeFileAtomic(target, bytes, 0o644)
-      ctx.print(`Wrote ${target} (${formatBytes(bytes.length)}).`, { file: target, infohash: infohash.toString('hex'), bytes: bytes.length })
+      await ctx.withNode((node) => node.files.exportTorrent(infohash, target, { force: ctx.values.force === true }))
+      const bytes = (await fs.stat(target)).size
+      ctx.print(`Wrote ${target} (${formatBytes(bytes)}).`, { file: target, infohash: infohash.toString('hex'), bytes })
     }
   }
 }
@@ -269,7 +266,7 @@ const LOG_EVERY_MS = 3000
 function showProgress(ctx: Context, node: ChrysalisNode, t: { infohash: Buffer; name: string | null }): () => void {
   const fallback = t.name !== null ? displayLine(t.name) : `${t.infohash.toString('hex').slice(0, 16)}…`
   const line = (): string | null => {
-    const v = node.transfers.get(t.infohash)
+    const v = node.files.get(t.infohash)
     if (!v) return null
     const name = v.status === 'metadata' ? fallback : displayLine(v.name)
     // The engine's count of peers known (DHT, trackers, magnet, --peer) when it reports one.
@@ -298,7 +295,7 @@ async function withTimeout(p: Promise<TransferView>, ms: number, node: Chrysalis
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const v = node.transfers.get(infohash)
+      const v = node.files.get(infohash)
       const got = v && v.size ? `${formatBytes(v.have)} of ${formatBytes(v.size)}` : 'no metadata yet'
       reject(new ChrysalisError('NO_PEERS', `the download did not finish in ${ms / 1000} s (${got}, ${v?.peers ?? 0} peer(s)); what arrived is kept: run the same fetch again to resume`))
     }, ms)

@@ -1,24 +1,25 @@
 import * as b4a from '../bytes.js'
 import { toHex } from '../identity/encoding.js'
-import { LOCAL_ONLY, answers, type Feed, type OwnFeed, type StoredPost } from '../feeds/feed.js'
+import { LOCAL_ONLY, type Feed, type StoredPost } from '../feeds/feed.js'
 import { formatRef } from '../feeds/layout.js'
 import type { PostRef } from '../feeds/records.js'
 import type { LocalIndex } from '../feeds/local-index.js'
 import type { Network } from '../net/network.js'
 import { firstPeer, untilDeadline } from './deadline.js'
-import type { NotificationView, PostView } from './views.js'
+import type { FeedSet } from './feed-set.js'
+import type { Reading } from './reading.js'
+import type { Relations } from './relations.js'
+import type { NotificationView } from './views.js'
 
-/** What Conversations needs from the node: injected, so the node stays the one owner of state. */
+/** What Conversations reads and writes: the node's parts, injected. */
 export interface ConversationDeps {
-  own: OwnFeed
+  feeds: FeedSet
   index: LocalIndex
-  network(): Network | null
-  feedOf(author: Buffer): Feed
-  isBlocked(hex: string): boolean
-  isFollowed(hex: string): boolean
-  recovering(): boolean
+  relations: Relations
+  /** Where the network is, once online. */
+  presence: { readonly network: Network | null }
+  reading: Reading
   now(): number
-  view(post: StoredPost): Promise<PostView>
   notify(n: NotificationView): void
 }
 
@@ -40,14 +41,14 @@ export class Conversations {
     const reply = post.record.reply
     for (const key of reply ? [reply.root.author, reply.parent.author] : []) targets.set(toHex(key), { key, kind: 'comment' })
     for (const key of post.record.mentions) if (!targets.has(toHex(key))) targets.set(toHex(key), { key, kind: 'mention' })
-    targets.delete(this.d.own.authorHex)
+    targets.delete(this.d.feeds.own.authorHex)
     for (const { key, kind } of targets.values()) await this.d.index.queueOutgoing(key, post.id, kind)
-    if (this.d.network()) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
+    if (this.d.presence.network) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
   }
 
   /** Deliver what is queued for one identity, if it can be reached before the deadline. */
   async deliverTo(target: Buffer, deadline: number): Promise<number> {
-    const network = this.d.network()
+    const network = this.d.presence.network
     if (!network) return 0
     let n = 0
     for (const item of await this.d.index.outgoing()) {
@@ -72,9 +73,9 @@ export class Conversations {
    * comment in one of our threads is backlinked from our feed, unless we blocked its author.
    */
   async onNotify(from: Buffer, id: number): Promise<void> {
-    const me = this.d.own.author
-    if (this.d.isBlocked(toHex(from)) || b4a.equals(from, me)) return
-    const feed = this.d.feedOf(from)
+    const me = this.d.feeds.own.author
+    if (this.d.relations.isBlocked(toHex(from)) || b4a.equals(from, me)) return
+    const feed = this.d.feeds.of(from)
     // The sender is connected and serves its own feed: learn its length before reading.
     await untilDeadline(feed.core.update({ wait: true }), Date.now() + 8000)
     const post = await feed.getPost(id)
@@ -84,13 +85,13 @@ export class Conversations {
     const comment = r.reply !== undefined && (b4a.equals(r.reply.root.author, me) || b4a.equals(r.reply.parent.author, me))
     const mention = r.mentions.some((m) => b4a.equals(m, me))
     if (!comment && !mention) return
-    if (r.reply && b4a.equals(r.reply.root.author, me) && !this.d.recovering()) {
-      const root = await this.d.own.getPost(r.reply.root.id)
-      if (root && (await this.d.own.addBacklink(root.id, ref, r.reply.parent))) await this.d.index.update(this.d.own)
+    if (r.reply && b4a.equals(r.reply.root.author, me) && this.d.feeds.own.writeLock === null) {
+      const root = await this.d.feeds.own.getPost(r.reply.root.id)
+      if (root && (await this.d.feeds.own.addBacklink(root.id, ref, r.reply.parent))) await this.d.index.update(this.d.feeds.own)
     }
     const kind = comment ? 'comment' : 'mention'
     if (await this.d.index.addNotification(kind, ref, this.d.now())) {
-      this.d.notify({ kind, at: this.d.now(), post: await this.d.view(post) })
+      this.d.notify({ kind, at: this.d.now(), post: await this.d.reading.view(post) })
     }
   }
 
@@ -98,9 +99,9 @@ export class Conversations {
   async list(opts: { limit?: number } = {}): Promise<NotificationView[]> {
     const out: NotificationView[] = []
     for (const n of await this.d.index.notifications(opts.limit ?? 50)) {
-      if (this.d.isBlocked(toHex(n.ref.author))) continue
-      const stored = await this.d.feedOf(n.ref.author).getPost(n.ref.id)
-      out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.d.view(stored) : null, ref: formatRef(n.ref) })
+      if (this.d.relations.isBlocked(toHex(n.ref.author))) continue
+      const stored = await this.d.feeds.of(n.ref.author).getPost(n.ref.id)
+      out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.d.reading.view(stored) : null, ref: formatRef(n.ref) })
     }
     return out
   }
@@ -114,16 +115,16 @@ export class Conversations {
     const wanted: Array<{ feed: Feed; root: PostRef; id: number }> = []
     for (const { root, comment } of await this.d.index.threadComments(5000)) {
       const hex = toHex(comment.author)
-      if (hex === this.d.own.authorHex || this.d.isFollowed(hex) || this.d.isBlocked(hex)) continue
-      const feed = this.d.feedOf(comment.author)
+      if (hex === this.d.feeds.own.authorHex || this.d.relations.isFollowing(hex) || this.d.relations.isBlocked(hex)) continue
+      const feed = this.d.feeds.of(comment.author)
       const here = await feed.getPost(comment.id, LOCAL_ONLY)
-      if (here) await this.check(here, root)
+      if (here) await this.d.reading.settleClaim(root, here)
       else wanted.push({ feed, root, id: comment.id })
     }
     if (wanted.length === 0) return 0
     // Its author may be online; else any connected peer holding the feed answers. Do not wait on
     // connecting to the author: an offline one would hold us to the deadline.
-    const network = this.d.network()
+    const network = this.d.presence.network
     const authors = new Map(wanted.map(({ feed }) => [feed.authorHex, feed]))
     for (const feed of authors.values()) network?.joinPeer(feed.author)
     await Promise.all(
@@ -135,17 +136,10 @@ export class Conversations {
     const fetched = await Promise.all(
       wanted.map(async ({ feed, root, id }) => {
         const post = await untilDeadline(feed.getPost(id), deadline)
-        return post !== null && (await this.check(post, root))
+        return post !== null && (await this.d.reading.settleClaim(root, post))
       })
     )
     for (const feed of authors.values()) network?.leavePeer(feed.author)
     return fetched.filter(Boolean).length
-  }
-
-  /** A comment a backlink put in the thread of `root` counts only if it answers that thread. */
-  private async check(post: StoredPost, root: PostRef): Promise<boolean> {
-    const ok = answers(post, root)
-    await this.d.index.settleThreadEntry(root, post, ok)
-    return ok
   }
 }

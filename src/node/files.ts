@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import { toHex } from '../identity/encoding.js'
-import type { Feed, OwnFeed, StoredPost } from '../feeds/feed.js'
+import type { StoredPost } from '../feeds/feed.js'
 import { parseRef } from '../feeds/layout.js'
 import type { FileRef, PostRef } from '../feeds/records.js'
 import type { Network } from '../net/network.js'
@@ -12,6 +12,7 @@ import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
 import { type TorrentTarget, targetFromHash, targetFromMagnet, targetFromMeta, targetKey } from '../transfer/target.js'
 import { exists, writeFileAtomic } from '../fs.js'
+import type { FeedSet } from './feed-set.js'
 
 /**
  * Files on the node: sharing (hash, publish the metadata in the own feed, seed from where the
@@ -47,25 +48,28 @@ export interface FetchTarget {
 /** What a fetch argument names, by its form alone (nothing read, nothing fetched). */
 export type FetchArg = { kind: 'torrent'; target: TorrentTarget } | { kind: 'file'; file: string } | { kind: 'ref'; ref: PostRef }
 
+/**
+ * The node's torrents, as the CLI and TUI see them: what they share and fetch, by the arguments
+ * people give (post refs, magnets, .torrent files, infohashes), as JSON-ready views.
+ */
 export class NodeFiles {
   private readonly transfers: Transfers
-  private readonly own: OwnFeed
-  private readonly feedOf: (author: Buffer) => Feed
-  private readonly getPost: (ref: PostRef) => Promise<StoredPost | null>
-  private readonly network: () => Network | null
+  private readonly feeds: FeedSet
+  private readonly presence: { readonly network: Network | null }
+  private readonly findPost: (ref: PostRef) => Promise<StoredPost | null>
 
-  constructor(opts: {
+  constructor(deps: {
     transfers: Transfers
-    own: OwnFeed
-    feedOf: (author: Buffer) => Feed
-    getPost: (ref: PostRef) => Promise<StoredPost | null>
-    network: () => Network | null
+    feeds: FeedSet
+    /** Where the network is, once online. */
+    presence: { readonly network: Network | null }
+    /** A post from here, else from the network. */
+    findPost: (ref: PostRef) => Promise<StoredPost | null>
   }) {
-    this.transfers = opts.transfers
-    this.own = opts.own
-    this.feedOf = opts.feedOf
-    this.getPost = opts.getPost
-    this.network = opts.network
+    this.transfers = deps.transfers
+    this.feeds = deps.feeds
+    this.presence = deps.presence
+    this.findPost = deps.findPost
   }
 
   /**
@@ -75,8 +79,16 @@ export class NodeFiles {
    */
   async share(input: string, opts: { hybrid?: boolean; trackers?: string[]; onProgress?: (done: number, total: number) => void } = {}): Promise<SharedView> {
     const { meta } = await this.transfers.share(input, { hybrid: opts.hybrid ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) })
-    await this.own.putTorrent(meta.infohash, torrentBytes(meta))
+    await this.feeds.own.putTorrent(meta.infohash, torrentBytes(meta))
     return sharedView(meta, path.resolve(input), opts.trackers)
+  }
+
+  /** A file this node shares already (`share` gave its view), as a post attachment. */
+  sharedAttachment(a: { infohash: string; name: string }): FileRef {
+    const infohash = Buffer.from(a.infohash, 'hex')
+    const meta = infohash.byteLength === 32 ? this.transfers.metadata(infohash) : null
+    if (!meta) throw new ChrysalisError('NOT_FOUND', `${a.name} is not shared by this node; attach it again`)
+    return { infohash, name: meta.name, size: meta.totalLength }
   }
 
   async attachment(input: string, opts: { hybrid?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<FileRef> {
@@ -98,7 +110,7 @@ export class NodeFiles {
       return [this.known(withPeers(targetFromMeta(meta, extras), peers), null)]
     }
     const ref = arg.ref
-    const post = await this.getPost(ref)
+    const post = await this.findPost(ref)
     if (!post) throw new ChrysalisError('NOT_FOUND', 'that post is not available here or from reachable peers; follow its author and sync, then try again')
     if (post.record.attachments.length === 0) throw new ChrysalisError('NOT_FOUND', 'that post has no attachments to fetch')
     return post.record.attachments.map((a) => this.known(withPeers({ ...targetFromHash(a.infohash), name: a.name }, peers), ref.author))
@@ -131,7 +143,7 @@ export class NodeFiles {
     const known = this.transfers.metadata(t.infohash)
     if (known) return known
     if (t.infohash.length !== 32) return null // feeds keep torrents under their v2 infohash
-    const feeds = [this.own, ...(t.author ? [this.feedOf(t.author)] : [])]
+    const feeds = [this.feeds.own, ...(t.author ? [this.feeds.of(t.author)] : [])]
     for (const feed of feeds) {
       const raw = await feed.torrent(t.infohash)
       if (!raw) continue
@@ -147,8 +159,8 @@ export class NodeFiles {
 
   /** Fetch into `out` (all files, or those under `files`); resolves once verified and complete. */
   async fetch(t: FetchTarget, opts: { out: string; files?: string[] }): Promise<TransferView> {
-    const network = this.network()
-    if (!network) throw new ChrysalisError('BAD_INPUT', 'the node is not online; call online() first')
+    const network = this.presence.network
+    if (!network) throw new ChrysalisError('OFFLINE', 'the node is not online; call online() first')
     // The author is a likely seeder: connect directly, beside the torrent's topic.
     if (t.author) network.joinPeer(t.author)
     try {
@@ -182,23 +194,32 @@ export class NodeFiles {
     return magnetOf(meta, opts.trackers ? { trackers: opts.trackers } : {})
   }
 
-  /** Write the standard .torrent of a torrent to `file` (never over an existing file). */
-  async exportTorrent(infohash: string, file: string): Promise<string> {
-    const bytes = await this.torrentFile(parseInfohash(infohash))
-    if (await exists(file)) throw new ChrysalisError('BAD_INPUT', `${file} already exists; choose another file`)
+  /**
+   * Write the standard .torrent of a torrent to `file`, whole or not at all (its folder made when
+   * missing); never over an existing file unless `force`.
+   */
+  async exportTorrent(infohash: string | Buffer, file: string, opts: { force?: boolean } = {}): Promise<string> {
+    const bytes = await this.torrentFile(typeof infohash === 'string' ? parseInfohash(infohash) : infohash)
+    if (opts.force !== true && (await exists(file))) throw new ChrysalisError('FILE_EXISTS', `${file} already exists; choose another file or add --force to replace it`)
+    await fs.promises.mkdir(path.dirname(file), { recursive: true })
     await writeFileAtomic(file, bytes, 0o644)
     return file
   }
 
   /** How many peers announce a torrent now (have it, or part of it): one DHT lookup. */
   async availability(infohash: string, timeoutMs = 3000): Promise<number> {
-    const network = this.network()
+    const network = this.presence.network
     if (!network) return 0
     return network.countAnnouncers(torrentTopic(this.keyOf(parseInfohash(infohash))), Date.now() + timeoutMs)
   }
 
   list(): TransferView[] {
     return this.transfers.list()
+  }
+
+  /** One torrent's view now (either infohash), or null when this node does not hold it. */
+  get(infohash: Buffer | string): TransferView | null {
+    return this.transfers.get(this.keyOf(infohash))
   }
 
   /** The peers of a torrent now (by its 40- or 64-hex key, as list() names it); none when unknown. */

@@ -1,0 +1,333 @@
+import { EventEmitter } from 'node:events'
+import type Corestore from 'corestore'
+import type HyperDHT from 'hyperdht'
+import type { DhtNodeAddress } from 'hyperdht'
+import { ChrysalisError } from '../errors.js'
+import { encodeId, fingerprint, toHex } from '../identity/encoding.js'
+import type { Identity } from '../identity/keys.js'
+import type { Feed, StoredPost } from '../feeds/feed.js'
+import type { LocalIndex } from '../feeds/local-index.js'
+import type { PostRef } from '../feeds/records.js'
+import { createDht } from '../net/dht.js'
+import { Network, type Peer } from '../net/network.js'
+import { interestTopic } from '../net/topics.js'
+import { firstPeer, untilDeadline } from './deadline.js'
+import type { FeedSet } from './feed-set.js'
+import type { Relations } from './relations.js'
+
+export interface PresenceEvents {
+  /** A followed feed brought new or changed posts into the index. */
+  'feed-update': [{ id: string; changed: number }]
+  /** A peer says its post `id` concerns us (never trusted: Conversations reads it). */
+  notify: [from: Buffer, id: number, done: () => void]
+  /** A peer finished its hello. */
+  peer: [publicKey: Buffer]
+}
+
+export interface DiscoveredPerson {
+  id: string
+  fingerprint: string
+  name: string | null
+  bio: string
+  /** How they were found: `topic NAME`, or `followed by NAME`. */
+  via: string
+  following: boolean
+}
+
+export interface FeedSyncResult {
+  id: string
+  name: string | null
+  length: number
+  newBlocks: number
+  changedPosts: number
+  reachable: boolean
+}
+
+/**
+ * Being online: the one swarm keyed by the identity, the feed topics it joins, followed feeds kept
+ * live (downloaded and indexed as they grow), syncing, and finding people on interest topics.
+ *
+ *   await presence.online({ dht })
+ *   const people = await presence.discover('vintage-manuals', deadline)
+ */
+export class Presence extends EventEmitter<PresenceEvents> {
+  /** Null until online(). */
+  network: Network | null = null
+  /** What our hello says about us (the node updates it with the profile). */
+  hello = { name: '', bio: '' }
+  private readonly identity: Identity
+  private readonly store: Corestore
+  private readonly feeds: FeedSet
+  private readonly index: LocalIndex
+  private readonly relations: Relations
+  private readonly liveFeeds = new Map<string, () => void>()
+  private backfill = false
+
+  constructor(deps: { identity: Identity; store: Corestore; feeds: FeedSet; index: LocalIndex; relations: Relations }) {
+    super()
+    this.identity = deps.identity
+    this.store = deps.store
+    this.feeds = deps.feeds
+    this.index = deps.index
+    this.relations = deps.relations
+  }
+
+  /**
+   * Go online: announce the own feed; join every followed feed's topic as client and server
+   * (followers serve what they follow) and every remembered interest topic.
+   */
+  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT }): Promise<Network> {
+    if (this.network) return this.network
+    const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
+    const network: Network = new Network({
+      keyPair: this.identity.keyPair(),
+      store: this.store,
+      dht,
+      hello: () => ({ ...this.hello, topics: network.interestNames() })
+    })
+    this.network = network
+    this.feeds.goOnline()
+    network.on('notify', (peer, message, done) => this.emit('notify', peer.publicKey, message.id, done))
+    network.on('peer', (peer) => this.emit('peer', peer.publicKey))
+    const feeds = [this.feeds.own, ...this.relations.followed()]
+    const done = feeds.map((f) => f.core.findingPeers())
+    await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
+    for (const name of await this.index.interests()) await network.joinInterest(name)
+    await network.flush()
+    for (const d of done) d()
+    for (const feed of this.relations.followed()) this.keepLive(feed)
+    return network
+  }
+
+  /** Never go online implicitly: which DHT to use (public, or a loopback one in tests) is the caller's choice. */
+  requireOnline(): Network {
+    if (!this.network) throw new ChrysalisError('OFFLINE', 'the node is not online; call online() first')
+    return this.network
+  }
+
+  /** A feed just followed: find its peers (when online) and keep it live. */
+  async watch(feed: Feed): Promise<void> {
+    if (!this.network) return
+    const done = feed.core.findingPeers()
+    // The author, when online, announces this topic: no direct connection attempt needed (one to
+    // an offline author would hold up the flush for its whole timeout).
+    await this.network.joinFeed(feed.core.discoveryKey)
+    await this.network.flush()
+    done()
+    this.keepLive(feed)
+  }
+
+  /** A feed no longer followed: stop downloading it and leave its topic. */
+  async unwatch(feed: Feed): Promise<void> {
+    this.liveFeeds.get(feed.authorHex)?.()
+    this.liveFeeds.delete(feed.authorHex)
+    await this.network?.leaveFeed(feed.core.discoveryKey)
+  }
+
+  /**
+   * Bring every followed feed up to date as far as reachable peers allow, then index what
+   * arrived. Each feed waits at most until the deadline.
+   */
+  async syncFeeds(deadline: number): Promise<FeedSyncResult[]> {
+    const network = this.requireOnline()
+    await untilDeadline(network.flush(), deadline)
+    const followed = this.relations.followed()
+    // Live indexing (new blocks as they arrive) may index a feed before we do: count both.
+    const liveChanges = new Map<string, number>()
+    const onUpdate = (e: { id: string; changed: number }): void => void liveChanges.set(e.id, (liveChanges.get(e.id) ?? 0) + e.changed)
+    this.on('feed-update', onUpdate)
+    try {
+      const lengths = await Promise.all(
+        followed.map(async (feed) => {
+          const before = feed.core.length
+          await untilDeadline(feed.core.update({ wait: true }), deadline)
+          return before
+        })
+      )
+      const out: FeedSyncResult[] = []
+      for (const [i, feed] of followed.entries()) {
+        const r = await this.index.update(feed)
+        const id = encodeId(feed.author)
+        out.push({
+          id,
+          name: (await feed.profile())?.name ?? null,
+          length: feed.core.length,
+          newBlocks: feed.core.length - lengths[i]!,
+          changedPosts: r.changed + (liveChanges.get(id) ?? 0),
+          reachable: feed.core.peers.length > 0
+        })
+      }
+      return out
+    } finally {
+      this.off('feed-update', onUpdate)
+    }
+  }
+
+  /** A restored identity looks for its own feed on the network; true once peers gave it blocks. */
+  async recoverOwn(deadline: number): Promise<boolean> {
+    const own = this.feeds.own
+    // Our own core is writable, and hypercore does not update a writable core unless forced.
+    await firstPeer(own, deadline)
+    await untilDeadline(own.core.update({ wait: true, force: true }), deadline)
+    return own.core.length > 0
+  }
+
+  /**
+   * A post from anyone, looked for on the network when it is not here: through its author's
+   * feed topic (the author or whoever replicates the feed), waiting until the deadline for a peer.
+   */
+  async findPost(ref: PostRef, deadline: number): Promise<StoredPost | null> {
+    const feed = this.feeds.of(ref.author)
+    const here = await feed.getPost(ref.id, { wait: false })
+    if (here || !this.network) return here
+    this.network.joinPeer(ref.author)
+    try {
+      await untilDeadline(this.network.joinFeed(feed.core.discoveryKey), deadline)
+      if (!(await firstPeer(feed, deadline))) return null
+      await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
+      return await feed.getPost(ref.id)
+    } finally {
+      this.network.leavePeer(ref.author)
+    }
+  }
+
+  /**
+   * Join an interest topic and list the people found there, plus people followed by the people
+   * you follow. Returns once every connection made has said hello, or at the deadline.
+   */
+  async discover(topic: string, deadline: number): Promise<{ topic: string; people: DiscoveredPerson[] }> {
+    const normal = interestTopic(topic).name // refuse a bad topic before going online
+    const network = this.requireOnline()
+    await this.index.addInterest(normal) // remembered: the node announces itself there from now on
+    await untilDeadline(network.joinInterest(normal), deadline)
+    await untilDeadline(network.flush(), deadline)
+    await untilDeadline(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (network.list().length >= network.connectionCount()) {
+            network.off('peer', check)
+            resolve()
+          }
+        }
+        network.on('peer', check)
+        check()
+      }),
+      deadline
+    )
+    const people: DiscoveredPerson[] = []
+    const seen = new Set<string>([this.feeds.own.authorHex])
+    for (const peer of network.list()) {
+      const person = this.foundOn(peer, normal, seen)
+      if (person) people.push(person)
+    }
+    people.push(...(await this.followedByFollows(seen)))
+    return { topic: normal, people }
+  }
+
+  /**
+   * Live discovery (the TUI): join an interest topic and report each person as they say hello
+   * there, then the people your follows follow. Returns a function that stops the reports (the
+   * interest stays remembered, as with discover).
+   */
+  async watchTopic(topic: string, onPerson: (person: DiscoveredPerson) => void): Promise<() => void> {
+    const normal = interestTopic(topic).name
+    const network = this.requireOnline()
+    await this.index.addInterest(normal)
+    const seen = new Set<string>([this.feeds.own.authorHex])
+    let stopped = false
+    const onPeer = (peer: Peer): void => {
+      const person = stopped ? null : this.foundOn(peer, normal, seen)
+      if (person) onPerson(person)
+    }
+    network.on('peer', onPeer)
+    for (const peer of network.list()) onPeer(peer)
+    network.joinInterest(normal).then(
+      async () => {
+        for (const peer of network.list()) onPeer(peer)
+        for (const person of await this.followedByFollows(seen)) if (!stopped) onPerson(person)
+      },
+      () => {} // the network closed while joining: nothing more to report
+    )
+    return () => {
+      stopped = true
+      network.off('peer', onPeer)
+    }
+  }
+
+  /**
+   * For `serve` and the TUI: also download each followed feed's whole history in the
+   * background, so this node can serve all of it to others while its author is away.
+   */
+  live(): void {
+    this.backfill = true
+    this.stopLive()
+    for (const feed of this.relations.followed()) this.keepLive(feed)
+  }
+
+  /** Peers now, and how many followed feeds have one. */
+  status(): { online: boolean; peers: number; feeds: number; feedsReachable: number } {
+    const followed = this.relations.followed()
+    return {
+      online: this.network !== null,
+      peers: this.network?.connectionCount() ?? 0,
+      feeds: followed.length,
+      feedsReachable: followed.filter((f) => f.core.peers.length > 0).length
+    }
+  }
+
+  /** Stop the live feeds and leave the swarm. */
+  async close(): Promise<void> {
+    this.stopLive()
+    await this.network?.destroy()
+  }
+
+  private stopLive(): void {
+    for (const stop of this.liveFeeds.values()) stop()
+    this.liveFeeds.clear()
+  }
+
+  /**
+   * While online, every followed feed stays readable offline: blocks appended from now on are
+   * downloaded as they arrive, and indexed.
+   */
+  private keepLive(feed: Feed): void {
+    if (this.liveFeeds.has(feed.authorHex)) return
+    const download = feed.core.download({ start: this.backfill ? 0 : feed.core.length, end: -1 })
+    const onAppend = (): void => {
+      this.index.update(feed).then(
+        (r) => {
+          if (r.changed > 0) this.emit('feed-update', { id: encodeId(feed.author), changed: r.changed })
+        },
+        () => {} // the index closed under us: the node is closing
+      )
+    }
+    feed.core.on('append', onAppend)
+    this.liveFeeds.set(feed.authorHex, () => {
+      download.destroy()
+      feed.core.off('append', onAppend)
+    })
+  }
+
+  private foundOn(peer: Peer, topic: string, seen: Set<string>): DiscoveredPerson | null {
+    const hex = toHex(peer.publicKey)
+    if (seen.has(hex) || this.relations.isBlocked(hex)) return null
+    if (!peer.hello?.topics.includes(topic) && !peer.foundVia.has(topic)) return null
+    seen.add(hex)
+    return { id: peer.id, fingerprint: fingerprint(peer.publicKey), name: peer.hello?.name || null, bio: peer.hello?.bio ?? '', via: `topic ${topic}`, following: this.relations.isFollowing(hex) }
+  }
+
+  private async followedByFollows(seen: Set<string>): Promise<DiscoveredPerson[]> {
+    const people: DiscoveredPerson[] = []
+    for (const feed of this.relations.followed()) {
+      const via = (await feed.profile())?.name ?? encodeId(feed.author).slice(0, 8)
+      for (const { target } of await feed.following()) {
+        const hex = toHex(target)
+        if (seen.has(hex) || this.relations.isBlocked(hex) || this.relations.isFollowing(hex)) continue
+        seen.add(hex)
+        const profile = await untilDeadline(this.feeds.of(target).profile(), Date.now() + 500)
+        people.push({ id: encodeId(target), fingerprint: fingerprint(target), name: profile?.name ?? null, bio: profile?.bio ?? '', via: `followed by ${via}`, following: false })
+      }
+    }
+    return people
+  }
+}
