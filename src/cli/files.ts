@@ -157,11 +157,16 @@ export const FILE_COMMANDS: Record<string, Command> = {
       const bytes = (await fs.stat(target)).size
       ctx.print(`Wrote ${target} (${formatBytes(bytes)}).`, { file: target, infohash: infohash.toString('hex'), bytes })
     }
-  }
+  },
+
+  pause: transferCommand('pause'),
+  resume: transferCommand('resume'),
+  cancel: transferCommand('cancel')
 }
 
-for (const verb of ['pause', 'resume', 'cancel'] as const) {
-  FILE_COMMANDS[verb] = {
+/** pause, resume and cancel: one torrent by either infohash. */
+function transferCommand(verb: 'pause' | 'resume' | 'cancel'): Command {
+  return {
     usage: `${verb} INFOHASH`,
     summary:
       verb === 'pause' ? 'stop fetching or seeding a torrent until resumed'
