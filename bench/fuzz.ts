@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ChrysalisError } from '../src/errors.js'
-import { DecodeError } from '../src/feeds/wire.js'
+import { DecodeError } from '../src/codec/primitives.js'
 import { decodeRecord } from '../src/feeds/records.js'
 import * as net from '../src/net/messages.js'
 import { BencodeError, decode, encode, type BValue } from '../src/transfer/bencode.js'
@@ -86,9 +86,9 @@ export const TARGETS: Target[] = [
       return r.ok
     }
   },
-  { name: 'net.hello', seeds: messages.hello.map((m) => hex(m.hex)), decode: (b) => void net.decodeHello(b) },
-  { name: 'net.notify', seeds: messages.notify.map((m) => hex(m.hex)), decode: (b) => void net.decodeNotify(b) },
-  { name: 'net.ack', seeds: messages.ack.map((m) => hex(m.hex)), decode: (b) => void net.decodeAck(b) },
+  { name: 'net.hello', seeds: messages.hello.map((m) => hex(m.hex)), decode: (b) => void net.hello.decode(b) },
+  { name: 'net.notify', seeds: messages.notify.map((m) => hex(m.hex)), decode: (b) => void net.notify.decode(b) },
+  { name: 'net.ack', seeds: messages.ack.map((m) => hex(m.hex)), decode: (b) => void net.ack.decode(b) },
   { name: 'tracker.http', seeds: [hex(trackers.http.response), hex(trackers.http.nonCompact)], bencode: true, decode: (b) => void parseHttpAnnounce(b) },
   { name: 'tracker.udp.connect', seeds: udpSeeds, decode: (b) => void udp.parseConnectResponse(b, txOf(b)) },
   { name: 'tracker.udp.announce4', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 4) },

@@ -8,14 +8,13 @@ import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { NOTIFY_LIMITS, PROTOCOL, decodeHello, encodeHello, decodeNotify, encodeNotify } from '../src/net/messages.js'
+import { NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
 import { feedKeyOf } from '../src/feeds/layout.js'
 import { tmpDir, waitFor } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
-import { decodeAck, encodeAck } from '../src/net/messages.js'
 import vectors from './fixtures/messages.json' with { type: 'json' }
 
 async function makeNet(t: { teardown(fn: () => unknown, o?: { order?: number }): void }, testnet: Testnet, name: string, topics: string[] = []) {
@@ -54,29 +53,29 @@ test('message and topic vectors: exact bytes both ways', (t) => {
     t.is(interestTopic(v.input).topic.toString('hex'), v.topic)
   }
   for (const v of vectors.hello) {
-    t.is(encodeHello(v.message).toString('hex'), v.hex)
-    t.alike(decodeHello(Buffer.from(v.hex, 'hex')), v.message)
+    t.is(hello.encode(v.message).toString('hex'), v.hex)
+    t.alike(hello.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
   for (const v of vectors.notify) {
     const message = { kind: v.message.kind as 'comment' | 'mention', id: v.message.id }
-    t.is(encodeNotify(message).toString('hex'), v.hex)
-    t.alike(decodeNotify(Buffer.from(v.hex, 'hex')), message)
+    t.is(notify.encode(message).toString('hex'), v.hex)
+    t.alike(notify.decode(Buffer.from(v.hex, 'hex')), message)
   }
   for (const v of vectors.ack) {
-    t.is(encodeAck(v.message).toString('hex'), v.hex)
-    t.alike(decodeAck(Buffer.from(v.hex, 'hex')), v.message)
+    t.is(ack.encode(v.message).toString('hex'), v.hex)
+    t.alike(ack.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
 })
 
 test('messages: hello and notify round trip; garbage refused', (t) => {
-  const hello = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
-  t.alike(decodeHello(encodeHello(hello)), hello)
-  t.alike(decodeNotify(encodeNotify({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
-  t.exception(() => decodeHello(Buffer.from('garbage')), /version|end|limit/)
-  t.exception(() => decodeHello(Buffer.alloc(9000, 1)), /above the limit/)
-  t.exception(() => decodeHello(encodeHello({ ...hello, topics: ['Not Normal'] })), /normal form/)
-  t.exception(() => decodeNotify(Buffer.from([1, 9, 0, 1])), /unknown notification kind/)
-  t.exception(() => decodeHello(Buffer.concat([encodeHello(hello), Buffer.from([0])])), /trailing/)
+  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
+  t.alike(hello.decode(hello.encode(ada)), ada)
+  t.alike(notify.decode(notify.encode({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
+  t.exception(() => hello.decode(Buffer.from('garbage')), /version|end|limit/)
+  t.exception(() => hello.decode(Buffer.alloc(9000, 1)), /above the limit/)
+  t.exception(() => hello.decode(hello.encode({ ...ada, topics: ['Not Normal'] })), /normal form/)
+  t.exception(() => notify.decode(Buffer.from([1, 9, 0, 1])), /unknown notification kind/)
+  t.exception(() => hello.decode(Buffer.concat([hello.encode(ada), Buffer.from([0])])), /trailing/)
 })
 
 test('topics: interest names normalised and domain separated; bootstrap parsing', (t) => {
@@ -204,8 +203,8 @@ test('a notification flood: at most the burst is processed, the flooder is disco
     })
     if (!ch) return
     mux.cork()
-    ch.open(encodeHello({ name: 'Mallory', bio: '', topics: [] }))
-    for (let i = 0; i < 1000; i++) ch.messages[0]!.send(encodeNotify({ kind: 'comment', id: 1_790_000_000_000 + i }))
+    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [] }))
+    for (let i = 0; i < 1000; i++) ch.messages[0]!.send(notify.encode({ kind: 'comment', id: 1_790_000_000_000 + i }))
     mux.uncork()
   })
   evil.join(interestTopic('vintage-manuals').topic, { server: false, client: true })

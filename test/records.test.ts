@@ -1,6 +1,6 @@
 import test from 'brittle'
 import { decodeRecord, encodeRecord, normalizeTopic, LIMITS, type FeedRecord, type PostRecord } from '../src/feeds/records.js'
-import { Writer } from '../src/feeds/wire.js'
+import { Writer } from '../src/codec/primitives.js'
 import { formatRef, parseRef, postKey, parsePostKey } from '../src/feeds/layout.js'
 import { extractMentions, extractTopics } from '../src/feeds/text.js'
 import { Identity } from '../src/identity/keys.js'

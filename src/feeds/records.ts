@@ -1,6 +1,6 @@
 import * as b4a from '../bytes.js'
 import { ChrysalisError } from '../errors.js'
-import { DecodeError, Reader, Writer, utf8Length } from './wire.js'
+import { DecodeError, Reader, Writer, hasUnknownBits, utf8Length } from '../codec/primitives.js'
 
 /**
  * Feed records, version 1: the exact layouts are in protocol.md §4. Every value in a feed is one
@@ -45,6 +45,7 @@ const POST_EDITED = 2
 const POST_DELETED = 4
 const POST_KNOWN = POST_REPLY | POST_EDITED | POST_DELETED
 const RELATION_KNOWN = 0
+const BACKLINK_KNOWN = 0
 const FILE_KNOWN = 0
 
 /** A reference to a file shared as a BitTorrent v2 torrent (filled in by src/transfer). */
@@ -237,7 +238,7 @@ function readRecord(r: Reader): FeedRecord {
       const bio = r.string(LIMITS.bioBytes)
       const record: ProfileRecord = { type, updatedAt, name, bio }
       if (flags & PROFILE_AVATAR) record.avatar = readFile(r)
-      r.end((flags & ~PROFILE_KNOWN) !== 0)
+      r.end(flags, PROFILE_KNOWN)
       return record
     }
     case 'post': {
@@ -253,20 +254,20 @@ function readRecord(r: Reader): FeedRecord {
       if (flags & POST_REPLY) record.reply = { parent: readPostRef(r), root: readPostRef(r) }
       if (flags & POST_EDITED) record.editedAt = r.uint()
       if (flags & POST_DELETED) record.deletedAt = r.uint()
-      r.end((flags & ~POST_KNOWN) !== 0)
+      r.end(flags, POST_KNOWN)
       return record
     }
     case 'backlink': {
       const at = r.uint()
       const comment = readPostRef(r)
       const parent = readPostRef(r)
-      r.end(flags !== 0)
+      r.end(flags, BACKLINK_KNOWN)
       return { type, at, comment, parent }
     }
     default: {
       const at = r.uint()
       const target = r.fixed(32)
-      r.end((flags & ~RELATION_KNOWN) !== 0)
+      r.end(flags, RELATION_KNOWN)
       return { type, at, target }
     }
   }
@@ -274,7 +275,7 @@ function readRecord(r: Reader): FeedRecord {
 
 function readFile(r: Reader): FileRef {
   const flags = r.uint()
-  if ((flags & ~FILE_KNOWN) !== 0) throw new DecodeError('file reference with unknown flags')
+  if (hasUnknownBits(flags, FILE_KNOWN)) throw new DecodeError('file reference with unknown flags')
   return { infohash: r.fixed(32), name: r.string(LIMITS.fileNameBytes), size: r.uint() }
 }
 
