@@ -8,7 +8,7 @@ import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
+import { MAX_MESSAGE_BYTES, NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
@@ -65,6 +65,25 @@ test('message and topic vectors: exact bytes both ways', (t) => {
     t.is(ack.encode(v.message).toString('hex'), v.hex)
     t.alike(ack.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
+})
+
+const CODECS = { hello, notify, ack } as const
+
+test('growth vectors: a later revision\'s flag bits and appended fields are skipped; truncated, unannounced trailing bytes refused', (t) => {
+  t.ok(vectors.future.length >= 3 && vectors.refused.length >= 5, 'the vectors are there')
+  for (const v of vectors.future) {
+    t.alike(CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), v.message, `decodes: ${v.what}`)
+  }
+  for (const v of vectors.refused) {
+    t.exception(() => CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), new RegExp(v.error), `refused: ${v.what}`)
+  }
+  // Oversize: the later hello, its appended field grown to 8,193 bytes in all, is refused though
+  // its trailing bytes would be skipped.
+  const future = Buffer.from(vectors.future[0]!.hex, 'hex')
+  const oversize = Buffer.concat([future, Buffer.alloc(MAX_MESSAGE_BYTES + 1 - future.length)])
+  t.is(oversize.length, MAX_MESSAGE_BYTES + 1)
+  t.exception(() => hello.decode(oversize), /above the limit/, 'a message above 8,192 bytes')
+  t.alike(hello.decode(oversize.subarray(0, MAX_MESSAGE_BYTES)), vectors.future[0]!.message, 'at 8,192 bytes it still decodes')
 })
 
 test('messages: hello and notify round trip; garbage refused', (t) => {
@@ -137,6 +156,37 @@ test('a peer sending garbage is disconnected and the node keeps working', async 
   const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
   const bob = await peerNamed(a.net, 'Bob')
   t.is(bob.id, b.identity.id, 'an honest peer still connects afterwards')
+})
+
+/** A raw swarm that opens the chrysalis/v1 channel with `handshake`, then sends `messages` as notifies (message 0). */
+function rawPeer(t: { teardown(fn: () => unknown): void }, testnet: Testnet, handshake: Buffer, messages: Buffer[] = []): Hyperswarm {
+  const swarm = new Hyperswarm({ keyPair: Identity.generate().keyPair(), dht: testnet.createNode() })
+  t.teardown(() => swarm.destroy())
+  swarm.on('connection', (conn) => {
+    conn.on('error', () => {})
+    const ch = Protomux.from(conn).createChannel({ protocol: PROTOCOL, handshake: c.raw, messages: [{ encoding: c.raw, onmessage: () => {} }] })
+    ch?.open(handshake)
+    for (const m of messages) ch?.messages[0]!.send(m)
+  })
+  swarm.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  return swarm
+}
+
+test('a peer of a later revision (unknown flag bits, appended fields) is heard; a bad notify after its hello disconnects it', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+  const future = vectors.future.find((v) => v.codec === 'hello')!
+  const later = rawPeer(t, testnet, Buffer.from(future.hex, 'hex'))
+  await waitFor(() => a.net.peer(later.keyPair.publicKey) !== null, 10_000, 'the later peer to complete its hello')
+  t.alike(a.net.peer(later.keyPair.publicKey)?.hello, future.message, 'its hello reads as the fields this revision knows')
+
+  const bad = once(a.net, 'bad-peer')
+  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [] }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
+  const [badKey, reason] = (await bad) as [Buffer, string]
+  t.ok(badKey.equals(garbled.keyPair.publicKey), 'the sender of a notify that does not decode is reported')
+  t.ok(/unknown notification kind/.test(reason), `the reason names the fault: ${reason}`)
+  await waitFor(() => a.net.list().every((p) => !p.publicKey.equals(garbled.keyPair.publicKey)), 10_000, 'the garbled peer to be gone')
+  t.ok(a.net.list().some((p) => p.publicKey.equals(later.keyPair.publicKey)), 'the later peer stays connected')
 })
 
 /** Open `author`'s feed in `who`'s store, find peers on its topic, and learn its length. */

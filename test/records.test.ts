@@ -87,11 +87,21 @@ test('readers refuse malformed bytes with a reason, never throw', (t) => {
 })
 
 test('unknown flag bits announce appended fields: readers skip the extra bytes', (t) => {
-  // Version 1 post with flag bit 8 (unknown today) and a trailing field a later version defines.
+  // Version 1 post with flag bit 3 (unknown today) and a trailing field a later version defines.
   const w = new Writer().uint(1).uint(2).uint(8).uint(1790000000000).string('from the future').uint(0).uint(0).uint(0)
   const bytes = Buffer.concat([w.finish(), Buffer.from('appended field')])
   const r = decodeOk(t, bytes) as PostRecord | null
   t.is(r?.text, 'from the future')
+
+  // Bits 32…52 count too (JavaScript's & sees only the low 32): a follow with bit 32 and an
+  // appended field is read; the same bytes with no flag are refused.
+  const target = Buffer.alloc(32, 7)
+  const follow = (flags: number): Buffer => new Writer().uint(1).uint(3).uint(flags).uint(1790000000000).fixed(target, 32).uint(42).finish()
+  const later = decodeRecord(follow(2 ** 32))
+  t.ok(later.ok && later.record.type === 'follow' && later.record.target.equals(target), 'a follow with flag bit 32 and an appended field')
+  refused(t, follow(0), /trailing/, 'the same appended field without a flag bit announcing it')
+  const cut = follow(2 ** 32).subarray(0, 20)
+  refused(t, cut, /end of record/, 'a later follow cut inside its known fields')
 })
 
 test('topics normalise case, spacing, # and separators', (t) => {
