@@ -104,6 +104,31 @@ test('unknown flag bits announce appended fields: readers skip the extra bytes',
   refused(t, cut, /end of record/, 'a later follow cut inside its known fields')
 })
 
+test('a FileRef of a later revision: each unknown bit\'s field is length-prefixed and skipped', (t) => {
+  const infohash = Buffer.alloc(32, 0xab)
+  // A post with two attachments, the first carrying flag bits 0 and 3 and their two fields.
+  const post = (fileFlags: number, fields: Buffer): Buffer => {
+    const w = new Writer().uint(1).uint(2).uint(0).uint(1790000000000).string('scans').uint(0).uint(0).uint(2)
+    w.uint(fileFlags).fixed(infohash, 32).string('a.pdf').uint(100)
+    const head = w.finish()
+    const tail = new Writer().uint(0).fixed(infohash, 32).string('b.pdf').uint(200).finish()
+    return Buffer.concat([head, fields, tail])
+  }
+  const fields = Buffer.concat([new Writer().uint(3).finish(), Buffer.from('abc'), new Writer().uint(0).finish()])
+  const r = decodeOk(t, post(0b1001, fields)) as PostRecord | null
+  t.alike(
+    r?.attachments.map((f) => [f.name, f.size]),
+    [
+      ['a.pdf', 100],
+      ['b.pdf', 200]
+    ],
+    'both attachments read, the later fields skipped'
+  )
+  refused(t, post(0b1001, fields.subarray(0, 4)), /end of record|above its limit|trailing/, 'a FileRef whose announced field is missing')
+  refused(t, post(0b1, Buffer.from([0xfd, 0xff, 0xff])), /longer than the \d+ bytes left/, 'a FileRef field longer than the record')
+  refused(t, post(0, fields), /./, 'the same bytes with no flag bit announcing them')
+})
+
 test('topics normalise case, spacing, # and separators', (t) => {
   t.is(normalizeTopic('Vintage Manuals'), 'vintage-manuals')
   t.is(normalizeTopic('  #vintage_manuals '), 'vintage-manuals')

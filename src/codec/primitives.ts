@@ -73,6 +73,21 @@ export class Reader {
     this.offset = this.buffer.byteLength
   }
 
+  /**
+   * The optional fields of a struct that other fields follow (a FileRef inside a post), for the
+   * flag bits outside `known`: such a field cannot be found by position, so each is written as
+   * `len:uint` and `len` bytes, in the order of its bit (protocol.md §4.2). Skips them; fields of
+   * known bits are the caller's to read, before or after as their bits place them.
+   */
+  skipOptional(flags: number, known: number): void {
+    for (let rest = flags, bit = 0; rest > 0; rest = Math.floor(rest / 2), bit++) {
+      if (rest % 2 === 0 || (bit < 31 && (known & (2 ** bit)) !== 0)) continue
+      const len = this.uint()
+      if (len > this.remaining) throw new DecodeError(`an optional field of ${len} bytes is longer than the ${this.remaining} bytes left`)
+      this.offset += len
+    }
+  }
+
   private byte(): number {
     if (this.remaining < 1) throw new DecodeError('unexpected end of record')
     return this.buffer[this.offset++]!

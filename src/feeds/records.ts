@@ -1,6 +1,6 @@
 import * as b4a from '../bytes.js'
 import { ChrysalisError } from '../errors.js'
-import { DecodeError, Reader, Writer, hasUnknownBits, utf8Length } from '../codec/primitives.js'
+import { DecodeError, Reader, Writer, utf8Length } from '../codec/primitives.js'
 
 /**
  * Feed records, version 1: the exact layouts are in protocol.md §4. Every value in a feed is one
@@ -38,6 +38,7 @@ const TYPE_NAMES = new Map<number, RecordTypeName>(Object.entries(RecordType).ma
 
 // Flag bits. A record whose flags carry a bit this version does not know may carry extra bytes
 // after the known fields; readers skip them (protocol.md §4.2: growing a record by appending).
+// A FileRef is followed by other fields: each of its optional fields is length-prefixed.
 const PROFILE_AVATAR = 1
 const PROFILE_KNOWN = PROFILE_AVATAR
 const POST_REPLY = 1
@@ -275,8 +276,9 @@ function readRecord(r: Reader): FeedRecord {
 
 function readFile(r: Reader): FileRef {
   const flags = r.uint()
-  if (hasUnknownBits(flags, FILE_KNOWN)) throw new DecodeError('file reference with unknown flags')
-  return { infohash: r.fixed(32), name: r.string(LIMITS.fileNameBytes), size: r.uint() }
+  const file = { infohash: r.fixed(32), name: r.string(LIMITS.fileNameBytes), size: r.uint() }
+  r.skipOptional(flags, FILE_KNOWN)
+  return file
 }
 
 function readPostRef(r: Reader): PostRef {
