@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ChrysalisError } from '../src/errors.js'
-import { DecodeError } from '../src/feeds/wire.js'
+import { DecodeError } from '../src/codec/primitives.js'
 import { decodeRecord } from '../src/feeds/records.js'
 import * as net from '../src/net/messages.js'
 import { BencodeError, decode, encode, type BValue } from '../src/transfer/bencode.js'
@@ -49,6 +49,8 @@ const anySeeds = [
 const magnetSeeds = (JSON.parse(fixture('lt-made/vectors.json').toString('utf-8')) as { torrents: Array<{ magnet: string }> }).torrents
   .map((t) => Buffer.from(`${t.magnet}&x.pe=[::1]:6881&x.pe=127.0.0.1:51413&xl=71000&xt.2=urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTUB`))
 // The handshake followed by every message, and each message alone after a handshake.
+/** A chrysalis/v1 message's vectors, those of a later revision (flags, appended fields) included. */
+const netSeeds = (codec: 'hello' | 'notify' | 'ack'): Buffer[] => [...messages[codec], ...messages.future.filter((m) => m.codec === codec)].map((m) => hex(m.hex))
 const wireHandshake = hex(wire.handshake.hex)
 const wireSeeds = [Buffer.concat([wireHandshake, ...wire.messages.map((m) => hex(m.hex))]), ...wire.messages.map((m) => Buffer.concat([wireHandshake, hex(m.hex)]))]
 
@@ -86,9 +88,9 @@ export const TARGETS: Target[] = [
       return r.ok
     }
   },
-  { name: 'net.hello', seeds: messages.hello.map((m) => hex(m.hex)), decode: (b) => void net.decodeHello(b) },
-  { name: 'net.notify', seeds: messages.notify.map((m) => hex(m.hex)), decode: (b) => void net.decodeNotify(b) },
-  { name: 'net.ack', seeds: messages.ack.map((m) => hex(m.hex)), decode: (b) => void net.decodeAck(b) },
+  { name: 'net.hello', seeds: netSeeds('hello'), decode: (b) => void net.hello.decode(b) },
+  { name: 'net.notify', seeds: netSeeds('notify'), decode: (b) => void net.notify.decode(b) },
+  { name: 'net.ack', seeds: netSeeds('ack'), decode: (b) => void net.ack.decode(b) },
   { name: 'tracker.http', seeds: [hex(trackers.http.response), hex(trackers.http.nonCompact)], bencode: true, decode: (b) => void parseHttpAnnounce(b) },
   { name: 'tracker.udp.connect', seeds: udpSeeds, decode: (b) => void udp.parseConnectResponse(b, txOf(b)) },
   { name: 'tracker.udp.announce4', seeds: udpSeeds, decode: (b) => void udp.parseAnnounceResponse(b, txOf(b), 4) },

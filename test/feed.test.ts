@@ -5,7 +5,7 @@ import { Identity } from '../src/identity/keys.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
 import { feedKeyOf, postKey, followKey } from '../src/feeds/layout.js'
 import { encodeRecord, RECORD_VERSION } from '../src/feeds/records.js'
-import { Writer } from '../src/feeds/wire.js'
+import { Writer } from '../src/codec/primitives.js'
 import { makeNode, peered, replicate, tmpDir, fakeClock, internals } from './helpers.js'
 
 async function writerFor(t: Parameters<typeof makeNode>[0], identity: Identity): Promise<{ store: Corestore; feed: OwnFeed }> {

@@ -8,14 +8,13 @@ import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { NOTIFY_LIMITS, PROTOCOL, decodeHello, encodeHello, decodeNotify, encodeNotify } from '../src/net/messages.js'
+import { MAX_MESSAGE_BYTES, NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
 import { feedKeyOf } from '../src/feeds/layout.js'
 import { tmpDir, waitFor } from './helpers.js'
 import type { Testnet } from 'hyperdht/testnet.js'
-import { decodeAck, encodeAck } from '../src/net/messages.js'
 import vectors from './fixtures/messages.json' with { type: 'json' }
 
 async function makeNet(t: { teardown(fn: () => unknown, o?: { order?: number }): void }, testnet: Testnet, name: string, topics: string[] = []) {
@@ -54,29 +53,48 @@ test('message and topic vectors: exact bytes both ways', (t) => {
     t.is(interestTopic(v.input).topic.toString('hex'), v.topic)
   }
   for (const v of vectors.hello) {
-    t.is(encodeHello(v.message).toString('hex'), v.hex)
-    t.alike(decodeHello(Buffer.from(v.hex, 'hex')), v.message)
+    t.is(hello.encode(v.message).toString('hex'), v.hex)
+    t.alike(hello.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
   for (const v of vectors.notify) {
     const message = { kind: v.message.kind as 'comment' | 'mention', id: v.message.id }
-    t.is(encodeNotify(message).toString('hex'), v.hex)
-    t.alike(decodeNotify(Buffer.from(v.hex, 'hex')), message)
+    t.is(notify.encode(message).toString('hex'), v.hex)
+    t.alike(notify.decode(Buffer.from(v.hex, 'hex')), message)
   }
   for (const v of vectors.ack) {
-    t.is(encodeAck(v.message).toString('hex'), v.hex)
-    t.alike(decodeAck(Buffer.from(v.hex, 'hex')), v.message)
+    t.is(ack.encode(v.message).toString('hex'), v.hex)
+    t.alike(ack.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
 })
 
+const CODECS = { hello, notify, ack } as const
+
+test('growth vectors: a later revision\'s flag bits and appended fields are skipped; truncated, unannounced trailing bytes refused', (t) => {
+  t.ok(vectors.future.length >= 3 && vectors.refused.length >= 5, 'the vectors are there')
+  for (const v of vectors.future) {
+    t.alike(CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), v.message, `decodes: ${v.what}`)
+  }
+  for (const v of vectors.refused) {
+    t.exception(() => CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), new RegExp(v.error), `refused: ${v.what}`)
+  }
+  // Oversize: the later hello, its appended field grown to 8,193 bytes in all, is refused though
+  // its trailing bytes would be skipped.
+  const future = Buffer.from(vectors.future[0]!.hex, 'hex')
+  const oversize = Buffer.concat([future, Buffer.alloc(MAX_MESSAGE_BYTES + 1 - future.length)])
+  t.is(oversize.length, MAX_MESSAGE_BYTES + 1)
+  t.exception(() => hello.decode(oversize), /above the limit/, 'a message above 8,192 bytes')
+  t.alike(hello.decode(oversize.subarray(0, MAX_MESSAGE_BYTES)), vectors.future[0]!.message, 'at 8,192 bytes it still decodes')
+})
+
 test('messages: hello and notify round trip; garbage refused', (t) => {
-  const hello = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
-  t.alike(decodeHello(encodeHello(hello)), hello)
-  t.alike(decodeNotify(encodeNotify({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
-  t.exception(() => decodeHello(Buffer.from('garbage')), /version|end|limit/)
-  t.exception(() => decodeHello(Buffer.alloc(9000, 1)), /above the limit/)
-  t.exception(() => decodeHello(encodeHello({ ...hello, topics: ['Not Normal'] })), /normal form/)
-  t.exception(() => decodeNotify(Buffer.from([1, 9, 0, 1])), /unknown notification kind/)
-  t.exception(() => decodeHello(Buffer.concat([encodeHello(hello), Buffer.from([0])])), /trailing/)
+  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
+  t.alike(hello.decode(hello.encode(ada)), ada)
+  t.alike(notify.decode(notify.encode({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
+  t.exception(() => hello.decode(Buffer.from('garbage')), /version|end|limit/)
+  t.exception(() => hello.decode(Buffer.alloc(9000, 1)), /above the limit/)
+  t.exception(() => hello.decode(hello.encode({ ...ada, topics: ['Not Normal'] })), /normal form/)
+  t.exception(() => notify.decode(Buffer.from([1, 9, 0, 1])), /unknown notification kind/)
+  t.exception(() => hello.decode(Buffer.concat([hello.encode(ada), Buffer.from([0])])), /trailing/)
 })
 
 test('topics: interest names normalised and domain separated; bootstrap parsing', (t) => {
@@ -138,6 +156,37 @@ test('a peer sending garbage is disconnected and the node keeps working', async 
   const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
   const bob = await peerNamed(a.net, 'Bob')
   t.is(bob.id, b.identity.id, 'an honest peer still connects afterwards')
+})
+
+/** A raw swarm that opens the chrysalis/v1 channel with `handshake`, then sends `messages` as notifies (message 0). */
+function rawPeer(t: { teardown(fn: () => unknown): void }, testnet: Testnet, handshake: Buffer, messages: Buffer[] = []): Hyperswarm {
+  const swarm = new Hyperswarm({ keyPair: Identity.generate().keyPair(), dht: testnet.createNode() })
+  t.teardown(() => swarm.destroy())
+  swarm.on('connection', (conn) => {
+    conn.on('error', () => {})
+    const ch = Protomux.from(conn).createChannel({ protocol: PROTOCOL, handshake: c.raw, messages: [{ encoding: c.raw, onmessage: () => {} }] })
+    ch?.open(handshake)
+    for (const m of messages) ch?.messages[0]!.send(m)
+  })
+  swarm.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  return swarm
+}
+
+test('a peer of a later revision (unknown flag bits, appended fields) is heard; a bad notify after its hello disconnects it', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+  const future = vectors.future.find((v) => v.codec === 'hello')!
+  const later = rawPeer(t, testnet, Buffer.from(future.hex, 'hex'))
+  await waitFor(() => a.net.peer(later.keyPair.publicKey) !== null, 10_000, 'the later peer to complete its hello')
+  t.alike(a.net.peer(later.keyPair.publicKey)?.hello, future.message, 'its hello reads as the fields this revision knows')
+
+  const bad = once(a.net, 'bad-peer')
+  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [] }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
+  const [badKey, reason] = (await bad) as [Buffer, string]
+  t.ok(badKey.equals(garbled.keyPair.publicKey), 'the sender of a notify that does not decode is reported')
+  t.ok(/unknown notification kind/.test(reason), `the reason names the fault: ${reason}`)
+  await waitFor(() => a.net.list().every((p) => !p.publicKey.equals(garbled.keyPair.publicKey)), 10_000, 'the garbled peer to be gone')
+  t.ok(a.net.list().some((p) => p.publicKey.equals(later.keyPair.publicKey)), 'the later peer stays connected')
 })
 
 /** Open `author`'s feed in `who`'s store, find peers on its topic, and learn its length. */
@@ -204,8 +253,8 @@ test('a notification flood: at most the burst is processed, the flooder is disco
     })
     if (!ch) return
     mux.cork()
-    ch.open(encodeHello({ name: 'Mallory', bio: '', topics: [] }))
-    for (let i = 0; i < 1000; i++) ch.messages[0]!.send(encodeNotify({ kind: 'comment', id: 1_790_000_000_000 + i }))
+    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [] }))
+    for (let i = 0; i < 1000; i++) ch.messages[0]!.send(notify.encode({ kind: 'comment', id: 1_790_000_000_000 + i }))
     mux.uncork()
   })
   evil.join(interestTopic('vintage-manuals').topic, { server: false, client: true })

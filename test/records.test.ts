@@ -1,6 +1,6 @@
 import test from 'brittle'
 import { decodeRecord, encodeRecord, normalizeTopic, LIMITS, type FeedRecord, type PostRecord } from '../src/feeds/records.js'
-import { Writer } from '../src/feeds/wire.js'
+import { Writer } from '../src/codec/primitives.js'
 import { formatRef, parseRef, postKey, parsePostKey } from '../src/feeds/layout.js'
 import { extractMentions, extractTopics } from '../src/feeds/text.js'
 import { Identity } from '../src/identity/keys.js'
@@ -87,11 +87,46 @@ test('readers refuse malformed bytes with a reason, never throw', (t) => {
 })
 
 test('unknown flag bits announce appended fields: readers skip the extra bytes', (t) => {
-  // Version 1 post with flag bit 8 (unknown today) and a trailing field a later version defines.
+  // Version 1 post with flag bit 3 (unknown today) and a trailing field a later version defines.
   const w = new Writer().uint(1).uint(2).uint(8).uint(1790000000000).string('from the future').uint(0).uint(0).uint(0)
   const bytes = Buffer.concat([w.finish(), Buffer.from('appended field')])
   const r = decodeOk(t, bytes) as PostRecord | null
   t.is(r?.text, 'from the future')
+
+  // Bits 32…52 count too (JavaScript's & sees only the low 32): a follow with bit 32 and an
+  // appended field is read; the same bytes with no flag are refused.
+  const target = Buffer.alloc(32, 7)
+  const follow = (flags: number): Buffer => new Writer().uint(1).uint(3).uint(flags).uint(1790000000000).fixed(target, 32).uint(42).finish()
+  const later = decodeRecord(follow(2 ** 32))
+  t.ok(later.ok && later.record.type === 'follow' && later.record.target.equals(target), 'a follow with flag bit 32 and an appended field')
+  refused(t, follow(0), /trailing/, 'the same appended field without a flag bit announcing it')
+  const cut = follow(2 ** 32).subarray(0, 20)
+  refused(t, cut, /end of record/, 'a later follow cut inside its known fields')
+})
+
+test('a FileRef of a later revision: each unknown bit\'s field is length-prefixed and skipped', (t) => {
+  const infohash = Buffer.alloc(32, 0xab)
+  // A post with two attachments, the first carrying flag bits 0 and 3 and their two fields.
+  const post = (fileFlags: number, fields: Buffer): Buffer => {
+    const w = new Writer().uint(1).uint(2).uint(0).uint(1790000000000).string('scans').uint(0).uint(0).uint(2)
+    w.uint(fileFlags).fixed(infohash, 32).string('a.pdf').uint(100)
+    const head = w.finish()
+    const tail = new Writer().uint(0).fixed(infohash, 32).string('b.pdf').uint(200).finish()
+    return Buffer.concat([head, fields, tail])
+  }
+  const fields = Buffer.concat([new Writer().uint(3).finish(), Buffer.from('abc'), new Writer().uint(0).finish()])
+  const r = decodeOk(t, post(0b1001, fields)) as PostRecord | null
+  t.alike(
+    r?.attachments.map((f) => [f.name, f.size]),
+    [
+      ['a.pdf', 100],
+      ['b.pdf', 200]
+    ],
+    'both attachments read, the later fields skipped'
+  )
+  refused(t, post(0b1001, fields.subarray(0, 4)), /end of record|above its limit|trailing/, 'a FileRef whose announced field is missing')
+  refused(t, post(0b1, Buffer.from([0xfd, 0xff, 0xff])), /longer than the \d+ bytes left/, 'a FileRef field longer than the record')
+  refused(t, post(0, fields), /./, 'the same bytes with no flag bit announcing them')
 })
 
 test('topics normalise case, spacing, # and separators', (t) => {

@@ -93,22 +93,25 @@ declare module 'protomux' {
   export interface Message<T> {
     send(value: T): boolean
   }
-  export interface Channel {
+  /** `H`: what the channel's handshake encoding carries (raw bytes unless one is given). */
+  export interface Channel<H = Uint8Array> {
     readonly opened: boolean
     readonly closed: boolean
     readonly messages: Array<Message<Uint8Array>>
     /** False while the connection's write buffer is full (wait for ondrain). */
     readonly drained: boolean
-    open(handshake?: Uint8Array): void
+    open(handshake?: H): void
     close(): void
+    /** Append a message type (numbered in the order added); its encoding frames what is sent and received. */
+    addMessage<T>(opts: { encoding: Encoder<T>; onmessage: (m: T) => void }): Message<T>
   }
-  export interface ChannelOptions {
+  export interface ChannelOptions<H = Uint8Array> {
     protocol: string
     id?: Buffer | null
     unique?: boolean
-    handshake?: Encoder<Uint8Array>
+    handshake?: Encoder<H>
     messages?: Array<{ encoding: Encoder<Uint8Array>; onmessage: (m: Uint8Array) => void }>
-    onopen?: (handshake: Uint8Array) => void
+    onopen?: (handshake: H) => void
     onclose?: (isRemote: boolean) => void
     ondestroy?: () => void
     ondrain?: () => void
@@ -116,7 +119,7 @@ declare module 'protomux' {
   export default class Protomux {
     static from(stream: Duplex): Protomux
     readonly stream: Duplex
-    createChannel(opts: ChannelOptions): Channel | null
+    createChannel<H = Uint8Array>(opts: ChannelOptions<H>): Channel<H> | null
     /** Be asked (`notify(id)`) when the remote opens a channel of `protocol` (any id when id is null). */
     pair(opts: { protocol: string; id?: Buffer | null }, notify: (id: Buffer) => void | Promise<void>): void
     unpair(opts: { protocol: string; id?: Buffer | null }): void

@@ -1,6 +1,6 @@
 import * as b4a from '../bytes.js'
 import { ChrysalisError } from '../errors.js'
-import { DecodeError, Reader, Writer, utf8Length } from './wire.js'
+import { DecodeError, Reader, Writer, utf8Length } from '../codec/primitives.js'
 
 /**
  * Feed records, version 1: the exact layouts are in protocol.md §4. Every value in a feed is one
@@ -38,6 +38,7 @@ const TYPE_NAMES = new Map<number, RecordTypeName>(Object.entries(RecordType).ma
 
 // Flag bits. A record whose flags carry a bit this version does not know may carry extra bytes
 // after the known fields; readers skip them (protocol.md §4.2: growing a record by appending).
+// A FileRef is followed by other fields: each of its optional fields is length-prefixed.
 const PROFILE_AVATAR = 1
 const PROFILE_KNOWN = PROFILE_AVATAR
 const POST_REPLY = 1
@@ -45,6 +46,7 @@ const POST_EDITED = 2
 const POST_DELETED = 4
 const POST_KNOWN = POST_REPLY | POST_EDITED | POST_DELETED
 const RELATION_KNOWN = 0
+const BACKLINK_KNOWN = 0
 const FILE_KNOWN = 0
 
 /** A reference to a file shared as a BitTorrent v2 torrent (filled in by src/transfer). */
@@ -237,7 +239,7 @@ function readRecord(r: Reader): FeedRecord {
       const bio = r.string(LIMITS.bioBytes)
       const record: ProfileRecord = { type, updatedAt, name, bio }
       if (flags & PROFILE_AVATAR) record.avatar = readFile(r)
-      r.end((flags & ~PROFILE_KNOWN) !== 0)
+      r.end(flags, PROFILE_KNOWN)
       return record
     }
     case 'post': {
@@ -253,20 +255,20 @@ function readRecord(r: Reader): FeedRecord {
       if (flags & POST_REPLY) record.reply = { parent: readPostRef(r), root: readPostRef(r) }
       if (flags & POST_EDITED) record.editedAt = r.uint()
       if (flags & POST_DELETED) record.deletedAt = r.uint()
-      r.end((flags & ~POST_KNOWN) !== 0)
+      r.end(flags, POST_KNOWN)
       return record
     }
     case 'backlink': {
       const at = r.uint()
       const comment = readPostRef(r)
       const parent = readPostRef(r)
-      r.end(flags !== 0)
+      r.end(flags, BACKLINK_KNOWN)
       return { type, at, comment, parent }
     }
     default: {
       const at = r.uint()
       const target = r.fixed(32)
-      r.end((flags & ~RELATION_KNOWN) !== 0)
+      r.end(flags, RELATION_KNOWN)
       return { type, at, target }
     }
   }
@@ -274,8 +276,9 @@ function readRecord(r: Reader): FeedRecord {
 
 function readFile(r: Reader): FileRef {
   const flags = r.uint()
-  if ((flags & ~FILE_KNOWN) !== 0) throw new DecodeError('file reference with unknown flags')
-  return { infohash: r.fixed(32), name: r.string(LIMITS.fileNameBytes), size: r.uint() }
+  const file = { infohash: r.fixed(32), name: r.string(LIMITS.fileNameBytes), size: r.uint() }
+  r.skipOptional(flags, FILE_KNOWN)
+  return file
 }
 
 function readPostRef(r: Reader): PostRef {

@@ -1,11 +1,16 @@
-import { DecodeError, Reader, Writer } from '../feeds/wire.js'
+import { DecodeError, Reader, Writer } from '../codec/primitives.js'
+import { muxEncoding, type Codec } from '../codec/codec.js'
 import { LIMITS, normalizeTopic } from '../feeds/records.js'
 
 /**
- * Wire messages of the `chrysalis/v1` protomux channel (protocol.md §8). Same primitives and the
- * same evolution rule as feed records: a version, flag bits for optional fields, bounded reads,
- * trailing bytes only after an unknown flag bit. Decoders throw DecodeError; the caller drops the
- * peer.
+ * The `chrysalis/v1` protomux channel's messages (protocol.md §8.2), one codec each, as hypercore
+ * declares its wire messages in lib/messages.js. Every message is `version:uint` then its fields,
+ * with a `flags:uint` whose bits announce appended fields (the rule of §4.2: a bit the reader does
+ * not know means "skip what follows the fields you know"; with none, nothing may follow). Decoders
+ * read bounded and throw DecodeError; the network disconnects the peer.
+ *
+ *   const bytes = notify.encode({ kind: 'comment', id })
+ *   channel.addMessage({ encoding: encodings.notify, onmessage: (n: Notify) => … })
  */
 export const PROTOCOL = 'chrysalis/v1'
 export const MESSAGE_VERSION = 1
@@ -21,6 +26,12 @@ export const MAX_MESSAGE_BYTES = 8192
  */
 export const NOTIFY_LIMITS = { burst: 20, perSecond: 1, floodDrops: 20 } as const
 
+// Flag bits each message defines in this revision (none yet): a later one appends its fields.
+const HELLO_KNOWN = 0
+const NOTIFY_KNOWN = 0
+const ACK_KNOWN = 0
+
+/** The channel's handshake. */
 export interface Hello {
   name: string
   bio: string
@@ -28,71 +39,77 @@ export interface Hello {
   topics: string[]
 }
 
-export function encodeHello(h: Hello): Buffer {
-  const w = new Writer().uint(MESSAGE_VERSION).uint(0).string(h.name).string(h.bio).uint(h.topics.length)
-  for (const t of h.topics) w.string(t)
-  return w.finish()
-}
-
-export function decodeHello(bytes: Uint8Array): Hello {
-  const r = reader(bytes)
-  const flags = r.uint()
-  const name = r.string(LIMITS.nameBytes)
-  const bio = r.string(LIMITS.bioBytes)
-  const topics: string[] = []
-  for (let n = r.count(MAX_HELLO_TOPICS); n > 0; n--) {
-    const t = r.string(LIMITS.topicBytes)
-    if (t === '' || normalizeTopic(t) !== t) throw new DecodeError('a hello topic is not in normal form')
-    topics.push(t)
+export const hello: Codec<Hello> = {
+  encode(h) {
+    const w = new Writer().uint(MESSAGE_VERSION).uint(0).string(h.name).string(h.bio).uint(h.topics.length)
+    for (const t of h.topics) w.string(t)
+    return w.finish()
+  },
+  decode(bytes) {
+    const r = reader(bytes)
+    const flags = r.uint()
+    const name = r.string(LIMITS.nameBytes)
+    const bio = r.string(LIMITS.bioBytes)
+    const topics: string[] = []
+    for (let n = r.count(MAX_HELLO_TOPICS); n > 0; n--) {
+      const t = r.string(LIMITS.topicBytes)
+      if (t === '' || normalizeTopic(t) !== t) throw new DecodeError('a hello topic is not in normal form')
+      topics.push(t)
+    }
+    r.end(flags, HELLO_KNOWN)
+    if (/\p{Cc}/u.test(name)) throw new DecodeError('a hello name has control characters')
+    return { name, bio, topics }
   }
-  r.end(flags !== 0)
-  if (/\p{Cc}/u.test(name)) throw new DecodeError('a hello name has control characters')
-  return { name, bio, topics }
 }
 
 export const NotifyKind = { comment: 1, mention: 2 } as const
 export type NotifyKindName = keyof typeof NotifyKind
 
 /**
- * "I wrote post `id` in my feed, and it concerns you": a comment on your post, or a mention.
- * The receiver never trusts it: it reads post `id` from the sender's feed and checks it.
+ * Message 0. "I wrote post `id` in my feed, and it concerns you": a comment on your post, or a
+ * mention. The receiver never trusts it: it reads post `id` from the sender's feed and checks it.
  */
 export interface Notify {
   kind: NotifyKindName
   id: number
 }
 
-export function encodeNotify(n: Notify): Buffer {
-  return new Writer().uint(MESSAGE_VERSION).uint(NotifyKind[n.kind]).uint(0).uint(n.id).finish()
+export const notify: Codec<Notify> = {
+  encode(n) {
+    return new Writer().uint(MESSAGE_VERSION).uint(NotifyKind[n.kind]).uint(0).uint(n.id).finish()
+  },
+  decode(bytes) {
+    const r = reader(bytes)
+    const code = r.uint()
+    const kind = code === 1 ? 'comment' : code === 2 ? 'mention' : null
+    if (kind === null) throw new DecodeError(`unknown notification kind ${code}`)
+    const flags = r.uint()
+    const id = r.uint(LIMITS.postId)
+    r.end(flags, NOTIFY_KNOWN)
+    return { kind, id }
+  }
 }
 
-export function decodeNotify(bytes: Uint8Array): Notify {
-  const r = reader(bytes)
-  const code = r.uint()
-  const kind = code === 1 ? 'comment' : code === 2 ? 'mention' : null
-  if (kind === null) throw new DecodeError(`unknown notification kind ${code}`)
-  const flags = r.uint()
-  const id = r.uint(LIMITS.postId)
-  r.end(flags !== 0)
-  return { kind, id }
-}
-
-/** "I processed your notification about post `id`": the sender may forget it. */
+/** Message 1. "I processed your notification about post `id`": the sender may forget it. */
 export interface Ack {
   id: number
 }
 
-export function encodeAck(a: Ack): Buffer {
-  return new Writer().uint(MESSAGE_VERSION).uint(0).uint(a.id).finish()
+export const ack: Codec<Ack> = {
+  encode(a) {
+    return new Writer().uint(MESSAGE_VERSION).uint(0).uint(a.id).finish()
+  },
+  decode(bytes) {
+    const r = reader(bytes)
+    const flags = r.uint()
+    const id = r.uint(LIMITS.postId)
+    r.end(flags, ACK_KNOWN)
+    return { id }
+  }
 }
 
-export function decodeAck(bytes: Uint8Array): Ack {
-  const r = reader(bytes)
-  const flags = r.uint()
-  const id = r.uint(LIMITS.postId)
-  r.end(flags !== 0)
-  return { id }
-}
+/** The codecs as protomux encodings: the handshake, then the messages in registration order. */
+export const encodings = { hello: muxEncoding(hello), notify: muxEncoding(notify), ack: muxEncoding(ack) }
 
 function reader(bytes: Uint8Array): Reader {
   if (bytes.byteLength > MAX_MESSAGE_BYTES) throw new DecodeError(`message of ${bytes.byteLength} bytes is above the limit`)

@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events'
 import Hyperswarm, { type Discovery, type PeerInfo, type SwarmConnection } from 'hyperswarm'
 import type HyperDHT from 'hyperdht'
-import Protomux, { type Channel } from 'protomux'
-import c from 'compact-encoding'
+import Protomux, { type Channel, type Message } from 'protomux'
 import type Corestore from 'corestore'
 import type { KeyPair } from '../identity/keys.js'
 import { encodeId, toHex } from '../identity/encoding.js'
-import { DecodeError } from '../feeds/wire.js'
-import { NOTIFY_LIMITS, PROTOCOL, decodeAck, decodeHello, decodeNotify, encodeAck, encodeHello, encodeNotify, type Hello, type Notify } from './messages.js'
+import { DecodeError } from '../codec/primitives.js'
+import { NOTIFY_LIMITS, PROTOCOL, encodings, type Ack, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
 
 export interface Peer {
@@ -21,7 +20,9 @@ export interface Peer {
 
 interface PeerState extends Peer {
   conn: SwarmConnection
-  channel: Channel
+  channel: Channel<Hello>
+  /** The channel's messages, as registered (protocol.md §8.2): 0 notify, 1 ack. */
+  send: { notify: Message<Notify>; ack: Message<Ack> }
 }
 
 export interface NetworkEvents {
@@ -30,7 +31,7 @@ export interface NetworkEvents {
   'peer-leave': [Peer]
   /** Process the notification, then call `done` to acknowledge it. */
   notify: [Peer, Notify, () => void]
-  /** A peer sent something that does not decode; it was disconnected. */
+  /** A peer sent something that does not decode (or broke a rule); it was disconnected. */
   'bad-peer': [Buffer, string]
   /** A new connection's muxer, for other protocols (torrents) to open their channels on. */
   connection: [Buffer, Protomux]
@@ -199,7 +200,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   notify(publicKey: Buffer, message: Notify): boolean {
     const peer = this.peers.get(toHex(publicKey))
     if (!peer || peer.hello === null) return false
-    peer.channel.messages[0]!.send(encodeNotify(message)) // queued even when it reports backpressure
+    peer.send.notify.send(message) // queued even when it reports backpressure
     return true
   }
 
@@ -214,27 +215,31 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   private onConnection(conn: SwarmConnection, info: PeerInfo): void {
-    // Without an error handler the first "connection reset by peer" crashes the process.
-    conn.on('error', () => {})
+    // Without an error handler the first "connection reset by peer" crashes the process. A
+    // message that does not decode throws inside protomux, which destroys the connection with
+    // that DecodeError: report the peer as bad-peer, as guard() does for the rules of §8.
+    conn.on('error', (err: unknown) => {
+      if (err instanceof DecodeError) this.emit('bad-peer', conn.remotePublicKey, err.message)
+    })
     const key = toHex(conn.remotePublicKey)
     this.store.replicate(conn)
     const mux = Protomux.from(conn)
     let state: PeerState | null = null
     const channel = mux.createChannel({
       protocol: PROTOCOL,
-      handshake: c.raw,
-      messages: [
-        { encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onNotify(state, bytes)) },
-        { encoding: c.raw, onmessage: (bytes) => this.guard(conn, () => state && this.onAck(state, bytes)) }
-      ],
-      onopen: (handshake) => this.guard(conn, () => state && this.onHello(state, handshake))
+      handshake: encodings.hello,
+      onopen: (hello) => this.guard(conn, () => state && this.onHello(state, hello))
     })
     if (channel === null) return // this connection already has our channel
+    const send = {
+      notify: channel.addMessage({ encoding: encodings.notify, onmessage: (m) => this.guard(conn, () => state && this.onNotify(state, m)) }),
+      ack: channel.addMessage({ encoding: encodings.ack, onmessage: (m) => this.guard(conn, () => state && this.onAck(state, m)) })
+    }
     const foundVia = new Set<string>()
     for (const topic of info.topics) {
       for (const [name, interest] of this.interests) if (interest.topic.equals(topic)) foundVia.add(name)
     }
-    state = { publicKey: conn.remotePublicKey, id: encodeId(conn.remotePublicKey), hello: null, foundVia, conn, channel }
+    state = { publicKey: conn.remotePublicKey, id: encodeId(conn.remotePublicKey), hello: null, foundVia, conn, channel, send }
     // A newer connection to the same peer replaces the older one (hyperswarm keeps one of two
     // duplicates and destroys the other).
     this.peers.set(key, state)
@@ -247,24 +252,23 @@ export class Network extends EventEmitter<NetworkEvents> {
       if (bucket && refill(bucket, Date.now()) >= NOTIFY_LIMITS.burst) this.buckets.delete(key)
       if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
-    channel.open(encodeHello(this.hello()))
+    channel.open(this.hello())
     this.emit('connection', conn.remotePublicKey, mux)
   }
 
-  private onHello(state: PeerState, bytes: Uint8Array): void {
-    state.hello = decodeHello(bytes)
+  private onHello(state: PeerState, hello: Hello): void {
+    state.hello = hello
     this.emit('peer', publicPeer(state))
   }
 
-  private onNotify(state: PeerState, bytes: Uint8Array): void {
+  private onNotify(state: PeerState, message: Notify): void {
     if (!state.hello) throw new DecodeError('a notification before hello')
-    const message = decodeNotify(bytes)
     if (!this.takeToken(toHex(state.publicKey))) return
     let acked = false
     this.emit('notify', publicPeer(state), message, () => {
       if (acked || state.channel.closed) return
       acked = true
-      state.channel.messages[1]!.send(encodeAck({ id: message.id }))
+      state.send.ack.send({ id: message.id })
     })
   }
 
@@ -287,8 +291,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     return false
   }
 
-  private onAck(state: PeerState, bytes: Uint8Array): void {
-    const { id } = decodeAck(bytes)
+  private onAck(state: PeerState, { id }: Ack): void {
     const key = `${toHex(state.publicKey)}/${id}`
     this.acks.get(key)?.()
     this.acks.delete(key)
@@ -348,8 +351,10 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /**
-   * A throw inside a protomux handler would tear down the whole connection uncontrolled: decode
-   * errors end the connection deliberately, and the node carries on.
+   * A throw inside a protomux handler would tear down the whole connection uncontrolled (and a
+   * TypeError, rethrown by protomux, the process): a broken rule or a failing listener ends the
+   * connection deliberately, and the node carries on. (Decode errors are protomux's: see the
+   * connection's error handler.)
    */
   private guard(conn: SwarmConnection, fn: () => void): void {
     try {

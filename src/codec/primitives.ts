@@ -1,10 +1,12 @@
 import * as b4a from '../bytes.js'
 
 /**
- * Strict byte readers and writers for Chrysalis records. The integer format is compact-encoding's
- * `uint` (protocol.md §4.1): < 0xfd in one byte, else a 0xfd/0xfe/0xff marker and a 2/4/8-byte
+ * Strict byte readers and writers for everything Chrysalis encodes itself: feed records
+ * (src/feeds) and channel messages (src/net). The integer format is compact-encoding's `uint`
+ * (protocol.md §4.1): < 0xfd in one byte, else a 0xfd/0xfe/0xff marker and a 2/4/8-byte
  * little-endian value. The reader rejects non-minimal integers, reads past the end, invalid
- * UTF-8 and every length or count above the caller's bound, before allocating anything.
+ * UTF-8 and every length or count above the caller's bound, before allocating anything; a
+ * struct ends by the flags rule of protocol.md §4.2 (`end`).
  */
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -61,8 +63,29 @@ export class Reader {
     return this.uint(max)
   }
 
-  end(allowTrailing: boolean): void {
-    if (!allowTrailing && this.remaining !== 0) throw new DecodeError(`${this.remaining} unexpected trailing bytes`)
+  /**
+   * The end of a struct whose flags field held `flags`, of which this reader knows the bits in
+   * `known` (protocol.md §4.2). A set bit outside `known` announces fields appended by a later
+   * revision: whatever follows the known fields is skipped. With no such bit, nothing may follow.
+   */
+  end(flags: number, known: number): void {
+    if (this.remaining !== 0 && !hasUnknownBits(flags, known)) throw new DecodeError(`${this.remaining} unexpected trailing bytes`)
+    this.offset = this.buffer.byteLength
+  }
+
+  /**
+   * The optional fields of a struct that other fields follow (a FileRef inside a post), for the
+   * flag bits outside `known`: such a field cannot be found by position, so each is written as
+   * `len:uint` and `len` bytes, in the order of its bit (protocol.md §4.2). Skips them; fields of
+   * known bits are the caller's to read, before or after as their bits place them.
+   */
+  skipOptional(flags: number, known: number): void {
+    for (let rest = flags, bit = 0; rest > 0; rest = Math.floor(rest / 2), bit++) {
+      if (rest % 2 === 0 || (bit < 31 && (known & (2 ** bit)) !== 0)) continue
+      const len = this.uint()
+      if (len > this.remaining) throw new DecodeError(`an optional field of ${len} bytes is longer than the ${this.remaining} bytes left`)
+      this.offset += len
+    }
   }
 
   private byte(): number {
@@ -79,6 +102,14 @@ export class Reader {
     if (n > Number.MAX_SAFE_INTEGER) throw new DecodeError('integer is too large')
     return n
   }
+}
+
+/**
+ * Whether `flags` (any uint up to 2^53 − 1) has a bit outside `known` (a bit mask below 2^31).
+ * JavaScript's `&` keeps only the low 32 bits, so `flags & ~known` alone would miss bits 32…52.
+ */
+export function hasUnknownBits(flags: number, known: number): boolean {
+  return flags !== (flags & known)
 }
 
 export class Writer {
