@@ -68,7 +68,7 @@ const ON_TAB: readonly Binding[] = [{ ...BACK, does: 'clear the message', show: 
 const POST_KEYS: Binding[] = [
   b(['e'], 'e', 'edit', fixed({ type: 'edit-post' })),
   b(['d'], 'd', 'delete', fixed({ type: 'delete-post' })),
-  b(['f'], 'f', 'fetch files', fixed({ type: 'fetch-files' })),
+  b(['f'], 'f', 'fetch', fixed({ type: 'fetch-files' })),
   b(['p'], 'p', 'profile', fixed({ type: 'author' })),
   b(['u'], 'u', 'reload', fixed({ type: 'reload' }), 'help')
 ]
