@@ -73,7 +73,7 @@ const POST_KEYS: Binding[] = [
   b(['u'], 'u', 'reload', fixed({ type: 'reload' }), 'help')
 ]
 const TRANSFER_KEYS: Binding[] = [
-  b(['p'], 'p', 'pause/resume', fixed({ type: 'pause' })),
+  b(['p'], 'p', 'pause', fixed({ type: 'pause' })),
   b(['x'], 'x', 'cancel', fixed({ type: 'cancel-transfer' })),
   b(['m'], 'm', 'copy magnet', fixed({ type: 'copy-magnet' })),
   b(['t'], 't', '.torrent', fixed({ type: 'export-torrent' }))

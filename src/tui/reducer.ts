@@ -143,7 +143,7 @@ function push(s: UiState, screen: Pushed): UiState {
   return { ...s, stack: [...s.stack, screen] }
 }
 
-export function pop(s: UiState): UiState {
+function pop(s: UiState): UiState {
   return { ...s, stack: s.stack.slice(0, -1), prompt: null }
 }
 
