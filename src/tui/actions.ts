@@ -61,6 +61,8 @@ export type Action =
   // The first run
   | { type: 'setup'; choice: 'create' | 'restore-phrase' | 'restore-backup' | 'selected' }
   | { type: 'phrase-saved' }
+  // Not a key: the terminal was resized
+  | { type: 'resize'; columns: number; rows: number }
 
 export type ActionType = Action['type']
 

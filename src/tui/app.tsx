@@ -23,7 +23,7 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
   const { stdout } = useStdout()
   useInput((input, key) => handleKey(controller, input, key), { isActive: isRawModeSupported === true })
   useEffect(() => {
-    const onResize = (): void => controller.store.update((x) => ({ ...x, size: { columns: stdout.columns || 80, rows: stdout.rows || 24 } }))
+    const onResize = (): void => controller.dispatch({ type: 'resize', columns: stdout.columns || 80, rows: stdout.rows || 24 })
     stdout.on('resize', onResize)
     return () => void stdout.off('resize', onResize)
   }, [controller, stdout])

@@ -115,6 +115,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'drop-attachment':
     case 'type':
     case 'setup':
+    case 'resize':
       return // the state change was all (reducer.ts)
     default:
       return checkExhaustive(a)

@@ -119,6 +119,8 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
             : { step: 'restore-backup', file: field(), passphrase: field(), focus: 0, busy: false }
       return { ...s, setup, message: null }
     }
+    case 'resize':
+      return { ...s, size: { columns: a.columns, rows: a.rows } }
     case 'fetch-files':
     case 'reload':
     case 'toggle-follow':
