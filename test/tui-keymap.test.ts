@@ -1,7 +1,9 @@
 // The keymap is the one truth about keys: for every context (screen, prompt, form, question),
 // each key it lists, pressed in ink-testing-library's terminal, dispatches the action its entry
 // names; the footer and the help shown there are exactly what the table yields. The controller
-// records actions instead of applying them, so the states need no node.
+// records actions instead of applying them, so the states need no node. Then two keys the table
+// got right where the old footers and README did not, on a real node: e and d on the timeline,
+// and Enter and Ctrl-S in the edit box.
 import test from 'brittle'
 import { createElement } from 'react'
 import { render } from 'ink-testing-library'
@@ -14,7 +16,8 @@ import { NO_KEY } from '../src/tui/keys.js'
 import { initialState, newCompose, Store, type UiState } from '../src/tui/store.js'
 import { themeFor } from '../src/tui/theme.js'
 import type { PostView, ProfileView } from '../src/node/views.js'
-import { waitFor } from './helpers.js'
+import { makeNode, waitFor } from './helpers.js'
+import { K, mountTui } from './helpers-tui.js'
 
 const ME = 'me'.padEnd(52, 'x')
 
@@ -162,4 +165,50 @@ test('keymap: help lists the keys of the screen under it and those that hold eve
     await waitFor(() => lines.every((l) => ui.frame().includes(l)), 5000, `the ${ctx} help; missing: ${lines.filter((l) => !ui.frame().includes(l)).join(' | ')}\n${ui.frame()}`)
     t.pass(`${ctx}: help as the table says`)
   }
+})
+
+test('timeline: e edits and d deletes your own selected post (d after a y/n question), as on a thread', async (t) => {
+  const node = await makeNode(t, 'Ada')
+  const first = await node.post({ text: 'Kaypro II manual, first scan' })
+  const second = await node.post({ text: 'Osborne 1 schematics' })
+  const ui = await mountTui(t, { home: node.home, openNode: () => Promise.resolve(node) })
+  await ui.until('Osborne 1 schematics')
+  ui.press('e')
+  await ui.until('Edit')
+  t.is(ui.c.state.stack.length, 0, 'edited in place, on the timeline')
+  ui.press(K.ctrlU, 'Osborne 1 schematics, rev B', K.ctrlS)
+  await ui.until('Edited.')
+  await ui.until('· edited')
+  t.is((await node.getPost(second.ref))?.text, 'Osborne 1 schematics, rev B', 'the selected post was edited in the feed')
+  ui.press('j', 'd')
+  await ui.until('Delete this post?')
+  ui.press('n')
+  await waitFor(() => ui.c.state.confirm === null)
+  t.absent((await node.getPost(first.ref))?.deleted, 'n: nothing deleted')
+  ui.press('d')
+  await ui.until('Delete this post?')
+  ui.press('y')
+  await ui.until('(deleted by its author)')
+  t.ok((await node.getPost(first.ref))?.deleted, 'the second post on the timeline is deleted in the feed')
+  t.absent((await node.getPost(second.ref))?.deleted, 'the other one stays')
+})
+
+test('the edit box: its footer says Enter adds a line and Ctrl-S saves, and they do', async (t) => {
+  const node = await makeNode(t, 'Ada')
+  const post = await node.post({ text: 'Osborne 1 schematics' })
+  const ui = await mountTui(t, { home: node.home, openNode: () => Promise.resolve(node) })
+  await ui.until('Osborne 1 schematics')
+  ui.press(K.enter)
+  await ui.until('Thread')
+  ui.press('e')
+  await ui.until('Edit')
+  const footer = ui.frame().split('\n').at(-1) ?? ''
+  t.ok(footer.includes('Enter new line') && footer.includes('Ctrl-S save'), `the footer: ${footer}`)
+  t.absent(footer.includes('Enter send'), 'Enter is not said to send')
+  ui.press(K.enter, 'rev B, all 12 sheets')
+  await waitFor(() => ui.c.state.prompt?.field.value === 'Osborne 1 schematics\nrev B, all 12 sheets', 5000, 'Enter added a line')
+  t.is((await node.getPost(post.ref))?.text, 'Osborne 1 schematics', 'Enter did not save')
+  ui.press(K.ctrlS)
+  await ui.until('Edited.')
+  t.is((await node.getPost(post.ref))?.text, 'Osborne 1 schematics\nrev B, all 12 sheets', 'Ctrl-S saved both lines')
 })
