@@ -228,7 +228,8 @@ test('help and footer name the add key', async (t) => {
   const { ui } = await setup(t)
   t.ok(/a add magnet .*\? help/.test(ui.frame()), 'the footer shows the add key, and help, in 80 columns')
   ui.press('?')
-  await ui.until('fetch magnet/hash/.torrent')
+  await ui.until('Everywhere')
+  t.ok(/Transfers[\s\S]*a +add magnet/.test(ui.frame()), "help lists the Transfers screen's keys")
   t.ok(fits(ui.frame(), 80, 24), 'help fits 80×24')
 })
 

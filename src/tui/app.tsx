@@ -1,17 +1,21 @@
 import { useEffect, useSyncExternalStore } from 'react'
 import { Box, Text, useInput, useStdin, useStdout } from 'ink'
 import type { Controller } from './controller.js'
-import { ADD_FETCH_KEY, handleKey } from './keys.js'
+import { handleKey } from './keys.js'
+import { contextOf, footerOf, helpOf } from './keymap.js'
 import { TAB_TITLES, TABS, top, type UiState } from './store.js'
 import type { Theme } from './theme.js'
 import { rate, plural, truncate, wrap } from './text.js'
-import { ComposeView, IdentityScreen, NotificationsScreen, PeopleScreen, ProfileView, SetupScreen, ThreadView, TimelineScreen, TransferDetail, TransfersScreen, type Dims } from './screens.js'
-import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme } from './widgets.js'
+import { IdentityScreen, SetupScreen } from './screens/identity.js'
+import { NotificationsScreen, PeopleScreen } from './screens/people.js'
+import { ComposeScreen, ProfileScreen, ThreadScreen, TimelineScreen } from './screens/posts.js'
+import { TransferDetail, TransfersScreen } from './screens/transfers.js'
+import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme, type Dims } from './widgets.js'
 
 /**
  * The whole terminal UI: a header with the tabs, the screen, then a message line, the status
- * bar and the keys of the moment. Everything it shows comes from the store; every key goes to
- * handleKey. Frames stay one row shorter than the terminal, so Ink never clears the screen.
+ * bar and the keys of the moment (from the keymap). Everything it shows comes from the store;
+ * every key goes to handleKey. Frames stay one row shorter than the terminal, so Ink never clears the screen.
  */
 export function App({ controller, theme }: { controller: Controller; theme: Theme }) {
   const s = useSyncExternalStore(controller.store.subscribe, controller.store.get)
@@ -19,7 +23,7 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
   const { stdout } = useStdout()
   useInput((input, key) => handleKey(controller, input, key), { isActive: isRawModeSupported === true })
   useEffect(() => {
-    const onResize = (): void => controller.store.update((x) => ({ ...x, size: { columns: stdout.columns || 80, rows: stdout.rows || 24 } }))
+    const onResize = (): void => controller.dispatch({ type: 'resize', columns: stdout.columns || 80, rows: stdout.rows || 24 })
     stdout.on('resize', onResize)
     return () => void stdout.off('resize', onResize)
   }, [controller, stdout])
@@ -38,7 +42,7 @@ export function App({ controller, theme }: { controller: Controller; theme: Them
         {s.prompt ? <PromptView s={s} width={width} /> : null}
         <MessageLine s={s} lines={message} />
         <StatusBar s={s} />
-        <Keys keys={s.confirm ? [['y', 'yes'], ['n', 'no']] : footerKeys(s)} />
+        <Keys keys={footerOf(contextOf(s))} />
       </Box>
     </ThemeContext.Provider>
   )
@@ -91,9 +95,9 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   if (s.mode === 'failed') return <Text>Your node could not be opened (the reason is below). q quits.</Text>
   if (s.mode === 'setup') return <SetupScreen s={s} dims={dims} />
   const t = top(s)
-  if (t?.kind === 'thread') return <ThreadView s={s} t={t} dims={dims} />
-  if (t?.kind === 'profile') return <ProfileView s={s} p={t} dims={dims} />
-  if (t?.kind === 'compose') return <ComposeView c={t} dims={dims} />
+  if (t?.kind === 'thread') return <ThreadScreen s={s} t={t} dims={dims} />
+  if (t?.kind === 'profile') return <ProfileScreen s={s} p={t} dims={dims} />
+  if (t?.kind === 'compose') return <ComposeScreen c={t} dims={dims} />
   if (t?.kind === 'transfer') return <TransferDetail s={s} t={t} dims={dims} />
   switch (s.tab) {
     case 'timeline':
@@ -112,14 +116,12 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
 function PromptView({ s, width }: { s: UiState; width: number }) {
   const theme = useTheme()
   const p = s.prompt!
-  const hint = p.kind === 'reply' ? 'Enter sends (Ctrl-S once it has several lines) · Esc cancels' : p.multiline ? 'Ctrl-S saves · Esc cancels' : ''
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={promptHeight(s)}>
       {p.multiline ? (
         <>
           <Text bold wrap="truncate-end">
             {p.title}
-            <Text color={theme.muted}>{`  ${hint}`}</Text>
           </Text>
           <MultiFieldView f={p.field} focus rows={3} width={width - 4} />
         </>
@@ -175,81 +177,22 @@ function StatusBar({ s }: { s: UiState }) {
   )
 }
 
-/** The keys of the moment, shown in the footer; help lists them all. */
-export function footerKeys(s: UiState): Array<[string, string]> {
-  if (s.mode === 'setup') {
-    switch (s.setup.step) {
-      case 'choose':
-        return [['↑↓', 'choose'], ['Enter', 'go'], ['n/r/b', 'pick'], ['q', 'quit']]
-      case 'create':
-        return [['Tab', 'next field'], ['Enter', 'create'], ['Esc', 'back'], ['Ctrl-C', 'quit']]
-      case 'phrase':
-        return [['y', 'I wrote the words down'], ['Ctrl-C', 'quit']]
-      default:
-        return [['Tab', 'next field'], ['Enter', 'restore'], ['Esc', 'back'], ['Ctrl-C', 'quit']]
-    }
-  }
-  if (s.mode === 'failed') return [['q', 'quit']]
-  if (s.mode !== 'main') return [['Ctrl-C', 'quit']]
-  if (s.prompt?.kind === 'add-fetch') return [['Enter', 'fetch'], ['Tab', 'complete path'], ['Esc', 'cancel']]
-  if (s.prompt) return [['Enter', s.prompt.multiline ? 'send' : 'ok'], ['Esc', 'cancel']]
-  if (s.help) return [['?/Esc', 'close help'], ['q', 'quit']]
-  const t = top(s)
-  if (t?.kind === 'compose') return [['Ctrl-S', 'post'], ['Tab', 'next field, complete path'], ['Enter', 'attach'], ['Esc', 'close, keep draft']]
-  if (t?.kind === 'thread') return [['↑↓', 'move'], ['r/Enter', 'reply'], ['e', 'edit'], ['d', 'delete'], ['f', 'fetch'], ['p', 'profile'], ['Esc', 'back'], ['?', 'help']]
-  if (t?.kind === 'profile') return [['↑↓', 'posts'], ['Enter', 'thread'], ['f', 'follow/unfollow'], ['b', 'block/unblock'], ['Esc', 'back'], ['?', 'help']]
-  if (t?.kind === 'transfer') return [['↑↓', 'peers'], ['p', 'pause/resume'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', '.torrent'], ['Esc', 'back'], ['?', 'help']]
-  if (s.tab === 'identity' && s.identity.phrase !== null) return [['any key', 'hide the words']]
-  if (s.tab === 'identity' && (s.identity.edit || s.identity.backup)) return [['Tab', 'next field'], ['Enter', 'save'], ['Esc', 'cancel']]
-  switch (s.tab) {
-    case 'timeline':
-      return [['↑↓', 'move'], ['Enter', 'thread'], ['r', 'reply'], ['f', 'fetch'], ['p', 'profile'], ['c', 'compose'], ['?', 'help'], ['q', 'quit']]
-    case 'people':
-      return s.people.section === 'discover'
-        ? [['↑↓', 'move'], ['f', 'follow/unfollow'], ['Enter', 'profile'], ['d', 'topic'], ['←→', 'following'], ['?', 'help']]
-        : [['↑↓', 'move'], ['Enter', 'profile'], ['d', 'discover'], ['i', 'follow ID'], ['x', 'unfollow'], ['b', 'block'], ['?', 'help']]
-    case 'notifications':
-      return [['↑↓', 'move'], ['Enter', 'open thread'], ['1-5', 'tabs'], ['?', 'help'], ['q', 'quit']]
-    case 'transfers':
-      return [[ADD_FETCH_KEY, 'add magnet'], ['Enter', 'peers'], ['p', 'pause'], ['x', 'cancel'], ['m', 'copy magnet'], ['t', '.torrent'], ['?', 'help']]
-    case 'identity':
-      return [['e', 'edit profile'], ['b', 'export backup'], ['w', 'recovery words'], ...(s.status.recovering ? ([['n', 'never posted']] as Array<[string, string]>) : []), ['?', 'help'], ['q', 'quit']]
-  }
-}
-
-const HELP: Array<Array<[string, Array<[string, string]>]>> = [
-  [
-    ['Everywhere', [['1-5 Tab', 'the five screens'], ['c', 'compose a post'], ['Esc', 'back, close'], ['?', 'this help'], ['q Ctrl-C', 'quit']]],
-    ['Lists', [['↑↓ j k', 'move'], ['PgUp PgDn', 'a page'], ['g G', 'first, last'], ['Enter', 'open']]],
-    ['Timeline, threads', [['r', 'reply'], ['e d', 'edit, delete your own'], ['f', "fetch a post's files"], ['p', "author's profile"], ['u', 'reload']]]
-  ],
-  [
-    ['People', [['d', 'discover by topic'], ['i', 'follow by pasted ID'], ['f x b', 'follow, unfollow, block'], ['←→', 'following / discover']]],
-    ['Transfers', [[ADD_FETCH_KEY, 'fetch magnet/hash/.torrent'], ['Enter', 'details: magnet, peers'], ['p x', 'pause / resume, cancel'], ['m t', 'copy magnet, export .torrent']]],
-    ['Compose', [['Tab', 'next field, complete path'], ['Enter', 'new line / attach'], ['Ctrl-S', 'post'], ['Ctrl-X', 'drop last attachment']]],
-    ['Identity', [['e b', 'edit profile, export backup'], ['w', 'show the recovery words']]]
-  ]
-]
-
+/** The keys of the screen under the help, and those that hold everywhere: from the keymap. */
 function Help({ s }: { s: UiState }) {
   const theme = useTheme()
   const column = Math.floor(Math.max(40, s.size.columns) / 2)
   return (
     <Box flexDirection="row">
-      {HELP.map((groups, i) => (
-        <Box key={i} flexDirection="column" width={column}>
-          {groups.map(([title, keys]) => (
-            <Box key={title} flexDirection="column">
-              <Text bold color={theme.accent}>
-                {title}
-              </Text>
-              {keys.map(([k, what]) => (
-                <Text key={k} wrap="truncate-end">
-                  {`  ${k.padEnd(10)}`}
-                  <Text color={theme.muted}>{what}</Text>
-                </Text>
-              ))}
-            </Box>
+      {helpOf(contextOf({ ...s, help: false })).map(([title, keys]) => (
+        <Box key={title} flexDirection="column" width={column}>
+          <Text bold color={theme.accent}>
+            {title}
+          </Text>
+          {keys.map(([k, what]) => (
+            <Text key={k} wrap="truncate-end">
+              {`  ${k.padEnd(10)}`}
+              <Text color={theme.muted}>{what}</Text>
+            </Text>
           ))}
         </Box>
       ))}

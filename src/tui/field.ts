@@ -55,6 +55,11 @@ export function editField(f: Field, input: string, key: Key, opts: { multiline?:
   return insert(chars, at, text)
 }
 
+/** A line break at the cursor (Enter in a multi-line field). */
+export function newLine(f: Field): Field {
+  return insert([...f.value], Math.min(f.cursor, [...f.value].length), '\n')
+}
+
 function insert(chars: string[], at: number, text: string): Field {
   const add = [...text]
   chars.splice(at, 0, ...add)

@@ -29,7 +29,7 @@ export interface Message {
 /** A yes/no question that holds every other key until answered. */
 export interface Confirm {
   question: string
-  action: 'delete-post' | 'cancel-transfer' | 'quit' | 'show-phrase'
+  action: 'delete-post' | 'cancel-transfer' | 'show-phrase'
   target: string
 }
 
@@ -48,20 +48,23 @@ export interface Prompt {
 export type SetupStep =
   | { step: 'choose'; selected: number }
   | { step: 'create'; name: Field; bio: Field; focus: 0 | 1; busy: boolean }
-  | { step: 'phrase'; phrase: string; id: string; fingerprint: string }
+  /** The profile typed on 'create' is published once the node is open. */
+  | { step: 'phrase'; phrase: string; id: string; fingerprint: string; profile: { name: string; bio: string } }
   | { step: 'restore-phrase'; phrase: Field; busy: boolean }
   | { step: 'restore-backup'; file: Field; passphrase: Field; focus: 0 | 1; busy: boolean }
 
-export interface ThreadScreen {
+export interface ThreadState {
   kind: 'thread'
   ref: string
   thread: ThreadView | null
   /** Index into the flattened thread (0 = the root post). */
   selected: number
   loading: boolean
+  /** A post to select once the thread has loaded (a notification's comment). */
+  want: string | null
 }
 
-export interface ProfileScreen {
+export interface ProfileState {
   kind: 'profile'
   id: string
   profile: ProfileView | null
@@ -73,7 +76,7 @@ export interface ProfileScreen {
   loading: boolean
 }
 
-export interface ComposeScreen {
+export interface ComposeState {
   kind: 'compose'
   text: Field
   topics: Field
@@ -86,7 +89,7 @@ export interface ComposeScreen {
 }
 
 /** One transfer's details: its magnet, whole, and its peers. */
-export interface TransferScreen {
+export interface TransferState {
   kind: 'transfer'
   infohash: string
   /** From the node once it has the metadata, else the magnet the user pasted; null while unknown. */
@@ -95,7 +98,7 @@ export interface TransferScreen {
   selected: number
 }
 
-export type Pushed = ThreadScreen | ProfileScreen | ComposeScreen | TransferScreen
+export type Pushed = ThreadState | ProfileState | ComposeState | TransferState
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
@@ -138,6 +141,10 @@ export interface UiState {
   }
   /** Peers announcing each attachment, by infohash (null while looking). */
   availability: Record<string, number | null>
+  /** A closed compose, kept until posted (c opens it again). */
+  draft: ComposeState | null
+  /** Magnets the user pasted, by infohash: shown in a transfer's details until the node knows the metadata. */
+  magnets: Record<string, string>
   size: { columns: number; rows: number }
 }
 
@@ -160,11 +167,13 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     transfers: { items: [], selected: 0 },
     identity: { edit: null, backup: null, phrase: null },
     availability: {},
+    draft: null,
+    magnets: {},
     size
   }
 }
 
-export function newCompose(): ComposeScreen {
+export function newCompose(): ComposeState {
   return { kind: 'compose', text: field(), topics: field(), attach: field(), focus: 0, files: [], candidates: [], busy: false }
 }
 

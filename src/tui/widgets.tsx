@@ -5,6 +5,12 @@ import type { Theme } from './theme.js'
 import type { AttachmentView, PostView } from '../node/views.js'
 import { age, bytes, clean, oneLine, truncate } from './text.js'
 
+/** The size a screen may draw in: the terminal's width, the rows between header and footer. */
+export interface Dims {
+  width: number
+  rows: number
+}
+
 export const ThemeContext = createContext<Theme | null>(null)
 
 export function useTheme(): Theme {

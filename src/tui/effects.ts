@@ -1,0 +1,160 @@
+import { checkExhaustive, type Action } from './actions.js'
+import type { Controller } from './controller.js'
+import { contextOf } from './keymap.js'
+import * as account from './node-account.js'
+import * as files from './node-files.js'
+import * as people from './node-people.js'
+import * as posts from './node-posts.js'
+import { selectedPost, selectedTransfer } from './reducer.js'
+import { top, type UiState } from './store.js'
+
+/**
+ * What an action does through the node, once the reducer has changed the state: `before` is
+ * the state the key was pressed in (what it acted on), `after` the state it left. Every failure
+ * goes to the message line (Controller.run).
+ */
+export function effect(c: Controller, a: Action, before: UiState, after: UiState): void {
+  // A screen was pushed (a thread, a profile, a transfer's details): load what it shows.
+  const pushed = after.stack.length > before.stack.length ? top(after) : null
+  if (pushed?.kind === 'thread') c.run(() => posts.loadThread(c, pushed.ref))
+  if (pushed?.kind === 'profile') c.run(() => people.loadProfile(c, pushed.id))
+  if (pushed?.kind === 'transfer') files.loadTransfer(c, pushed.infohash)
+  switch (a.type) {
+    case 'quit':
+      return c.quit()
+    case 'tab':
+    case 'next-tab':
+      if (after.tab === 'people') c.run(() => people.loadFollowing(c))
+      if (after.tab === 'transfers') c.tick()
+      return
+    case 'move': {
+      if (top(after) || after.tab !== 'timeline' || after.mode !== 'main') return
+      const t = after.timeline
+      if (t.selected >= t.posts.length - 50) c.run(() => posts.loadMore(c))
+      const page = Math.max(1, Math.floor((after.size.rows - 6) / 3))
+      return posts.lookAvailability(c, t.posts.slice(t.selected, t.selected + page))
+    }
+    case 'answer': {
+      const q = before.confirm
+      if (!a.yes || !q) return
+      if (q.action === 'delete-post') return c.run(() => posts.deletePost(c, q.target))
+      if (q.action === 'cancel-transfer') return c.run(() => files.cancelTransfer(c, q.target))
+      return c.run(() => account.showPhrase(c))
+    }
+    case 'fetch-files': {
+      const post = selectedPost(before)
+      return post ? c.run(() => posts.fetchFiles(c, post)) : undefined
+    }
+    case 'reload': {
+      const t = top(before)
+      return c.run(() => (t?.kind === 'thread' ? posts.loadThread(c, t.ref) : posts.refreshTimeline(c)))
+    }
+    case 'toggle-follow': {
+      const t = top(before)
+      if (t?.kind === 'profile') return t.id === before.me?.id ? undefined : c.run(() => people.setFollow(c, t.id, !t.following))
+      const person = before.people.found[before.people.foundSelected]
+      return person ? c.run(() => people.setFollow(c, person.id, !person.following)) : undefined
+    }
+    case 'toggle-block': {
+      const t = top(before)
+      return t?.kind === 'profile' && t.id !== before.me?.id ? c.run(() => people.setBlock(c, t.id, !t.blocked)) : undefined
+    }
+    case 'unfollow':
+    case 'block': {
+      const person = before.people.following[before.people.selected]
+      if (!person) return
+      return c.run(() => (a.type === 'block' ? people.setBlock(c, person.id, true) : people.setFollow(c, person.id, false)))
+    }
+    case 'pause': {
+      const item = selectedTransfer(before)
+      return item ? c.run(() => files.togglePause(c, item.infohash)) : undefined
+    }
+    case 'copy-magnet': {
+      const item = selectedTransfer(before)
+      return item ? c.run(() => files.copyMagnet(c, item.infohash)) : undefined
+    }
+    case 'never-posted':
+      return c.run(() => account.neverPosted(c))
+    case 'phrase-saved':
+      return c.run(() => account.phraseSaved(c))
+    case 'submit':
+      return submit(c, before, after)
+    case 'complete': {
+      const p = before.prompt
+      if (p?.kind === 'add-fetch') return c.run(() => files.completeFetchPath(c, p.field.value))
+      const t = top(before)
+      return t?.kind === 'compose' && t.attach.value !== '' ? c.run(() => posts.completeAttach(c, t.attach.value)) : undefined
+    }
+    case 'attach': {
+      const t = top(before)
+      const value = t?.kind === 'compose' ? t.attach.value.trim() : ''
+      return value ? c.run(() => posts.attach(c, value)) : undefined
+    }
+    case 'help':
+    case 'back':
+    case 'compose':
+    case 'open':
+    case 'reply':
+    case 'edit-post':
+    case 'delete-post':
+    case 'author':
+    case 'discover':
+    case 'follow-id':
+    case 'other-section':
+    case 'add-fetch':
+    case 'cancel-transfer':
+    case 'export-torrent':
+    case 'edit-profile':
+    case 'backup':
+    case 'show-phrase':
+    case 'hide-phrase':
+    case 'cancel':
+    case 'next-field':
+    case 'newline':
+    case 'line':
+    case 'drop-attachment':
+    case 'type':
+    case 'setup':
+    case 'resize':
+      return // the state change was all (reducer.ts)
+    default:
+      return checkExhaustive(a)
+  }
+}
+
+/** Enter (or Ctrl-S) in a prompt or a form: what it sends, from the state it was pressed in. */
+function submit(c: Controller, before: UiState, after: UiState): void {
+  const p = before.prompt
+  if (p) {
+    const value = p.field.value
+    switch (p.kind) {
+      case 'reply':
+        return c.run(() => posts.comment(c, p.target, value))
+      case 'edit':
+        return c.run(() => posts.editPost(c, p.target, value))
+      case 'topic':
+        return value.trim() === '' ? undefined : c.run(() => people.discover(c, value.trim()))
+      case 'follow-id':
+        return value.trim() === '' ? undefined : c.run(() => people.setFollow(c, value.trim(), true))
+      case 'export-torrent':
+        return c.run(() => files.exportTorrent(c, p.target, value.trim()))
+      case 'add-fetch':
+        return c.run(() => files.addFetch(c, value))
+      default:
+        return checkExhaustive(p.kind)
+    }
+  }
+  const ctx = contextOf(before)
+  const st = before.setup
+  const { edit, backup } = before.identity
+  if (ctx.startsWith('compose-')) return c.run(() => posts.submitPost(c))
+  if (ctx === 'identity-edit' && edit) return c.run(() => account.saveProfile(c, edit.name.value, edit.bio.value))
+  if (ctx === 'identity-backup' && backup?.focus === 2) return c.run(() => account.backup(c, backup.file.value, backup.passphrase.value, backup.again.value))
+  // The first run: the reducer marked the step busy when it is time to go.
+  const now = after.setup
+  if (!('busy' in now) || !now.busy) return
+  const done = (): void => c.update((s) => ('busy' in s.setup && s.setup.step === now.step ? { ...s, setup: { ...s.setup, busy: false } } : s))
+  if (st.step === 'create') c.run(() => account.createIdentity(c, st.name.value.trim(), st.bio.value.trim()).finally(done))
+  if (st.step === 'restore-phrase') c.run(() => account.restore(c, { phrase: st.phrase.value }).finally(done))
+  if (st.step === 'restore-backup') c.run(() => account.restore(c, { file: st.file.value.trim(), passphrase: st.passphrase.value }).finally(done))
+}

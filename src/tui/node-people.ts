@@ -1,0 +1,67 @@
+import type { Controller } from './controller.js'
+import { loadThread, refreshTimeline } from './node-posts.js'
+import { clamp, top, updateTop } from './store.js'
+import { oneLine } from './text.js'
+
+/** What People, profiles and Notifications do through the node. */
+
+export async function loadFollowing(c: Controller): Promise<void> {
+  const following = await c.need().followingList()
+  c.update((s) => ({ ...s, people: { ...s.people, following, selected: clamp(s.people.selected, following.length) } }))
+}
+
+/** Watch a topic: people appear on Discover as they are found. */
+export async function discover(c: Controller, topic: string): Promise<void> {
+  const node = c.need()
+  c.stopWatch?.()
+  c.stopWatch = null
+  c.update((s) => ({ ...s, people: { ...s.people, section: 'discover', topic: topic.trim().replace(/^#/, ''), found: [], foundSelected: 0 } }))
+  c.stopWatch = await node.watchTopic(topic, (person) => {
+    c.update((s) => (s.people.found.some((p) => p.id === person.id) ? s : { ...s, people: { ...s.people, found: [...s.people.found, person] } }))
+  })
+}
+
+export async function setFollow(c: Controller, id: string, follow: boolean): Promise<void> {
+  const node = c.need()
+  const person = follow ? await node.follow(id) : await node.unfollow(id)
+  c.update((s) => ({ ...s, people: { ...s.people, found: s.people.found.map((p) => (p.id === id ? { ...p, following: follow } : p)) } }))
+  c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, following: follow } : p)))
+  await loadFollowing(c)
+  // A feed not synced yet has no name here: the name they said hello with will do.
+  const name = person.name ?? c.state.people.found.find((p) => p.id === id)?.name ?? person.fingerprint
+  c.info(`${follow ? 'Following' : 'Stopped following'} ${name}.${follow ? ' Their posts arrive on the Timeline.' : ''}`)
+  await refreshTimeline(c)
+}
+
+export async function setBlock(c: Controller, id: string, block: boolean): Promise<void> {
+  const node = c.need()
+  const person = block ? await node.block(id) : await node.unblock(id)
+  c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, blocked: block, following: block ? false : p.following } : p)))
+  await loadFollowing(c)
+  await refreshTimeline(c)
+  c.info(`${block ? 'Blocked' : 'Unblocked'} ${person.name ?? person.fingerprint}.`)
+}
+
+export async function loadProfile(c: Controller, id: string): Promise<void> {
+  const node = c.need()
+  const [profile, following, blocked] = await Promise.all([node.profile(id), node.followingList(), node.blockedList()])
+  c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, profile, following: following.some((f) => f.id === id), blocked: blocked.some((b) => b.id === id) } : p)))
+  const [posts, follows] = await Promise.all([node.feed(id, { limit: 50 }), node.followsOf(id)])
+  c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, posts, follows, loading: false } : p)))
+}
+
+/** The notifications; `fresh` when one just arrived: counted as unread and said in the message line. */
+export async function loadNotifications(c: Controller, fresh: boolean): Promise<void> {
+  const items = await c.need().notifications({ limit: 200 })
+  c.update((s) => {
+    const added = Math.max(0, items.length - s.notifications.items.length)
+    const unread = s.tab === 'notifications' && s.stack.length === 0 ? 0 : s.notifications.unread + (fresh ? added : 0)
+    return { ...s, notifications: { items, selected: clamp(s.notifications.selected, items.length), unread } }
+  })
+  if (fresh && items[0]?.post) {
+    const p = items[0].post
+    c.info(`${items[0].kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${oneLine(p.text, 60)} (3 shows it)`)
+  }
+  const t = top(c.state)
+  if (fresh && t?.kind === 'thread') await loadThread(c, t.ref)
+}
