@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import type { Valid } from '../feeds/records.js'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeRules } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 import { LIMITS, attrOf, bad, checkComponent, checkLength, utf8 } from './metainfo-check.js'
@@ -41,7 +42,8 @@ export interface TorrentFile {
   executable?: boolean
 }
 
-export interface Metainfo {
+/** A torrent's metadata as the parser builds it, before it is branded (see Metainfo). */
+export interface MetainfoFields {
   version: TorrentVersion
   name: string
   /** A directory torrent: files live under `name/`. */
@@ -67,6 +69,16 @@ export interface Metainfo {
   /** pieces root (hex) → piece layer, for files larger than one piece. */
   layers: Map<string, Buffer[]>
 }
+
+/**
+ * Metadata that passed this module's checks: only parseInfo (and so parseTorrent, inspectTorrent,
+ * buildMetainfo) makes one, and the piece store, the engine and the saved state take no other.
+ * A peer's metadata is checked against the infohash asked for before parseInfo sees it.
+ */
+export type Metainfo = Valid<MetainfoFields>
+
+/** The brand, given where the checks are done (parseInfo) and nowhere else. */
+const checked = (meta: MetainfoFields): Metainfo => meta as Metainfo
 
 export interface HashedFile {
   path: string[]
@@ -362,7 +374,7 @@ export function parseInfo(info: Buffer): Metainfo {
   if (!v2) {
     checkPieces(d, v1!.layout)
     const files = v1!.layout.files.filter((f) => !f.pad).map((f) => v1File(f, pieceLength))
-    return { ...base, version: 'v1', multi: v1!.multi, files, totalLength: files.reduce((n, f) => n + f.length, 0), pieceCount: v1!.layout.pieceCount, infohash: infohashV1! }
+    return checked({ ...base, version: 'v1', multi: v1!.multi, files, totalLength: files.reduce((n, f) => n + f.length, 0), pieceCount: v1!.layout.pieceCount, infohash: infohashV1! })
   }
   const tree = d.get('file tree')
   if (!(tree instanceof Map) || tree.size === 0) throw bad('the torrent has no file tree; it was refused')
@@ -375,7 +387,7 @@ export function parseInfo(info: Buffer): Metainfo {
     checkPieces(d, v1.layout)
     if (v1.layout.pieceCount !== pieces) throw bad('the torrent\'s v1 and v2 file metadata do not match (piece counts differ); it was refused')
   }
-  return { ...base, version: v1 ? 'hybrid' : 'v2', multi, files, totalLength: total, pieceCount: pieces, infohash: infohashV2! }
+  return checked({ ...base, version: v1 ? 'hybrid' : 'v2', multi, files, totalLength: total, pieceCount: pieces, infohash: infohashV2! })
 }
 
 function v1File(f: { path: string[]; length: number; offset: number; symlink: string[] | null; executable: boolean }, pieceLength: number): TorrentFile {

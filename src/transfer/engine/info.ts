@@ -136,3 +136,4 @@ export function answerHashes(meta: Metainfo | null, peer: Peer, ref: HashRef, re
   if (answer) peer.wire.hashes(ref, answer)
   else peer.wire.hashReject(ref)
 }
+
