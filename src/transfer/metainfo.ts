@@ -3,6 +3,7 @@ import type { Valid } from '../feeds/records.js'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeRules } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 import { LIMITS, attrOf, bad, checkComponent, checkLength, utf8 } from './metainfo-check.js'
+import { lastAtOrBefore } from './sorted.js'
 import { checkHybrid, checkPieces, parseV1, type V1Layout } from './metainfo-v1.js'
 
 export { LIMITS, checkComponent } from './metainfo-check.js'
@@ -458,15 +459,8 @@ export function expectedHash(meta: Metainfo, piece: number): { hash: Buffer; fil
 }
 
 export function fileOfPiece(meta: Metainfo, piece: number): TorrentFile {
-  let lo = 0
-  let hi = meta.files.length - 1
-  // Binary search over first pieces; empty files own no pieces.
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    if (meta.files[mid]!.firstPiece <= piece) lo = mid
-    else hi = mid - 1
-  }
-  let i = lo
+  // The last file starting at or before the piece, then past empty files (they own no pieces).
+  let i = lastAtOrBefore(meta.files.length, (k) => meta.files[k]!.firstPiece, piece)
   while (meta.files[i]!.pieceCount === 0 || piece >= meta.files[i]!.firstPiece + meta.files[i]!.pieceCount) i++
   return meta.files[i]!
 }
