@@ -26,6 +26,7 @@ export interface Span {
   length: number
 }
 
+/** Maps each piece of a torrent to the file bytes it covers, for every kind of torrent. */
 export class PieceMap {
   readonly meta: Metainfo
   /** v1-only: each file's first byte in the piece stream (pads included). */

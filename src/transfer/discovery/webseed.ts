@@ -153,6 +153,7 @@ export function fileUrl(base: string, layout: WebSeedLayout, file: WebSeedFile):
   return httpUrl(text, 'WEBSEED_FAILED')
 }
 
+/** Reads byte ranges of one torrent's data from one BEP 19 web seed over HTTP. */
 export class WebSeed {
   readonly url: string
   private readonly layout: WebSeedLayout

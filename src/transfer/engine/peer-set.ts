@@ -29,6 +29,7 @@ export interface TorrentPeerInfo {
   uploaded: number
 }
 
+/** Whom one torrent is connected to and whom it has banned. */
 export class PeerSet implements Iterable<Peer> {
   private readonly peers = new Set<Peer>()
   private readonly banned = new Set<string>()

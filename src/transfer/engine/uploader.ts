@@ -55,6 +55,7 @@ export interface UploaderHost {
   failed(err: Error): void
 }
 
+/** Serves one torrent's peers: whom to unchoke, and their requests answered from the piece store. */
 export class Uploader {
   private readonly host: UploaderHost
   private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
