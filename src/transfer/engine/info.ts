@@ -137,4 +137,3 @@ export function answerHashes(meta: Metainfo | null, peer: Peer, ref: HashRef, re
   if (answer) peer.wire.hashes(ref, answer)
   else peer.wire.hashReject(ref)
 }
-
