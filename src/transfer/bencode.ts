@@ -24,6 +24,7 @@ export type BDict = Map<string, BValue>
 /** Which bound an input broke, for callers (and tests) that tell a flood from a typo. */
 export type BencodeLimit = 'bytes' | 'nodes' | 'string' | 'items' | 'depth'
 
+/** Bytes that are not bencode as this module takes it: which rule or limit they broke. */
 export class BencodeError extends Error {
   readonly offset: number
   /** The limit the input broke, or null when it is simply malformed. */

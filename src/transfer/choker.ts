@@ -42,6 +42,7 @@ export interface Rechoke<P> {
   choke: P[]
 }
 
+/** Chooses whom we upload to, each rechoke period (BEP 3 choking with an optimistic unchoke). */
 export class Choker<P> {
   private readonly peers = new Map<P, State>()
   private readonly slots: number

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { Metainfo } from './metainfo.js'
 import { filePath } from './metainfo.js'
-import type { SavedState, TransferStatus } from './state.js'
+import type { SavedState, StoredTorrent, TransferStatus } from './state.js'
 import type { PieceStore } from './storage.js'
 import type { Torrent } from './engine/torrent.js'
 import type { WebSeedSource } from './engine/webseeds.js'
@@ -94,6 +94,23 @@ export function viewOf(entry: Entry): TransferView {
   }
 }
 
+/** An exponential average of the bytes a running torrent moved, sampled each second. A resumed torrent counts from zero again. */
+export function sampleRates(entry: Entry): void {
+  const t = entry.torrent
+  if (!t) return
+  const r = entry.rate
+  r.down = 0.6 * r.down + 0.4 * (t.downloaded >= r.lastDown ? t.downloaded - r.lastDown : t.downloaded)
+  r.up = 0.6 * r.up + 0.4 * (t.uploaded >= r.lastUp ? t.uploaded - r.lastUp : t.uploaded)
+  r.lastDown = t.downloaded
+  r.lastUp = t.uploaded
+}
+
+/** An entry for a torrent this node has just made a state for (shared, fetched, or found damaged). */
 export function newEntry(state: SavedState, meta: Metainfo | null): Entry {
   return { state, meta, torrent: null, store: null, seeds: [], waiters: [], rate: { down: 0, up: 0, lastDown: 0, lastUp: 0 }, lookup: { next: 0, every: 2000 } }
+}
+
+/** An entry for a torrent read back from disk: only a checked StoredTorrent (state.ts) makes one. */
+export function restoredEntry(stored: StoredTorrent): Entry {
+  return newEntry(stored.state, stored.meta)
 }

@@ -64,6 +64,7 @@ interface Slot {
   pending: Map<number, Pending>
 }
 
+/** Checks pieces' hashes on worker threads, on the piece buffers themselves. */
 export class HashPool {
   private readonly slots: Slot[] = []
   private readonly size: number

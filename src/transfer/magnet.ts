@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { ChrysalisError } from '../errors.js'
+import { xtInfohash } from './infohash.js'
 import type { Metainfo } from './metainfo.js'
 
 /**
@@ -49,31 +50,6 @@ function badMagnet(message: string): ChrysalisError {
   return new ChrysalisError('BAD_INPUT', `the magnet link ${message}`)
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-
-function base32(text: string): Buffer {
-  let bits = 0
-  let value = 0
-  const out: number[] = []
-  for (const c of text.toUpperCase()) {
-    const v = BASE32.indexOf(c)
-    if (v === -1) throw badMagnet(`has a v1 infohash that is neither hex nor base32 ("${text.slice(0, 40)}")`)
-    value = (value << 5) | v
-    bits += 5
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff)
-      bits -= 8
-    }
-  }
-  return Buffer.from(out)
-}
-
-function btih(v: string): Buffer {
-  if (/^[0-9a-f]{40}$/i.test(v)) return Buffer.from(v, 'hex')
-  if (v.length === 32) return base32(v)
-  throw badMagnet(`has a v1 infohash of ${v.length} characters (40 hex or 32 base32 expected)`)
-}
-
 function url(v: string, schemes: string[]): string | null {
   if (v.length > MAGNET_LIMITS.urlBytes) return null
   try {
@@ -109,17 +85,16 @@ export function readMagnet(input: string): Magnet {
     // xt.1, xt.2 (BEP 9's numbered form) count as xt.
     const name = k.replace(/\.\d+$/, '')
     if (name === 'xt') {
-      const lower = v.toLowerCase()
-      if (lower.startsWith('urn:btih:')) {
-        const hash = btih(v.slice('urn:btih:'.length))
-        if (m.infohashV1 && !m.infohashV1.equals(hash)) throw badMagnet('names two different v1 infohashes')
-        m.infohashV1 = hash
-      } else if (lower.startsWith('urn:btmh:')) {
-        const mh = /^urn:btmh:1220([0-9a-f]{64})$/i.exec(v)
-        if (!mh) throw badMagnet('has a v2 infohash that is not a SHA-256 multihash (urn:btmh:1220 and 64 hex digits)')
-        const hash = Buffer.from(mh[1]!, 'hex')
-        if (m.infohashV2 && !m.infohashV2.equals(hash)) throw badMagnet('names two different v2 infohashes')
-        m.infohashV2 = hash
+      const xt = xtInfohash(v)
+      if (xt === null) continue // another kind of xt (urn:sha1:…): not ours to read
+      if ('why' in xt) throw badMagnet(`has ${xt.why}`)
+      if (xt.v1) {
+        if (m.infohashV1 && !m.infohashV1.equals(xt.v1)) throw badMagnet('names two different v1 infohashes')
+        m.infohashV1 = xt.v1
+      }
+      if (xt.v2) {
+        if (m.infohashV2 && !m.infohashV2.equals(xt.v2)) throw badMagnet('names two different v2 infohashes')
+        m.infohashV2 = xt.v2
       }
     } else if (name === 'dn') {
       if (m.name === null) m.name = v.slice(0, MAGNET_LIMITS.nameBytes)

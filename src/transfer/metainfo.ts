@@ -1,7 +1,9 @@
 import crypto from 'node:crypto'
+import type { Valid } from '../feeds/records.js'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeRules } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 import { LIMITS, attrOf, bad, checkComponent, checkLength, utf8 } from './metainfo-check.js'
+import { lastAtOrBefore } from './sorted.js'
 import { checkHybrid, checkPieces, parseV1, type V1Layout } from './metainfo-v1.js'
 
 export { LIMITS, checkComponent } from './metainfo-check.js'
@@ -41,7 +43,8 @@ export interface TorrentFile {
   executable?: boolean
 }
 
-export interface Metainfo {
+/** A torrent's metadata as the parser builds it, before it is branded (see Metainfo). */
+export interface MetainfoFields {
   version: TorrentVersion
   name: string
   /** A directory torrent: files live under `name/`. */
@@ -67,6 +70,16 @@ export interface Metainfo {
   /** pieces root (hex) → piece layer, for files larger than one piece. */
   layers: Map<string, Buffer[]>
 }
+
+/**
+ * Metadata that passed this module's checks: only parseInfo (and so parseTorrent, inspectTorrent,
+ * buildMetainfo) makes one, and the piece store, the engine and the saved state take no other.
+ * A peer's metadata is checked against the infohash asked for before parseInfo sees it.
+ */
+export type Metainfo = Valid<MetainfoFields>
+
+/** The brand, given where the checks are done (parseInfo) and nowhere else. */
+const checked = (meta: MetainfoFields): Metainfo => meta as Metainfo
 
 export interface HashedFile {
   path: string[]
@@ -362,7 +375,7 @@ export function parseInfo(info: Buffer): Metainfo {
   if (!v2) {
     checkPieces(d, v1!.layout)
     const files = v1!.layout.files.filter((f) => !f.pad).map((f) => v1File(f, pieceLength))
-    return { ...base, version: 'v1', multi: v1!.multi, files, totalLength: files.reduce((n, f) => n + f.length, 0), pieceCount: v1!.layout.pieceCount, infohash: infohashV1! }
+    return checked({ ...base, version: 'v1', multi: v1!.multi, files, totalLength: files.reduce((n, f) => n + f.length, 0), pieceCount: v1!.layout.pieceCount, infohash: infohashV1! })
   }
   const tree = d.get('file tree')
   if (!(tree instanceof Map) || tree.size === 0) throw bad('the torrent has no file tree; it was refused')
@@ -375,7 +388,7 @@ export function parseInfo(info: Buffer): Metainfo {
     checkPieces(d, v1.layout)
     if (v1.layout.pieceCount !== pieces) throw bad('the torrent\'s v1 and v2 file metadata do not match (piece counts differ); it was refused')
   }
-  return { ...base, version: v1 ? 'hybrid' : 'v2', multi, files, totalLength: total, pieceCount: pieces, infohash: infohashV2! }
+  return checked({ ...base, version: v1 ? 'hybrid' : 'v2', multi, files, totalLength: total, pieceCount: pieces, infohash: infohashV2! })
 }
 
 function v1File(f: { path: string[]; length: number; offset: number; symlink: string[] | null; executable: boolean }, pieceLength: number): TorrentFile {
@@ -446,15 +459,8 @@ export function expectedHash(meta: Metainfo, piece: number): { hash: Buffer; fil
 }
 
 export function fileOfPiece(meta: Metainfo, piece: number): TorrentFile {
-  let lo = 0
-  let hi = meta.files.length - 1
-  // Binary search over first pieces; empty files own no pieces.
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    if (meta.files[mid]!.firstPiece <= piece) lo = mid
-    else hi = mid - 1
-  }
-  let i = lo
+  // The last file starting at or before the piece, then past empty files (they own no pieces).
+  let i = lastAtOrBefore(meta.files.length, (k) => meta.files[k]!.firstPiece, piece)
   while (meta.files[i]!.pieceCount === 0 || piece >= meta.files[i]!.firstPiece + meta.files[i]!.pieceCount) i++
   return meta.files[i]!
 }

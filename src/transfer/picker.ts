@@ -75,6 +75,7 @@ interface Partial<P> {
   owner: P | null
 }
 
+/** Chooses which blocks to ask of which peer (rarest first, then endgame); no sockets, no storage. */
 export class PiecePicker<P> {
   private readonly opts: Required<Pick<PickerOptions, 'blockSize' | 'now' | 'random' | 'endgameAfterMs' | 'requestTimeoutMs'>> & PickerOptions
   private readonly availability: Uint32Array

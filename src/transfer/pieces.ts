@@ -1,5 +1,6 @@
 import { type Metainfo, expectedHash, fileOfPiece, pieceSize } from './metainfo.js'
 import { pieceDigests, type PieceDigests, type PieceHashJob } from './piece-hash.js'
+import { lastAtOrBefore } from './sorted.js'
 
 /**
  * Where each piece's bytes live, for every kind of torrent. v2 and hybrid torrents start every
@@ -25,6 +26,7 @@ export interface Span {
   length: number
 }
 
+/** Maps each piece of a torrent to the file bytes it covers, for every kind of torrent. */
 export class PieceMap {
   readonly meta: Metainfo
   /** v1-only: each file's first byte in the piece stream (pads included). */
@@ -66,16 +68,10 @@ export class PieceMap {
     const to = Math.min(from + meta.pieceLength, meta.v1!.streamLength)
     const out: Span[] = []
     // The last file starting at or before `from`, then on while files start before `to`.
-    let lo = 0
-    let hi = this.starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (this.starts[mid]! <= from) lo = mid
-      else hi = mid - 1
-    }
-    for (let i = lo; i < this.starts.length && this.starts[i]! < to; i++) {
+    const starts = this.starts
+    for (let i = lastAtOrBefore(starts.length, (k) => starts[k]!, from); i < starts.length && starts[i]! < to; i++) {
       const f = meta.files[i]!
-      const start = this.starts[i]!
+      const start = starts[i]!
       const a = Math.max(from, start)
       const b = Math.min(to, start + f.length)
       if (b > a && !f.symlink) out.push({ file: i, offset: a - start, at: a - from, length: b - a })

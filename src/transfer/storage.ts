@@ -22,6 +22,7 @@ export interface FileSlot {
 
 export { PARTS_DIR }
 
+/** A seeded file changed on disk since it was hashed: it is no longer served. */
 export class FileChangedError extends ChrysalisError {
   constructor(file: string) {
     super('FILE_CHANGED', `${file} changed on disk since it was shared or fetched; it is no longer seeded (share or fetch it again)`)

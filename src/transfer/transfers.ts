@@ -1,95 +1,63 @@
 import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import fs from 'node:fs/promises'
-import path from 'node:path'
-import type Protomux from 'protomux'
 import { ChrysalisError } from '../errors.js'
-import { torrentTopic } from '../net/topics.js'
 import { createTorrent, type CreateOptions } from './create.js'
-import { type Metainfo, parseTorrent, torrentBytes } from './metainfo.js'
-import { type Entry, type TransferView, newEntry, viewOf } from './entry.js'
+import { type Metainfo, torrentBytes } from './metainfo.js'
+import { type Entry, type TransferView, newEntry, restoredEntry, viewOf } from './entry.js'
 import { PieceStore, type FileChangedError } from './storage.js'
 import { removePrivateDir } from './safe-path.js'
-import { writeFileAtomic } from '../fs.js'
 import { downloadFolder, layoutFiles } from './layout.js'
 import { type TorrentTarget, targetKey } from './target.js'
 import type { BtOptions, BtStatus } from './bt-options.js'
-import { BtNetwork } from './engine/bt-network.js'
 import { PEER_ID_PREFIX } from './engine/peer.js'
 import { Torrent, type TorrentPeerInfo } from './engine/torrent.js'
 import { WebSeedSource } from './engine/webseeds.js'
-import { KEY_RE, LOG, TORRENT, type SavedState, type TransferStatus, readState, writeState } from './state.js'
+import { type TransferNet, TransfersOnline } from './online.js'
+import { type SavedState, type TransferStatus, TorrentFolders, damagedState } from './state.js'
 
-export type { TransferStatus, TorrentPeerInfo, TransferView }
+export type { TransferNet, TransferStatus, TorrentPeerInfo, TransferView }
 
 /**
  * Every torrent of a node: what it shares and fetches, kept across restarts in HOME/torrents/
  * (state.ts), seeded whenever the node is online, over the standard BitTorrent wire on TCP and on
  * hyperswarm connections between Chrysalis peers, found through the mainline DHT, trackers, web
- * seeds and hyperswarm topics. The hyperswarm side is a narrow interface so this layer does not
- * own the swarm.
+ * seeds and hyperswarm topics. This class keeps the torrents and runs each one's life (start,
+ * metadata, done, pause, remove); their folders on disk are state.ts's (TorrentFolders), the
+ * networks online.ts's (TransfersOnline), each running torrent engine/torrent.ts's.
  *
  *   const transfers = await Transfers.open(path.join(home, 'torrents'))
  *   const { meta } = await transfers.share('/scans/kaypro.pdf')
  *   await transfers.attach(network, { port: 6881 })   // seeds and fetches from now on
  */
-export interface TransferNet {
-  on(event: 'connection', fn: (publicKey: Buffer, mux: Protomux) => void): unknown
-  off(event: 'connection', fn: (publicKey: Buffer, mux: Protomux) => void): unknown
-  connections(): Array<{ publicKey: Buffer; mux: Protomux }>
-  joinTopic(topic: Buffer, opts: { server: boolean; client: boolean }): Promise<void>
-  leaveTopic(topic: Buffer): Promise<void>
-  refreshTopic(topic: Buffer): Promise<void>
-}
-
 export interface TransferEvents {
   update: [TransferView]
   ban: [string, string, string]
   changed: [string, FileChangedError]
 }
 
+/** Every torrent of a node, each one's life from share or fetch to remove. */
 export class Transfers extends EventEmitter<TransferEvents> {
   readonly dir: string
   readonly peerId: Buffer = Buffer.concat([PEER_ID_PREFIX, crypto.randomBytes(12)])
   private readonly entries = new Map<string, Entry>()
-  private net: TransferNet | null = null
-  private bt: BtOptions = {}
-  private btNet: BtNetwork | null = null
-  private readonly onConnection = (publicKey: Buffer, mux: Protomux): void => this.connect(publicKey, mux)
-  private ticker: NodeJS.Timeout | null = null
-  private ticks = 0
+  private readonly folders: TorrentFolders
+  private readonly online: TransfersOnline
 
   private constructor(dir: string) {
     super()
     this.dir = dir
+    this.folders = new TorrentFolders(dir)
+    this.online = new TransfersOnline(this.peerId, { entries: () => this.entries.values(), find: (h) => this.find(h)?.torrent ?? null })
   }
 
   static async open(dir: string): Promise<Transfers> {
     const t = new Transfers(dir)
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 }) // the torrents' state is the node's, owner-only like the rest of HOME
-    for (const name of await fs.readdir(dir)) {
-      if (!KEY_RE.test(name)) continue
-      await t.load(name)
+    // A damaged folder is kept as a stopped torrent that says what is wrong.
+    for (const key of await t.folders.open()) {
+      const stored = await t.folders.read(key)
+      t.entries.set(key, 'damaged' in stored ? newEntry(damagedState(key, stored.damaged), null) : restoredEntry(stored))
     }
     return t
-  }
-
-  /** Load one torrent folder; a damaged one is kept as a stopped torrent that says what is wrong. */
-  private async load(hex: string): Promise<void> {
-    const d = path.join(this.dir, hex)
-    let state: SavedState
-    let meta: Metainfo | null = null
-    try {
-      state = await readState(d, hex)
-      const raw = await fs.readFile(path.join(d, TORRENT)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)))
-      if (raw) meta = parseTorrent(raw, { infohash: Buffer.from(hex, 'hex'), v1: true, requireLayers: false, badLayer: 'drop' })
-      if (meta && state.files.length !== 0 && state.files.length !== meta.files.length) throw new ChrysalisError('BAD_STATE', `the saved state in ${d} does not match its torrent; cancel this torrent and add it again`)
-    } catch (err) {
-      const reason = err instanceof ChrysalisError && err.code === 'BAD_STATE' ? err.message : `the torrent folder ${d} is damaged (${(err as Error).message}); cancel this torrent and add it again`
-      state = { version: 2, infohash: hex, role: 'fetched', status: 'stopped', out: null, select: [], files: [], addedAt: 0, reason }
-      meta = null
-    }
-    this.entries.set(hex, newEntry(state, meta))
   }
 
   // --- sharing ---------------------------------------------------------------------------
@@ -112,7 +80,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
       reason: null,
       v1: meta.infohashV1?.toString('hex') ?? null,
       v2: meta.infohashV2?.toString('hex') ?? null,
-      trackers: this.bt.trackers ?? []
+      trackers: this.online.btOptions.trackers ?? []
     }
     await this.save(state, meta)
     if (existing) await this.drop(existing)
@@ -218,20 +186,12 @@ export class Transfers extends EventEmitter<TransferEvents> {
    * when configured, and seed and fetch everything not paused, on this hyperswarm network too.
    */
   async attach(net: TransferNet, bt: BtOptions = {}): Promise<void> {
-    this.net = net
-    this.bt = bt
-    this.btNet = await BtNetwork.start(bt, this.peerId, (h) => this.find(h)?.torrent ?? null)
-    net.on('connection', this.onConnection)
-    for (const c of net.connections()) this.connect(c.publicKey, c.mux)
-    // Torrents started while offline (a share before going online) announce now.
-    for (const entry of this.entries.values()) this.announce(entry)
-    this.ticker ??= setInterval(() => this.tick(), 1000)
-    this.ticker.unref()
+    await this.online.attach(net, bt)
   }
 
   /** The BitTorrent side, for `status` (offline: no port, nothing running). */
   btStatus(): BtStatus {
-    return this.btNet?.status() ?? { port: null, encryptedOnly: this.bt.encryptedOnly === true, dht: { enabled: false, nodes: 0 } }
+    return this.online.status()
   }
 
   /** Start every torrent that should run (after a restart). */
@@ -250,8 +210,8 @@ export class Transfers extends EventEmitter<TransferEvents> {
       v2: s.v2 ? Buffer.from(s.v2, 'hex') : (entry.meta?.infohashV2 ?? null),
       meta: entry.meta,
       peerId: this.peerId,
-      listenPort: () => this.btNet?.connections.port ?? null,
-      dialTcp: (host, port) => void this.btNet?.connections.dial(torrent, host, port)
+      listenPort: () => this.online.port,
+      dialTcp: (host, port) => this.online.dial(torrent, host, port)
     })
     entry.torrent = torrent
     // Events of a torrent already stopped (paused, removed, replaced) change nothing.
@@ -279,7 +239,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     torrent.on('piece', () => this.emit('update', this.view(entry)))
     torrent.on('layers', () => {
       // The .torrent kept so far had no piece layers (a magnet): keep the complete one.
-      if (current() && entry.meta) void writeFileAtomic(path.join(this.dir, s.infohash, TORRENT), torrentBytes(entry.meta), 0o600).catch(() => {})
+      if (current() && entry.meta) void this.folders.keepTorrent(s.infohash, entry.meta).catch(() => {})
     })
     if (entry.meta) {
       try {
@@ -289,32 +249,11 @@ export class Transfers extends EventEmitter<TransferEvents> {
         throw err
       }
     }
-    this.announce(entry)
-  }
-
-  /** On the networks: hyperswarm connections and topic, the mainline DHT, trackers, given peers. */
-  private announce(entry: Entry): void {
-    const torrent = entry.torrent
-    if (!this.net || !torrent) return
-    const s = entry.state
-    const downloading = s.status !== 'seeding'
-    // Seeders wait for downloaders to open the stream (Connections.attachMux takes them).
-    if (downloading) for (const c of this.net.connections()) this.btNet?.connections.openMux(torrent, c.publicKey, c.mux)
-    void this.net.joinTopic(torrentTopic(Buffer.from(s.infohash, 'hex')), { server: true, client: downloading }).catch(() => {})
-    if (!this.bt.encryptedOnly) {
-      this.btNet?.finder.start(s.infohash, torrent, {
-        trackers: s.trackers ?? [],
-        peers: s.peers ?? [],
-        downloading,
-        left: () => (entry.store ? Math.max(0, this.view(entry).size - entry.store.haveBytes) : 0)
-      })
-    }
+    this.online.announce(entry)
   }
 
   private async openStore(entry: Entry): Promise<void> {
-    const log = path.join(this.dir, entry.state.infohash, LOG)
-    await fs.mkdir(path.dirname(log), { recursive: true, mode: 0o700 })
-    await (await fs.open(log, 'a', 0o600)).close() // created owner-only here: PieceStore appends to it
+    const log = await this.folders.log(entry.state.infohash)
     const out = entry.state.role === 'fetched' ? entry.state.out : null
     const store = new PieceStore(entry.meta!, entry.state.files, log, out, Buffer.from(entry.state.infohash, 'hex'))
     await store.open()
@@ -328,7 +267,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     }
     torrent.download()
     // Web seeds are only useful once the layout is known, and (encrypted-only) never used.
-    if (!this.bt.encryptedOnly) {
+    if (!this.online.btOptions.encryptedOnly) {
       for (const url of entry.state.webSeeds ?? []) {
         const seed = new WebSeedSource(torrent, store.map, url)
         entry.seeds.push(seed)
@@ -355,7 +294,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     entry.state.status = 'seeding'
     this.stopSeeds(entry)
     await this.save(entry.state, null)
-    this.btNet?.finder.completed(entry.state.infohash)
+    this.online.completed(entry)
     this.emit('update', this.view(entry))
     for (const w of entry.waiters.splice(0)) w.resolve()
   }
@@ -370,7 +309,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
   /** The one teardown of a running torrent: connections, sources, announces, files. */
   private async halt(entry: Entry): Promise<void> {
     this.stopSeeds(entry)
-    this.btNet?.finder.stop(entry.state.infohash)
+    this.online.stopFinding(entry)
     entry.torrent?.stop()
     entry.torrent = null
     await entry.store?.close()
@@ -387,53 +326,6 @@ export class Transfers extends EventEmitter<TransferEvents> {
     for (const w of entry.waiters.splice(0)) w.reject(error)
   }
 
-  private connect(publicKey: Buffer, mux: Protomux): void {
-    const conns = this.btNet?.connections
-    if (!conns) return
-    // Streams a peer opens for torrents we have; the ones we fetch we open ourselves.
-    conns.attachMux(publicKey, mux)
-    for (const entry of this.entries.values()) {
-      if (entry.torrent && entry.state.status !== 'seeding') conns.openMux(entry.torrent, publicKey, mux)
-    }
-  }
-
-  private tick(): void {
-    const net = this.net
-    this.btNet?.finder.tick()
-    // Peers that had not got a torrent when we asked may have it now: ask again now and then.
-    if (net && ++this.ticks % 5 === 0) {
-      for (const entry of this.entries.values()) {
-        if (!entry.torrent || entry.state.status === 'seeding') continue
-        for (const c of net.connections()) this.btNet?.connections.openMux(entry.torrent, c.publicKey, c.mux)
-      }
-    }
-    // Seeders that arrived after our lookup: look again while a download has no peer.
-    const now = Date.now()
-    for (const entry of this.entries.values()) {
-      const t = entry.torrent
-      if (!net || !t || entry.state.status === 'seeding') continue
-      if (t.peerCount > 0) {
-        entry.lookup = { next: 0, every: 2000 }
-        continue
-      }
-      if (entry.lookup.next === 0) entry.lookup.next = now + entry.lookup.every
-      if (now < entry.lookup.next) continue
-      entry.lookup.every = Math.min(60_000, entry.lookup.every * 2)
-      entry.lookup.next = now + entry.lookup.every
-      void net.refreshTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
-    }
-    for (const entry of this.entries.values()) {
-      const t = entry.torrent
-      if (!t) continue
-      const r = entry.rate
-      // An exponential average over a few seconds. A resumed torrent counts from zero again.
-      r.down = 0.6 * r.down + 0.4 * (t.downloaded >= r.lastDown ? t.downloaded - r.lastDown : t.downloaded)
-      r.up = 0.6 * r.up + 0.4 * (t.uploaded >= r.lastUp ? t.uploaded - r.lastUp : t.uploaded)
-      r.lastDown = t.downloaded
-      r.lastUp = t.uploaded
-    }
-  }
-
   // --- control ---------------------------------------------------------------------------
 
   async pause(infohash: Buffer): Promise<TransferView> {
@@ -442,7 +334,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     entry.state.status = 'paused'
     await this.save(entry.state, null)
     for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the download was paused; resume it with `chrysalis fetch` again'))
-    if (this.net) await this.net.leaveTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
+    await this.online.leave(entry)
     return this.view(entry)
   }
 
@@ -466,13 +358,13 @@ export class Transfers extends EventEmitter<TransferEvents> {
     await this.drop(entry)
     if (entry.state.role === 'fetched' && entry.state.out) await removePrivateDir(entry.state.out, entry.state.infohash).catch(() => {})
     this.entries.delete(entry.state.infohash)
-    await fs.rm(path.join(this.dir, entry.state.infohash), { recursive: true, force: true })
+    await this.folders.remove(entry.state.infohash)
     for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the download was cancelled'))
   }
 
   private async drop(entry: Entry): Promise<void> {
     await this.halt(entry)
-    if (this.net) await this.net.leaveTopic(torrentTopic(Buffer.from(entry.state.infohash, 'hex'))).catch(() => {})
+    await this.online.leave(entry)
   }
 
   private require(infohash: Buffer): Entry {
@@ -511,32 +403,18 @@ export class Transfers extends EventEmitter<TransferEvents> {
   }
 
 
-  /** Saves of one torrent run one after another, so the newest state is the one kept. */
-  private saving = new Map<string, Promise<unknown>>()
-
   private save(state: SavedState, meta: Metainfo | null): Promise<void> {
-    const prev = this.saving.get(state.infohash) ?? Promise.resolve()
-    const next = prev.catch(() => {}).then(() => this.write(state, meta))
-    this.saving.set(state.infohash, next)
-    return next
-  }
-
-  private write(state: SavedState, meta: Metainfo | null): Promise<void> {
-    return writeState(path.join(this.dir, state.infohash), state, meta ? torrentBytes(meta) : null)
+    return this.folders.save(state, meta)
   }
 
   async close(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker)
-    this.ticker = null
-    this.net?.off('connection', this.onConnection)
-    this.net = null
+    this.online.detach()
     for (const entry of this.entries.values()) {
       const running = entry.torrent !== null
       await this.halt(entry)
       if (running) await this.save(entry.state, null).catch(() => {})
       for (const w of entry.waiters.splice(0)) w.reject(new ChrysalisError('TRANSFER_FAILED', 'the node closed before the download finished; run the fetch again to resume'))
     }
-    await this.btNet?.close()
-    this.btNet = null
+    await this.online.close()
   }
 }

@@ -106,6 +106,7 @@ export function normalizeTiers(tiers: string[][], max: number): string[][] {
   return out
 }
 
+/** Announces one torrent to its trackers, tier by tier, and hands on the peers they name. */
 export class Announcer {
   private readonly opts: AnnouncerOptions
   private readonly limits: AnnouncerLimits

@@ -39,6 +39,7 @@ interface Entry {
   timer: unknown
 }
 
+/** Keeps torrents announced on the mainline DHT, again on a timer and after a failed announce. */
 export class DhtAnnouncer {
   readonly #dht: AnnounceTarget
   readonly #intervalMs: number

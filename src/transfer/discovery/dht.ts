@@ -89,6 +89,7 @@ export interface LookupOptions {
   maxPeers?: number
 }
 
+/** One mainline DHT node (BEP 5): looks BitTorrent peers up by infohash and announces ours. */
 export class MainlineDht {
   readonly #lib: DHT
   readonly #socket: GuardedSocket

@@ -138,6 +138,7 @@ export function parseUdpUrl(text: string): { host: string; port: number } {
   return { host, port }
 }
 
+/** Talks BEP 15 to UDP trackers for every torrent, over one socket per address family. */
 export class UdpTrackerClient {
   private readonly sockets = new Map<4 | 6, dgram.Socket>()
   private readonly owned = new Set<dgram.Socket>()

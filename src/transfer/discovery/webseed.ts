@@ -17,6 +17,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { DiscoveryError, isDiscoveryError } from './errors.js'
 import { boundedGet, httpUrl } from './http-get.js'
+import { lastAtOrBefore } from '../sorted.js'
 
 export interface WebSeedFile {
   /** Path components below the torrent's name (ignored for a single-file torrent). */
@@ -137,14 +138,7 @@ export function planRange(layout: WebSeedLayout, start: number, length: number):
 
 /** The last file that begins at or before `pos` (binary search: files are in offset order). */
 function fileAt(layout: WebSeedLayout, pos: number): number {
-  let lo = 0
-  let hi = layout.files.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    if (layout.files[mid]!.offset <= pos) lo = mid
-    else hi = mid - 1
-  }
-  return lo
+  return lastAtOrBefore(layout.files.length, (i) => layout.files[i]!.offset, pos)
 }
 
 /**
@@ -159,6 +153,7 @@ export function fileUrl(base: string, layout: WebSeedLayout, file: WebSeedFile):
   return httpUrl(text, 'WEBSEED_FAILED')
 }
 
+/** Reads byte ranges of one torrent's data from one BEP 19 web seed over HTTP. */
 export class WebSeed {
   readonly url: string
   private readonly layout: WebSeedLayout

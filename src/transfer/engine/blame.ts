@@ -25,6 +25,7 @@ interface Ask {
   timer: NodeJS.Timeout
 }
 
+/** Asks v2 peers for a failed piece's block hashes, to name the sender of each bad block. */
 export class BlockHashRequests {
   private readonly meta: Metainfo
   private readonly asks = new Set<Ask>()

@@ -47,6 +47,7 @@ export interface ConnectionsOptions {
   encryptedOnly?: boolean
 }
 
+/** Brings BitTorrent connections to their torrents: TCP in and out, and streams inside hyperswarm connections. */
 export class Connections {
   private readonly opts: ConnectionsOptions
   private server: net.Server | null = null

@@ -50,6 +50,7 @@ export interface PeerFinderOptions {
   onMessage?: (text: string) => void
 }
 
+/** Finds BitTorrent peers for each torrent (DHT, trackers, given addresses) and dials them. */
 export class PeerFinder {
   private readonly opts: PeerFinderOptions
   private readonly announcer: DhtAnnouncer | null

@@ -54,6 +54,7 @@ export interface DownloaderHost {
   now?: () => number
 }
 
+/** Downloads one torrent: picks blocks, assembles and checks pieces, blames the senders of bad ones. */
 export class Downloader {
   readonly store: PieceStore
   readonly picker: PiecePicker<Holder>

@@ -18,6 +18,7 @@ export const INFO_LIMITS = {
   metadataFetches: 2
 } as const
 
+/** Fetches a magnet's metadata (BEP 9) from peers that announce it, a few at a time. */
 export class MetadataFetch {
   private readonly hashes: { v1: Buffer | null; v2: Buffer | null }
   private readonly done: (meta: Metainfo) => void

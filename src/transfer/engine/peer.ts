@@ -32,6 +32,7 @@ export interface PeerInfo {
   host?: string | null
 }
 
+/** What one torrent knows of one connected peer: state and small rules, no policy. */
 export class Peer {
   readonly wire: PeerWire
   readonly info: PeerInfo

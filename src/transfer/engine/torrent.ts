@@ -4,18 +4,23 @@ import { Bitfield } from '../bitfield.js'
 import { FileChangedError, type PieceStore } from '../storage.js'
 import { WireError } from '../wire/errors.js'
 import type { PeerWire, WireTorrent } from '../wire/peer.js'
+import { answerMetadata } from '../wire/metadata.js'
 import { UPLOAD_LIMITS, Uploader } from './uploader.js'
 import { type BlockSource, DOWNLOAD_LIMITS, Downloader } from './downloader.js'
 import { BlockHashRequests } from './blame.js'
 import { answerHashes, LayerRequests, MetadataFetch } from './info.js'
-import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport } from './peer.js'
+import { isChrysalisPeerId, Peer, type PeerInfo } from './peer.js'
+import { PEER_SET_LIMITS, PeerSet, type TorrentPeerInfo } from './peer-set.js'
+
+export type { TorrentPeerInfo }
 
 /**
  * One torrent on the BitTorrent wire (BEP 3, 6, 9, 10, 52), over every connection that has it,
- * TCP or hyperswarm alike: what each peer has, choking (choker.ts), serving requests from the
- * piece store, and while downloading, picking blocks (picker.ts), checking each piece (v1 SHA-1,
- * v2 merkle, both for hybrids) before it is kept, and banning peers whose data fails. It never
- * opens a connection: the transfers layer hands it wires. Rules and numbers: protocol.md §13.
+ * TCP or hyperswarm alike. This class routes each wire's messages to the part that owns their
+ * state: who is connected and banned (peer-set.ts), what each peer has (peer.ts), choking and
+ * serving (uploader.ts), picking and checking blocks while downloading (downloader.ts), the
+ * metadata and v2 layers a magnet lacks (info.ts, blame.ts). It never opens a connection: the
+ * transfers layer hands it wires. Rules and numbers: protocol.md §13.
  *
  *   const t = new Torrent({ v1, v2, meta, peerId })
  *   t.setStore(meta, store); t.download()
@@ -24,24 +29,10 @@ import { isChrysalisPeerId, Peer, type PeerInfo, type PeerKind, type Transport }
 export const LIMITS = {
   ...UPLOAD_LIMITS,
   ...DOWNLOAD_LIMITS,
-  /** Connections one torrent keeps; more are refused. */
-  maxPeers: 50,
-  /** Bans listed in a torrent's view (all are kept; the list shows the first). */
-  bansShown: 100,
+  ...PEER_SET_LIMITS,
   /** How often requests are checked for timeouts and the unchoked set is chosen again. */
   tickMs: 1000
 } as const
-
-export interface TorrentPeerInfo {
-  id: string
-  address: string | null
-  client: string | null
-  kind: PeerKind | 'webseed'
-  transport: Transport | 'http'
-  pieces: number
-  downloaded: number
-  uploaded: number
-}
 
 export interface TorrentEvents {
   /** The metadata arrived from a peer (verified against the infohash). */
@@ -77,16 +68,14 @@ export interface TorrentOptions {
   dialTcp?: (host: string, port: number) => void
 }
 
+/** One torrent on the wire: hands each connected peer's messages to the part that owns their state. */
 export class Torrent extends EventEmitter<TorrentEvents> {
   readonly v1: Buffer | null
   readonly v2: Buffer | null
   meta: Metainfo | null
   store: PieceStore | null = null
   private readonly opts: TorrentOptions
-  private readonly peers = new Set<Peer>()
-  private readonly banned = new Set<string>()
-  /** Peer id (hex) → hyperswarm key of Chrysalis peers met on hyperswarm. */
-  private readonly keyOf = new Map<string, string>()
+  private readonly peers = new PeerSet()
   /** The download side, once the store is known and something is wanted. */
   private down: Downloader | null = null
   private readonly upload: Uploader = new Uploader({
@@ -113,8 +102,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private stopped = false
   /** Bytes sent since this torrent started. */
   uploaded = 0
-  /** Peers banned (this run), for views: a Chrysalis peer's key or a TCP address, and why. */
-  readonly bans: Array<{ peer: string; address: string | null; reason: string }> = []
 
   constructor(opts: TorrentOptions) {
     super()
@@ -144,44 +131,35 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   get full(): boolean {
-    return this.peers.size >= LIMITS.maxPeers
+    return this.peers.full
+  }
+
+  /** Peers banned (this run), for views: a Chrysalis peer's key or a TCP address, and why. */
+  get bans(): ReadonlyArray<{ peer: string; address: string | null; reason: string }> {
+    return this.peers.bans
   }
 
   isBanned(banKey: string): boolean {
-    return this.banned.has(banKey)
+    return this.peers.isBanned(banKey)
   }
 
   /** Is a peer connected from or to this TCP address? */
   connectedAt(address: string): boolean {
-    for (const p of this.peers) if (p.info.address === address) return true
-    return false
+    return this.peers.connectedAt(address)
   }
 
   /** Is a peer with this peer id connected (over any transport)? */
   connectedTo(peerId: Buffer): Peer | null {
-    for (const p of this.peers) if (p.peerId.equals(peerId)) return p
-    return null
+    return this.peers.connectedTo(peerId)
   }
 
   /** Connected peers by kind, counted without building the peer list (views ask on every piece). */
   kindCounts(): { bittorrent: number; chrysalis: number } {
-    const kinds = { bittorrent: 0, chrysalis: 0 }
-    for (const p of this.peers) kinds[p.kind]++
-    return kinds
+    return this.peers.kindCounts()
   }
 
   peerList(): TorrentPeerInfo[] {
-    const n = this.meta?.pieceCount ?? 0
-    return [...this.peers].map((p) => ({
-      id: p.id,
-      address: p.info.address,
-      client: p.client,
-      kind: p.kind,
-      transport: p.info.transport,
-      pieces: p.pieceCount(n),
-      downloaded: p.downloaded,
-      uploaded: p.uploaded
-    }))
+    return this.peers.list(this.meta?.pieceCount ?? 0)
   }
 
   // --- lifecycle -------------------------------------------------------------------------
@@ -242,8 +220,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.stopped) return
     this.stopped = true
     clearInterval(this.timer)
-    for (const p of [...this.peers]) p.wire.destroy(null)
-    this.peers.clear()
+    this.peers.closeAll()
     this.down?.stop()
     this.blame?.stop()
     this.upload.clear()
@@ -258,36 +235,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
    */
   addPeer(wire: PeerWire, info: PeerInfo): boolean {
     if (this.stopped || wire.destroyed || !wire.remote) return false
-    // A Chrysalis peer met on hyperswarm keeps its key over TCP (for bans and views), even when
-    // its hyperswarm connection closed first.
-    const idHex = wire.remote.peerId.toString('hex')
-    if (info.transport === 'hyperswarm') {
-      if (this.keyOf.size >= LIMITS.maxPeers * 4) this.keyOf.delete(this.keyOf.keys().next().value!)
-      this.keyOf.set(idHex, info.banKey)
-    } else if (this.keyOf.has(idHex)) {
-      info = { ...info, publicKey: this.keyOf.get(idHex)! }
-    }
-    if (this.banned.has(info.banKey) || (info.publicKey !== undefined && this.banned.has(info.publicKey))) {
-      wire.destroy(new WireError('BANNED', 'this peer is banned from the torrent'))
-      return false
-    }
-    if (wire.remote.peerId.equals(this.opts.peerId)) {
-      wire.destroy(new WireError('SELF', 'a connection to ourselves'))
-      return false
-    }
-    const twin = this.connectedTo(wire.remote.peerId)
-    if (twin) {
-      if (twin.info.transport === 'hyperswarm' && info.transport === 'tcp') {
-        twin.wire.destroy(null)
-      } else {
-        wire.destroy(new WireError('DUPLICATE', 'already connected to this peer'))
-        return false
-      }
-    }
-    if (this.full) {
-      wire.destroy(new WireError('TOO_MANY', 'the torrent has as many peers as it keeps'))
-      return false
-    }
+    const admitted = this.peers.admit(wire, info, this.opts.peerId)
+    if (!admitted) return false
+    info = admitted
     const peer = new Peer(wire, info, LIMITS.maxInflight)
     if (info.transport === 'hyperswarm' || isChrysalisPeerId(wire.remote.peerId)) peer.kind = 'chrysalis'
     this.peers.add(peer)
@@ -295,31 +245,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.listen(peer)
     const meta = this.meta
     wire.extendedHandshake({ v: 'Chrysalis 0.1', reqq: LIMITS.servedQueue, ...(meta ? { metadataSize: meta.info.length } : {}), ...(this.opts.listenPort?.() ? { p: this.opts.listenPort()! } : {}) })
-    this.sendHaves(peer)
+    this.upload.announceHaves(peer)
     if (meta) {
       wire.setPieceCount(meta.pieceCount)
       peer.settle(meta.pieceCount)
     }
     this.emit('peers', this.peers.size)
     return true
-  }
-
-  private sendHaves(peer: Peer): void {
-    const store = this.store
-    const fast = peer.wire.remote!.caps.fast
-    if (!store || store.have.count === 0) {
-      if (fast) peer.wire.haveNone()
-      return
-    }
-    let all = true
-    const bits = new Bitfield(store.have.size)
-    for (let i = 0; i < store.have.size; i++) {
-      if (store.servable(i)) bits.set(i)
-      else all = false
-    }
-    if (all && fast) peer.wire.haveAll()
-    else if (bits.count > 0) peer.wire.bitfield(bits.bytes)
-    else if (fast) peer.wire.haveNone()
   }
 
   private listen(peer: Peer): void {
@@ -335,14 +267,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (h.reqq !== undefined) peer.maxInflight = Math.max(1, Math.min(LIMITS.maxInflight, h.reqq))
       // A peer that connected to us is known by its listening port too: a ban holds across its
       // connections, in and out.
-      if (h.p !== undefined && peer.info.transport === 'tcp' && peer.info.address) {
-        const listening = `${peer.info.address.slice(0, peer.info.address.lastIndexOf(':'))}:${h.p}`
-        if (this.banned.has(listening)) {
-          w.destroy(new WireError('BANNED', 'this peer is banned from the torrent'))
-          return
-        }
-        peer.listenKey = listening
-      }
+      if (h.p !== undefined && !this.peers.listening(peer, h.p)) return
       // A Chrysalis peer met on hyperswarm that also takes TCP: bulk data goes the faster way
       // (the TCP connection replaces this one once its handshake is through).
       if (h.p !== undefined && peer.info.transport === 'hyperswarm' && peer.info.host && (this.store === null || (this.down !== null && !this.down.done))) this.opts.dialTcp?.(peer.info.host, h.p)
@@ -387,14 +312,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }))
     w.on('hashReject', guard((m) => this.blame?.onReject(peer, m) || this.layers?.onReject(peer, m)))
     w.on('metadata', guard((m) => {
-      if (m.msgType !== 'request') return
-      const info = this.meta?.info
-      if (!info || m.piece * 16384 >= info.length) {
-        w.metadata({ msgType: 'reject', piece: m.piece })
-        return
-      }
-      const at = m.piece * 16384
-      w.metadata({ msgType: 'data', piece: m.piece, totalSize: info.length, data: info.subarray(at, Math.min(at + 16384, info.length)) })
+      if (m.msgType === 'request') answerMetadata(w, this.meta?.info ?? null, m.piece)
     }))
     w.on('drain', guard(() => this.upload.serve(peer)))
     w.on('close', () => this.onClose(peer))
@@ -537,11 +455,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private ban(peer: Peer, reason: string): void {
-    this.banned.add(peer.info.banKey)
-    if (peer.info.publicKey) this.banned.add(peer.info.publicKey)
-    if (peer.listenKey) this.banned.add(peer.listenKey)
-    const who = peer.info.publicKey ?? peer.info.address ?? peer.info.banKey
-    if (this.bans.length < LIMITS.bansShown) this.bans.push({ peer: who, address: peer.info.address, reason })
+    const who = this.peers.ban(peer, reason)
     this.emit('ban', who, reason)
     peer.wire.destroy(new WireError('BANNED', reason))
   }

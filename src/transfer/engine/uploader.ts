@@ -1,4 +1,5 @@
 import { Socket } from 'node:net'
+import { Bitfield } from '../bitfield.js'
 import { Choker, CHOKER_LIMITS } from '../choker.js'
 import { MuxStream } from '../mux-stream.js'
 import { FileChangedError, type PieceStore } from '../storage.js'
@@ -54,6 +55,7 @@ export interface UploaderHost {
   failed(err: Error): void
 }
 
+/** Serves one torrent's peers: whom to unchoke, and their requests answered from the piece store. */
 export class Uploader {
   private readonly host: UploaderHost
   private readonly choker = new Choker<Peer>({ slots: CHOKER_LIMITS.slots })
@@ -263,6 +265,25 @@ export class Uploader {
    * The bytes of a piece served lately, if still in memory: a peer that found a piece bad asks
    * for its block hashes (BEP 52 base layer 0) right after, and gets them from here.
    */
+  /** What a new peer is told we have: have all, have none (BEP 6) or a bitfield of what we serve. */
+  announceHaves(peer: Peer): void {
+    const store = this.host.store()
+    const fast = peer.wire.remote!.caps.fast
+    if (!store || store.have.count === 0) {
+      if (fast) peer.wire.haveNone()
+      return
+    }
+    let all = true
+    const bits = new Bitfield(store.have.size)
+    for (let i = 0; i < store.have.size; i++) {
+      if (store.servable(i)) bits.set(i)
+      else all = false
+    }
+    if (all && fast) peer.wire.haveAll()
+    else if (bits.count > 0) peer.wire.bitfield(bits.bytes)
+    else if (fast) peer.wire.haveNone()
+  }
+
   recent(piece: number): Buffer | null {
     return this.ready.get(piece) ?? null
   }

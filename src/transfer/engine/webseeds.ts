@@ -31,6 +31,7 @@ export function webSeedLayout(meta: Metainfo): WebSeedLayout {
   }
 }
 
+/** A web seed as a block source of one download: a whole piece at a time from the picker. */
 export class WebSeedSource implements BlockSource {
   readonly id: string
   readonly url: string

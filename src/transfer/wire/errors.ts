@@ -35,6 +35,7 @@ export type WireErrorCode =
   /** or the peer floods us with requests it could not have meant. */
   | 'FLOOD'
 
+/** Why a peer connection ended, with a stable code. */
 export class WireError extends Error {
   readonly code: WireErrorCode
   constructor(code: WireErrorCode, message: string, opts: { cause?: unknown } = {}) {

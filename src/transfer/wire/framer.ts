@@ -31,6 +31,7 @@ const enum State {
   Payload
 }
 
+/** Cuts a peer's byte stream into its handshake and frames, each length bounded before it is read. */
 export class Framer {
   /** Bounds the bitfield's length; set it once the torrent is known. */
   ctx: DecodeContext

@@ -102,14 +102,17 @@ export function fetchMetadata(peer: PeerWire, opts: FetchMetadataOptions): Promi
 
 /** Answers the peer's ut_metadata requests from `info` (announce metadata_size = info.length). */
 export function serveMetadata(peer: PeerWire, info: Buffer): void {
-  const pieces = Math.ceil(info.length / LIMITS.metadataPiece)
   peer.on('metadata', (m) => {
-    if (m.msgType !== 'request') return
-    if (m.piece >= pieces) {
-      peer.metadata({ msgType: 'reject', piece: m.piece })
-      return
-    }
-    const at = m.piece * LIMITS.metadataPiece
-    peer.metadata({ msgType: 'data', piece: m.piece, totalSize: info.length, data: info.subarray(at, Math.min(at + LIMITS.metadataPiece, info.length)) })
+    if (m.msgType === 'request') answerMetadata(peer, info, m.piece)
   })
+}
+
+/** One ut_metadata request answered: that 16 KiB piece of `info`, or a reject (no info, or no such piece). */
+export function answerMetadata(peer: PeerWire, info: Buffer | null, piece: number): void {
+  if (!info || piece * LIMITS.metadataPiece >= info.length) {
+    peer.metadata({ msgType: 'reject', piece })
+    return
+  }
+  const at = piece * LIMITS.metadataPiece
+  peer.metadata({ msgType: 'data', piece, totalSize: info.length, data: info.subarray(at, Math.min(at + LIMITS.metadataPiece, info.length)) })
 }

@@ -120,6 +120,7 @@ export const DEFAULTS = {
 const FAST_IDS = new Set<number>([MessageId.suggest, MessageId.haveAll, MessageId.haveNone, MessageId.reject, MessageId.allowedFast])
 const HASH_IDS = new Set<number>([MessageId.hashRequest, MessageId.hashes, MessageId.hashReject])
 
+/** One BitTorrent peer connection: the handshake, typed messages both ways, timeouts; no pieces, no storage. */
 export class PeerWire extends EventEmitter<PeerWireEvents> implements FrameHandler {
   readonly socket: Duplex
   /** Set once the peer's handshake has been accepted. */
