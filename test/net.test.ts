@@ -28,7 +28,7 @@ async function makeNet(t: { teardown(fn: () => unknown, o?: { order?: number }):
   })
   for (const topic of topics) await net.joinInterest(topic)
   t.teardown(async () => {
-    await net.destroy()
+    await net.close()
     await store.close()
   })
   return { identity, store, net }
@@ -215,7 +215,7 @@ test('feeds replicate over the swarm; followers serve what they follow', async (
   await copy.core.download({ start: 0, end: copy.core.length }).done()
 
   // Ada goes offline; Dee gets Ada's feed from Bob.
-  await a.net.destroy()
+  await a.net.close()
   const d = await makeNet(t, testnet, 'Dee')
   const third = await followOverSwarm(d, a.identity)
   t.is((await third.posts())[0]?.record.text, 'Kaypro II manual, 1982', 'Dee reads it from Bob while Ada is offline')

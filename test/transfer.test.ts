@@ -10,9 +10,6 @@ import { openMuxStream } from '../src/transfer/mux-stream.js'
 import { encodeHandshake, reservedBytes } from '../src/transfer/wire/messages.js'
 import { dataFile, makeNode, onlineNode, shaFile, tmpDir, internals } from './helpers.js'
 
-
-
-
 test('a post with an attachment: a follower fetches it through the post ref, verified', async (t) => {
   const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
   const dir = await tmpDir(t)
@@ -33,6 +30,19 @@ test('a post with an attachment: a follower fetches it through the post ref, ver
   t.is(view.have, view.size)
   t.is(await shaFile(path.join(out, 'kaypro-ii-manual.pdf')), hash, 'the bytes are the original ones')
   t.alike(await fs.readdir(out), ['kaypro-ii-manual.pdf'], 'no partial data is left')
+})
+
+test('fetch REF of someone not followed: the post comes from the network, and the feed topic is left after', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const dir = await tmpDir(t)
+  const a = await onlineNode(t, testnet, 'A')
+  const c = await onlineNode(t, testnet, 'C')
+  const { file } = await dataFile(dir, 'osborne-1-brochure.pdf', 64 * 1024)
+  const post = await a.post({ text: 'Osborne 1 brochure', attach: [file] })
+  const [target] = await c.files.resolve(post.ref)
+  t.is(target?.name, 'osborne-1-brochure.pdf', 'the post was found through its author')
+  const feedTopics = internals(c).network!['feeds']
+  t.is(feedTopics.size, 1, 'C announces only its own feed, not the feed it only read from')
 })
 
 async function seeder(t: Parameters<typeof makeNode>[0], testnet: Testnet, dir: string, name: string, source: string): Promise<{ node: ChrysalisNode; infohash: Buffer; copy: string }> {

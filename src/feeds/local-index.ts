@@ -6,6 +6,7 @@ import type { Feed, StoredPost } from './feed.js'
 import { BACKLINK_PREFIX, POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
 import { isUnavailable } from './feed.js'
 import type { PostRef } from './records.js'
+import { Resource } from '../lifecycle.js'
 
 /**
  * The local index over the own feed and every followed feed: a hyperbee on a local-only core.
@@ -51,7 +52,7 @@ export interface UpdateResult {
   version: number
 }
 
-export class LocalIndex {
+export class LocalIndex extends Resource {
   readonly db: IndexBee
   private readonly now: () => number
   private readonly initialWindow: number
@@ -62,16 +63,17 @@ export class LocalIndex {
    *   is seen; older ones are read from the feed on demand (`feed ID --before`). Infinity = all.
    */
   constructor(core: Hypercore, opts: { now?: () => number; initialWindow?: number } = {}) {
+    super()
     this.db = new Hyperbee<string, IndexValue>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' })
     this.now = opts.now ?? Date.now
     this.initialWindow = opts.initialWindow ?? 500
   }
 
-  ready(): Promise<void> {
+  protected _open(): Promise<void> {
     return this.db.ready()
   }
 
-  close(): Promise<void> {
+  protected _close(): Promise<void> {
     return this.db.close()
   }
 

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import Hyperswarm, { type Discovery, type PeerInfo, type SwarmConnection } from 'hyperswarm'
 import type HyperDHT from 'hyperdht'
 import Protomux, { type Channel, type Message } from 'protomux'
@@ -8,6 +7,7 @@ import { encodeId, toHex } from '../identity/encoding.js'
 import { DecodeError } from '../codec/primitives.js'
 import { NOTIFY_LIMITS, PROTOCOL, encodings, type Ack, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
+import { Resource } from '../lifecycle.js'
 
 export interface Peer {
   publicKey: Buffer
@@ -55,7 +55,7 @@ export interface NetworkOptions {
  *   await net.joinFeed(feed.discoveryKey)
  *   await net.flush()
  */
-export class Network extends EventEmitter<NetworkEvents> {
+export class Network extends Resource<NetworkEvents> {
   readonly swarm: Hyperswarm
   private readonly store: Corestore
   private readonly hello: () => Hello
@@ -68,7 +68,6 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly acks = new Map<string, () => void>()
   /** Notification buckets by sender (hex key), kept across reconnections; refilled ones go. */
   private readonly buckets = new Map<string, Bucket>()
-  private destroying: Promise<void> | null = null
 
   constructor(opts: NetworkOptions) {
     super()
@@ -209,10 +208,15 @@ export class Network extends EventEmitter<NetworkEvents> {
     return p && p.hello ? publicPeer(p) : null
   }
 
-  destroy(): Promise<void> {
-    this.destroying ??= this.swarm.destroy()
-    return this.destroying
+  protected async _open(): Promise<void> {
+    // The swarm starts in the constructor; joining topics is what goes online.
   }
+
+  /** Leaves every topic and closes every connection (the network's close()). */
+  protected _close(): Promise<void> {
+    return this.swarm.destroy()
+  }
+
 
   private onConnection(conn: SwarmConnection, info: PeerInfo): void {
     // Without an error handler the first "connection reset by peer" crashes the process. A

@@ -180,14 +180,18 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const feed = this.feeds.of(ref.author)
     const here = await feed.getPost(ref.id, { wait: false })
     if (here || !this.network) return here
-    this.network.joinPeer(ref.author)
+    const network = this.network
+    network.joinPeer(ref.author)
     try {
-      await untilDeadline(this.network.joinFeed(feed.core.discoveryKey), deadline)
+      await untilDeadline(network.joinFeed(feed.core.discoveryKey), deadline)
       if (!(await firstPeer(feed, deadline))) return null
       await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
       return await feed.getPost(ref.id)
     } finally {
-      this.network.leavePeer(ref.author)
+      network.leavePeer(ref.author)
+      // Announcing the topic of a feed we do not follow would tell the DHT what we read, for as
+      // long as we are online: only followers (and the author) stay on it.
+      if (feed !== this.feeds.own && !this.relations.isFollowing(feed.authorHex)) await network.leaveFeed(feed.core.discoveryKey)
     }
   }
 
@@ -278,7 +282,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
   /** Stop the live feeds and leave the swarm. */
   async close(): Promise<void> {
     this.stopLive()
-    await this.network?.destroy()
+    await this.network?.close()
   }
 
   private stopLive(): void {

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto'
-import { EventEmitter } from 'node:events'
 import { ChrysalisError } from '../errors.js'
 import { createTorrent, type CreateOptions } from './create.js'
 import { type Metainfo, torrentBytes } from './metainfo.js'
@@ -14,6 +13,7 @@ import { Torrent, type TorrentPeerInfo } from './engine/torrent.js'
 import { WebSeedSource } from './engine/webseeds.js'
 import { type TransferNet, TransfersOnline } from './online.js'
 import { type SavedState, type TransferStatus, TorrentFolders, damagedState } from './state.js'
+import { Resource } from '../lifecycle.js'
 
 export type { TransferNet, TransferStatus, TorrentPeerInfo, TransferView }
 
@@ -36,7 +36,7 @@ export interface TransferEvents {
 }
 
 /** Every torrent of a node, each one's life from share or fetch to remove. */
-export class Transfers extends EventEmitter<TransferEvents> {
+export class Transfers extends Resource<TransferEvents> {
   readonly dir: string
   readonly peerId: Buffer = Buffer.concat([PEER_ID_PREFIX, crypto.randomBytes(12)])
   private readonly entries = new Map<string, Entry>()
@@ -52,12 +52,16 @@ export class Transfers extends EventEmitter<TransferEvents> {
 
   static async open(dir: string): Promise<Transfers> {
     const t = new Transfers(dir)
-    // A damaged folder is kept as a stopped torrent that says what is wrong.
-    for (const key of await t.folders.open()) {
-      const stored = await t.folders.read(key)
-      t.entries.set(key, 'damaged' in stored ? newEntry(damagedState(key, stored.damaged), null) : restoredEntry(stored))
-    }
+    await t.ready()
     return t
+  }
+
+  protected async _open(): Promise<void> {
+    // A damaged folder is kept as a stopped torrent that says what is wrong.
+    for (const key of await this.folders.open()) {
+      const stored = await this.folders.read(key)
+      this.entries.set(key, 'damaged' in stored ? newEntry(damagedState(key, stored.damaged), null) : restoredEntry(stored))
+    }
   }
 
   // --- sharing ---------------------------------------------------------------------------
@@ -407,7 +411,7 @@ export class Transfers extends EventEmitter<TransferEvents> {
     return this.folders.save(state, meta)
   }
 
-  async close(): Promise<void> {
+  protected async _close(): Promise<void> {
     this.online.detach()
     for (const entry of this.entries.values()) {
       const running = entry.torrent !== null
