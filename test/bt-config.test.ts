@@ -7,7 +7,8 @@ import path from 'node:path'
 import { isChrysalisError } from '../src/errors.js'
 import { btOptionsOf, parseConfig, readConfig } from '../src/cli/bt-config.js'
 import { btFlagsOf } from '../src/cli/bt-flags.js'
-import { parseFetchTarget, parseInfohash } from '../src/node/files.js'
+import { parseFetchTarget } from '../src/node/files.js'
+import { parseInfohash } from '../src/node/infohash.js'
 import { inspectTorrent, torrentBytes } from '../src/transfer/metainfo.js'
 import { PUBLIC_ROUTERS } from '../src/transfer/discovery/dht.js'
 import { dataFile, makeNode, tmpDir } from './helpers.js'
@@ -138,7 +139,10 @@ test('fetch arguments: each kind to its target; anything else one line, exit 2 (
   fails(t, () => parseFetchTarget('magnet:?xt=urn:btmh:1220abcd'), 'USAGE', 'a short btmh', /SHA-256 multihash/)
   t.alike(parseInfohash(V1), Buffer.from(V1, 'hex'))
   t.alike(parseInfohash(V2), Buffer.from(V2, 'hex'))
-  fails(t, () => parseInfohash('abc'), 'USAGE', 'abc as an infohash', /not an infohash/)
+  t.alike(parseInfohash(`urn:btmh:1220${V2}`), Buffer.from(V2, 'hex'), 'the magnet xt forms too: one parser for every command')
+  const byUrn = parseFetchTarget(`urn:btih:${V1}`)
+  t.alike(byUrn.kind === 'torrent' ? byUrn.target.v1 : null, Buffer.from(V1, 'hex'), 'fetch takes them as well')
+  fails(t, () => parseInfohash('abc'), 'USAGE', 'abc as an infohash', /infohash/)
 })
 
 test('node.files.resolve: a .torrent, a magnet with --peer, a v1 hash of a hybrid this node has, a post ref', async (t) => {

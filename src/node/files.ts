@@ -11,6 +11,7 @@ import { type MagnetPeer, magnetOf, readMagnet } from '../transfer/magnet.js'
 import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
 import { type TorrentTarget, targetFromHash, targetFromMagnet, targetFromMeta, targetKey } from '../transfer/target.js'
+import { infohashShaped, parseInfohash } from './infohash.js'
 import { exists, writeFileAtomic } from '../fs.js'
 import type { FeedSet } from './feed-set.js'
 
@@ -224,8 +225,8 @@ export class NodeFiles {
 
   /** The peers of a torrent now (by its 40- or 64-hex key, as list() names it); none when unknown. */
   peers(infohash: string): ReturnType<Transfers['peerStats']> {
-    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(infohash)) return []
-    return this.transfers.peerStats(Buffer.from(infohash, 'hex'))
+    if (!infohashShaped(infohash)) return []
+    return this.transfers.peerStats(this.keyOf(infohash))
   }
 
   /** A standard .torrent for an infohash (v1 or v2) whose metadata this node has (or its feeds hold). */
@@ -268,10 +269,7 @@ export function parseFetchTarget(text: string, resolvePath: (p: string) => strin
       throw err
     }
   }
-  if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(text)) return { kind: 'torrent', target: targetFromHash(Buffer.from(text, 'hex')) }
-  if (/^[0-9a-f]+$/i.test(text) && text.length >= 32) {
-    throw new ChrysalisError('USAGE', `"${text.slice(0, 20)}…" has ${text.length} hex digits; an infohash has 40 (v1) or 64 (v2)`)
-  }
+  if (infohashShaped(text)) return { kind: 'torrent', target: targetFromHash(parseInfohash(text)) }
   let ref: PostRef | null = null
   try {
     ref = parseRef(text)
@@ -290,14 +288,6 @@ function isFile(file: string): boolean {
   } catch {
     return false
   }
-}
-
-/** An infohash as the commands take it: 40 hex digits (v1) or 64 (v2). */
-export function parseInfohash(hex: string): Buffer {
-  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(hex)) {
-    throw new ChrysalisError('USAGE', `"${hex.slice(0, 40)}" is not an infohash: give the 40 (v1) or 64 (v2) hex digits that \`chrysalis seeding\` or \`downloads\` lists`)
-  }
-  return Buffer.from(hex, 'hex')
 }
 
 /** A target with more peers to try (deduplicated). */

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { infohashShaped, parseInfohash } from '../node/infohash.js'
 import { completePath, userPath } from './complete.js'
 import type { Controller } from './controller.js'
 import { userError } from './errors.js'
@@ -82,7 +83,7 @@ export async function fetchTargetOf(input: string, cwd: string): Promise<string>
   const v = input.trim()
   if (v === '') throw userError('paste a magnet link, an infohash or a .torrent path first')
   if (/^magnet:\?/i.test(v)) return v
-  if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(v)) return v.toLowerCase()
+  if (infohashShaped(v)) return parseInfohash(v).toString('hex') // one line when it is a bad one
   if (/^[^\s/]+\/[0-9a-f]{1,12}$/i.test(v)) return v // a post ref: AUTHOR-ID/POST-ID
   const file = userPath(v, cwd)
   const st = await stat(file).catch(() => null)
