@@ -92,6 +92,8 @@ test('cli: identity export and import by file and by phrase; every failure write
   const text = await fs.readFile(backup, 'utf-8')
   t.absent(text.includes(init.recoveryPhrase.split(' ').slice(0, 3).join(' ')))
   oneLineError(t, await run(['--home', home, 'identity', 'export', '--out', backup], pass), 1, /already exists/)
+  const exists = await run(['--json', '--home', home, 'identity', 'export', '--out', backup], pass)
+  t.is((JSON.parse(exists.stdout) as { error: { code: string } }).error.code, 'FILE_EXISTS', 'an existing file: FILE_EXISTS')
 
   const restored = path.join(dir, 'restored')
   const wrong = await run(['--home', restored, 'identity', 'import', backup], { env: { CHRYSALIS_PASSPHRASE: 'wrong' } })

@@ -108,7 +108,7 @@ export async function readConfig(home: string): Promise<NodeConfig> {
     if (err instanceof ChrysalisError) throw err
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {}
-    throw new ChrysalisError('BAD_INPUT', `${file} cannot be read (${code ?? 'error'}); fix its permissions or remove it`)
+    throw new ChrysalisError('IO', `${file} cannot be read (${code ?? 'error'}); fix its permissions or remove it`)
   }
   return parseConfig(text, file)
 }

@@ -54,7 +54,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
       if (out === undefined) throw usage('identity export needs a file: chrysalis identity export --out FILE')
       const target = path.resolve(out)
       if (!ctx.values.force && (await exists(target))) {
-        throw new ChrysalisError('BAD_INPUT', `${target} already exists; choose another file or add --force to replace it`)
+        throw new ChrysalisError('FILE_EXISTS', `${target} already exists; choose another file or add --force to replace it`)
       }
       await loadIdentity(ctx.home) // no identity: say so before asking for a passphrase
       const passphrase = await askPassphrase({ confirm: true })
@@ -139,6 +139,6 @@ async function readBackupFile(file: string): Promise<string> {
     return await fs.readFile(file, 'utf-8')
   } catch (err) {
     if (err instanceof ChrysalisError) throw err
-    throw new ChrysalisError('BAD_INPUT', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`)
+    throw new ChrysalisError('IO', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`)
   }
 }

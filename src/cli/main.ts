@@ -214,11 +214,11 @@ function toUserError(err: unknown): ChrysalisError {
   if (err instanceof ChrysalisError) return err
   const e = err as NodeJS.ErrnoException
   if (e && typeof e === 'object' && (e.code === 'EACCES' || e.code === 'EPERM')) {
-    return new ChrysalisError('BAD_INPUT', `permission denied on ${e.path ?? 'a file'}; check the home directory's owner and mode`)
+    return new ChrysalisError('IO', `permission denied on ${e.path ?? 'a file'}; check the home directory's owner and mode`)
   }
-  if (e && typeof e === 'object' && e.code === 'ENOSPC') return new ChrysalisError('BAD_INPUT', 'the disk is full; free some space and try again')
+  if (e && typeof e === 'object' && e.code === 'ENOSPC') return new ChrysalisError('DISK_FULL', 'the disk is full; free some space and try again')
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
-  return new ChrysalisError('BAD_INPUT', `unexpected error: ${message}; run again with CHRYSALIS_DEBUG=1 and report it`)
+  return new ChrysalisError('INTERNAL', `unexpected error: ${message}; run again with CHRYSALIS_DEBUG=1 and report it`)
 }
 
 export function help(): string {

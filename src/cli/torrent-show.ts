@@ -50,7 +50,7 @@ async function fromFile(file: string): Promise<TorrentShow> {
   const fh = await fs.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give the path of a .torrent file, or a magnet link`)
     if (err.code === 'EISDIR') throw new ChrysalisError('BAD_INPUT', `${file} is a directory; give the path of a .torrent file`)
-    throw new ChrysalisError('BAD_INPUT', `${file} cannot be read (${err.code ?? err.message})`)
+    throw new ChrysalisError('IO', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
   })
   let bytes: Buffer
   try {

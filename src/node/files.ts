@@ -304,7 +304,7 @@ function withPeers(t: TorrentTarget, peers: MagnetPeer[]): TorrentTarget {
 export async function readTorrentFile(file: string): Promise<{ meta: Metainfo; extras: TorrentExtras }> {
   const fh = await fs.promises.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give the path of a .torrent file, a magnet link, an infohash or a post ref`)
-    throw new ChrysalisError('BAD_INPUT', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
+    throw new ChrysalisError('IO', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
   })
   let bytes: Buffer
   try {

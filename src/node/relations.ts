@@ -36,7 +36,7 @@ export class Relations {
 
   async follow(target: Buffer): Promise<void> {
     const hex = toHex(target)
-    if (this.blocked.has(hex)) throw new ChrysalisError('BAD_INPUT', 'you blocked this identity; unblock it first with `chrysalis unblock ID`')
+    if (this.blocked.has(hex)) throw new ChrysalisError('BAD_STATE', 'you blocked this identity; unblock it first with `chrysalis unblock ID`')
     if (this.following.has(hex)) return
     await this.feeds.own.setRelation('follow', target)
     this.following.add(hex)

@@ -109,7 +109,7 @@ export async function restoreIdentity(home: string, from: { phrase: string } | {
 export async function exportBackup(home: string, file: string, passphrase: string, opts: { force?: boolean } = {}): Promise<{ id: string; file: string }> {
   if (passphrase.length === 0) throw new ChrysalisError('BAD_INPUT', 'an empty passphrase would not protect the backup; choose one')
   if (!opts.force && (await exists(file))) {
-    throw new ChrysalisError('BAD_INPUT', `${file} already exists; choose another file`)
+    throw new ChrysalisError('FILE_EXISTS', `${file} already exists; choose another file`)
   }
   const identity = await loadIdentity(home)
   const text = await encryptBackup(identity, passphrase)

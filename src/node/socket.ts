@@ -212,12 +212,12 @@ export async function callNode(home: string, req: RouteRequest): Promise<RouteRe
       try {
         resolve(parseResponse(buf))
       } catch {
-        reject(new ChrysalisError('BAD_INPUT', 'the running chrysalis node gave an unreadable answer; restart it'))
+        reject(new ChrysalisError('INTERNAL', 'the running chrysalis node gave an unreadable answer; restart it'))
       }
     })
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) resolve(null)
-      else reject(new ChrysalisError('BAD_INPUT', `lost the connection to the running chrysalis node (${err.code ?? err.message}); try again`))
+      else reject(new ChrysalisError('IO', `lost the connection to the running chrysalis node (${err.code ?? err.message}); try again`))
     })
   })
 }

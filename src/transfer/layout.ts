@@ -43,7 +43,7 @@ export async function downloadFolder(out: string): Promise<string> {
     await fs.mkdir(dir, { recursive: true })
     return await fs.realpath(dir)
   } catch (err) {
-    throw new ChrysalisError('BAD_INPUT', `cannot use ${dir} as the download folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --out`, { cause: err })
+    throw new ChrysalisError('IO', `cannot use ${dir} as the download folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --out`, { cause: err })
   }
 }
 

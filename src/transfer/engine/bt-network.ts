@@ -33,7 +33,7 @@ export class BtNetwork {
       try {
         await connections.listen({ port: bt.port, host: bt.host })
       } catch (err) {
-        throw new ChrysalisError('BAD_INPUT', `cannot listen for BitTorrent peers on port ${bt.port ?? 6881} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --bt-port`, { cause: err })
+        throw new ChrysalisError('IO', `cannot listen for BitTorrent peers on port ${bt.port ?? 6881} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another with --bt-port`, { cause: err })
       }
       const config = bt.dht
       if (config?.enabled) {
