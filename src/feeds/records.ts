@@ -1,6 +1,7 @@
 import * as b4a from '../bytes.js'
 import { ChrysalisError } from '../errors.js'
 import { DecodeError, Reader, Writer, utf8Length } from '../codec/primitives.js'
+import type { Valid } from '../valid.js'
 
 /**
  * Feed records, version 1: the exact layouts are in protocol.md §4. Every value in a feed is one
@@ -103,9 +104,8 @@ export interface BacklinkRecord {
 
 export type FeedRecord = ProfileRecord | PostRecord | RelationRecord | BacklinkRecord
 
-declare const valid: unique symbol
 /** A record that passed decodeRecord's checks. Only the decoder makes these. */
-export type Valid<T> = T & { readonly [valid]: true }
+export type { Valid }
 
 export type DecodeResult = { ok: true; record: Valid<FeedRecord> } | { ok: false; reason: string }
 

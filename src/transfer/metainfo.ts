@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import type { Valid } from '../feeds/records.js'
+import type { Valid } from '../valid.js'
 import { BencodeError, decode, encode, key, scanDict, type BDict, type BValue, type DecodeRules } from './bencode.js'
 import { BLOCK, HASH, nextPow2, rootFromLayer, splitLayer } from './merkle.js'
 import { LIMITS, attrOf, bad, checkComponent, checkLength, utf8 } from './metainfo-check.js'

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ChrysalisError } from '../errors.js'
-import type { Valid } from '../feeds/records.js'
+import type { Valid } from '../valid.js'
 import { exists, writeFileAtomic } from '../fs.js'
 import type { MagnetPeer } from './magnet.js'
 import { type Metainfo, parseTorrent, torrentBytes } from './metainfo.js'
