@@ -187,22 +187,11 @@ function transferCommand(verb: 'pause' | 'resume' | 'cancel'): Command {
 }
 
 /** What `fetch --json` reports of each torrent. */
-export interface Fetched {
-  path: string | null
-  infohash: string
-  infohashV1: string | null
-  infohashV2: string | null
-  name: string
+export type Fetched = Pick<TransferView, 'path' | 'infohash' | 'infohashV1' | 'infohashV2' | 'name' | 'downloaded' | 'sources' | 'banned'> & {
   /** Bytes of the files fetched. */
   bytes: number
-  /** Bytes received this run (verified or not). */
-  downloaded: number
   /** The download itself (first data to complete) when the engine says, else the whole fetch. */
   seconds: number
-  /** Bytes received per kind of source. */
-  sources: { peers: number; webSeeds: number }
-  /** Peers banned: a piece from them failed its check. */
-  banned: Array<{ peer: string; address: string | null; reason: string }>
 }
 
 function fetchedView(v: TransferView, elapsed: number): Fetched {

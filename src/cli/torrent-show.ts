@@ -1,8 +1,7 @@
-import fs from 'node:fs/promises'
 import { displayLine, displayText } from '../display.js'
-import { ChrysalisError } from '../errors.js'
 import { magnetOf, readMagnet } from '../transfer/magnet.js'
-import { LIMITS, inspectTorrent, type Metainfo, type TorrentExtras } from '../transfer/metainfo.js'
+import { readTorrentFile } from '../node/files.js'
+import type { Metainfo, TorrentExtras } from '../transfer/metainfo.js'
 import type { Command } from './commands.js'
 import { formatBytes } from './format.js'
 
@@ -47,27 +46,7 @@ export const TORRENT_SHOW: Command = {
 }
 
 async function fromFile(file: string): Promise<TorrentShow> {
-  const fh = await fs.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give the path of a .torrent file, or a magnet link`)
-    if (err.code === 'EISDIR') throw new ChrysalisError('BAD_INPUT', `${file} is a directory; give the path of a .torrent file`)
-    throw new ChrysalisError('IO', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
-  })
-  let bytes: Buffer
-  try {
-    const st = await fh.stat()
-    if (!st.isFile()) throw new ChrysalisError('BAD_INPUT', `${file} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a .torrent file`)
-    if (st.size > LIMITS.torrentBytes) throw new ChrysalisError('BAD_TORRENT', `${file} is ${st.size} bytes, above the ${LIMITS.torrentBytes}-byte limit for a .torrent; it was refused`)
-    bytes = await fh.readFile()
-  } finally {
-    await fh.close()
-  }
-  let read: { meta: Metainfo; extras: TorrentExtras }
-  try {
-    read = inspectTorrent(bytes)
-  } catch (err) {
-    if (err instanceof ChrysalisError) throw new ChrysalisError(err.code, `${file}: ${err.message}`)
-    throw err
-  }
+  const read = await readTorrentFile(file, { forms: 'the path of a .torrent file, or a magnet link' })
   return torrentView(read.meta, read.extras)
 }
 

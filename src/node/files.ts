@@ -299,11 +299,13 @@ function withPeers(t: TorrentTarget, peers: MagnetPeer[]): TorrentTarget {
 
 /**
  * Read a .torrent from disk for fetching: at most LIMITS.torrentBytes whatever its size says or
- * becomes while read; any kind libtorrent loads (inspectTorrent). Errors name the file.
+ * becomes while read; any kind libtorrent loads (inspectTorrent). Errors name the file; `forms`
+ * says what the command takes instead, when there is no such file.
  */
-export async function readTorrentFile(file: string): Promise<{ meta: Metainfo; extras: TorrentExtras }> {
+export async function readTorrentFile(file: string, opts: { forms?: string } = {}): Promise<{ meta: Metainfo; extras: TorrentExtras }> {
+  const forms = opts.forms ?? 'the path of a .torrent file, a magnet link, an infohash or a post ref'
   const fh = await fs.promises.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give the path of a .torrent file, a magnet link, an infohash or a post ref`)
+    if (err.code === 'ENOENT') throw new ChrysalisError('NOT_FOUND', `${file}: no such file; give ${forms}`)
     throw new ChrysalisError('IO', `${file} cannot be read (${err.code ?? err.message}); check the path and its permissions`)
   })
   let bytes: Buffer
