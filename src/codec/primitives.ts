@@ -17,6 +17,7 @@ export class DecodeError extends Error {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+/** Reads one struct from bytes, bounded: every read checks what is left, and `end` checks nothing is. */
 export class Reader {
   readonly buffer: Uint8Array
   offset = 0
@@ -112,6 +113,7 @@ export function hasUnknownBits(flags: number, known: number): boolean {
   return flags !== (flags & known)
 }
 
+/** Builds one struct into bytes: the writing half of Reader, field for field. */
 export class Writer {
   private chunks: Uint8Array[] = []
 

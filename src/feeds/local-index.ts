@@ -52,6 +52,7 @@ export interface UpdateResult {
   version: number
 }
 
+/** This node's private index over every feed it reads (see the key layout above): timeline, threads, notifications, outbox. */
 export class LocalIndex extends Resource {
   readonly db: IndexBee
   private readonly now: () => number

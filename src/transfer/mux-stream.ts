@@ -20,6 +20,7 @@ export const BT_STREAM_PROTOCOL = 'chrysalis/bittorrent/v1'
 /** Bytes in one channel message; larger writes are split (secretstream frames stay small). */
 export const MAX_CHUNK = 64 * 1024
 
+/** One BitTorrent peer-wire stream carried in a protomux channel of a hyperswarm connection. */
 export class MuxStream extends Duplex {
   readonly id: Buffer
   private channel: Channel | null = null
