@@ -63,4 +63,15 @@ test('muxEncoding: a codec in compact-encoding state, as protomux frames it', (t
     thrown = err
   }
   t.ok(thrown instanceof DecodeError, 'a bad message throws DecodeError')
+
+  // protomux would rethrow a TypeError out of its safety net and crash the process: any throw
+  // while reading a peer's bytes becomes that peer's DecodeError.
+  const buggy = muxEncoding({ encode: (v: { a: number; b: string }) => pair.encode(v), decode: (): never => { throw new TypeError('a slip') } })
+  let slip: unknown = null
+  try {
+    c.decode(buggy, bytes)
+  } catch (err) {
+    slip = err
+  }
+  t.ok(slip instanceof DecodeError, 'a TypeError in a codec reaches protomux as a DecodeError')
 })

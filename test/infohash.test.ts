@@ -33,6 +33,7 @@ test('parseInfohash: anything else is BAD_INPUT with one line that names the for
     [V1.slice(0, 39), /has 39 hex digits; an infohash has 40 \(v1\) or 64 \(v2\)/],
     [V2 + '0', /has 65 hex digits/],
     ['0123456789abcdef0123456789abcdef', /has 32 hex digits/], // 32 characters, but 0, 1, 8, 9 are not base32
+    ['abcdef234567abcdef234567abcdef23', /has 32 hex digits/], // base32 letters too, but only hex ones: meant as hex
     ['PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTU!', /is not an infohash/],
     [`urn:btih:${V1.slice(1)}`, /has a v1 infohash of 39 characters \(40 hex or 32 base32 expected\)/],
     ['urn:btih:PQWZLDMIADVTV7LBEK3Y3VDHYZUHMTU1', /has a v1 infohash that is neither hex nor base32/],

@@ -136,7 +136,7 @@ test('cli: share and fetch refuse bad input with one clear line', async (t) => {
   oneLineError(t, await run([...h, ...nowhere, 'fetch', path.join(dir, 'junk.torrent')]), 1, /junk\.torrent: /)
   oneLineError(t, await run([...h, ...nowhere, 'fetch', 'ab'.repeat(32), '--peer', 'nowhere']), 2, /--peer takes HOST:PORT/)
   oneLineError(t, await run([...h, ...nowhere, 'fetch', 'ab'.repeat(32), '--peer', '127.0.0.1:70000']), 2, /--peer takes HOST:PORT/)
-  oneLineError(t, await run([...h, 'torrent', 'export', 'abc', '--out', path.join(dir, 'x.torrent')]), 2, /not an infohash/)
+  oneLineError(t, await run([...h, 'torrent', 'export', 'abc', '--out', path.join(dir, 'x.torrent')]), 2, /infohash/)
   oneLineError(t, await run([...h, 'torrent', 'export', 'ab'.repeat(32), '--out', path.join(dir, 'x.torrent')]), 1, /no metadata/)
   oneLineError(t, await run([...h, 'post', 'with a missing file', '--attach', path.join(dir, 'missing.pdf')]), 1, /no such file/)
   const feed = await json<{ posts: unknown[] }>(t, [...h, 'feed'])

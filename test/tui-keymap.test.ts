@@ -155,6 +155,24 @@ test('keymap: in every context each listed key dispatches its action, and the fo
   }
 })
 
+test('keymap: a chunk of several keys is taken key by key on a screen, never in a question or the help', async (t) => {
+  const ui = mount()
+  t.teardown(() => ui.unmount())
+  ui.store.update(() => FIXTURES.timeline)
+  ui.press('jd')
+  await waitFor(() => ui.log.length === 2, 5000, 'two actions from one chunk on the timeline')
+  t.alike(ui.log.map((a) => a.type), ['move', 'delete-post'], 'on a screen: one key at a time')
+  for (const ctx of ['confirm', 'help'] as const) {
+    ui.log.length = 0
+    ui.store.update(() => FIXTURES[ctx])
+    ui.press('yd') // "yes" and then "delete" on the screen under the question would be a surprise
+    ui.press('\u001b') // Esc, a key of both contexts: once it is dispatched, the chunk has been handled
+    await waitFor(() => ui.log.length > 0, 5000, `${ctx}: Esc to dispatch`)
+    t.alike(ui.log.map((a) => a.type), [ctx === 'confirm' ? 'answer' : 'help'], `${ctx}: the chunk is ignored`)
+    t.is((ui.log[0] as { yes?: boolean }).yes, ctx === 'confirm' ? false : undefined, `${ctx}: only Esc was taken`)
+  }
+})
+
 test('keymap: help lists the keys of the screen under it and those that hold everywhere, as the table says', async (t) => {
   const ui = mount()
   t.teardown(() => ui.unmount())

@@ -1,4 +1,5 @@
 import type { Encoder } from 'protomux'
+import { DecodeError } from './primitives.js'
 
 /**
  * One exchanged struct's codec: `encode` writes a value of ours (validated by its type and the
@@ -39,7 +40,14 @@ export function muxEncoding<T>(codec: Codec<T>): Encoder<T> {
     decode(state) {
       const bytes = state.buffer!.subarray(state.start, state.end)
       state.start = state.end
-      return codec.decode(bytes)
+      try {
+        return codec.decode(bytes)
+      } catch (err) {
+        // protomux rethrows a TypeError or RangeError out of its safety net (a crash): whatever a
+        // codec throws on a peer's bytes is that peer's bad message.
+        if (err instanceof DecodeError) throw err
+        throw new DecodeError(`a message could not be read (${err instanceof Error ? err.message : String(err)})`)
+      }
     }
   }
 }

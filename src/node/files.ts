@@ -11,7 +11,7 @@ import { type MagnetPeer, magnetOf, readMagnet } from '../transfer/magnet.js'
 import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
 import { type TorrentTarget, targetFromHash, targetFromMagnet, targetFromMeta, targetKey } from '../transfer/target.js'
-import { infohashShaped, parseInfohash } from './infohash.js'
+import { infohashShaped, isBase32Hash, parseInfohash } from './infohash.js'
 import { exists, writeFileAtomic } from '../fs.js'
 import type { FeedSet } from './feed-set.js'
 
@@ -226,7 +226,12 @@ export class NodeFiles {
   /** The peers of a torrent now (by its 40- or 64-hex key, as list() names it); none when unknown. */
   peers(infohash: string): ReturnType<Transfers['peerStats']> {
     if (!infohashShaped(infohash)) return []
-    return this.transfers.peerStats(this.keyOf(infohash))
+    try {
+      return this.transfers.peerStats(this.keyOf(infohash))
+    } catch (err) {
+      if (isChrysalisError(err, 'USAGE')) return [] // shaped like one, but no infohash
+      throw err
+    }
   }
 
   /** A standard .torrent for an infohash (v1 or v2) whose metadata this node has (or its feeds hold). */
@@ -269,7 +274,8 @@ export function parseFetchTarget(text: string, resolvePath: (p: string) => strin
       throw err
     }
   }
-  if (infohashShaped(text)) return { kind: 'torrent', target: targetFromHash(parseInfohash(text)) }
+  // A file named like a base32 hash is that file.
+  if (infohashShaped(text) && !(isBase32Hash(text) && isFile(resolvePath(text)))) return { kind: 'torrent', target: targetFromHash(parseInfohash(text)) }
   let ref: PostRef | null = null
   try {
     ref = parseRef(text)

@@ -19,5 +19,10 @@ export function parseInfohash(text: string): Buffer {
 
 /** Whether text is meant as an infohash (then parseInfohash says if it is a good one): not a ref, a word or a path. */
 export function infohashShaped(text: string): boolean {
-  return /^urn:bt(ih|mh):/i.test(text) || (/^[0-9a-f]+$/i.test(text) && text.length >= 32) || /^[a-z2-7]{32}$/i.test(text)
+  return /^urn:bt(ih|mh):/i.test(text) || (/^[0-9a-f]+$/i.test(text) && text.length >= 32) || isBase32Hash(text)
+}
+
+/** 32 base32 characters with a letter past f: a v1 infohash as BEP 9 writes it (or a file so named). */
+export function isBase32Hash(text: string): boolean {
+  return /^[a-z2-7]{32}$/i.test(text) && /[g-z]/i.test(text)
 }

@@ -174,12 +174,16 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   /** Closes in reverse order of dependency: what uses the swarm, the swarm, the feeds, the store. */
   protected async _close(): Promise<void> {
-    await this.transfers.close()
-    await this.presence.close()
-    await this.feeds.close()
-    await this.index.close()
-    await this.store.close()
-    this.releaseStore()
+    try {
+      this.presence.stopLive() // no more indexing from appends while the rest closes
+      await this.transfers.close()
+      await this.presence.close()
+      await this.index.close()
+      await this.feeds.close()
+      await this.store.close()
+    } finally {
+      this.releaseStore() // whatever failed above, the home is not left locked
+    }
     await restrictHome(this.home) // RocksDB files created since open, should a watch have missed one
   }
 
@@ -361,15 +365,11 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   async sync(opts: { timeoutMs?: number } = {}): Promise<SyncResult> {
     const network = this.presence.requireOnline()
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
-    const feeds = await this.presence.syncFeeds(deadline)
-    let recovered: boolean | null = null
-    if (this.recovering) {
-      recovered = await this.presence.recoverOwn(deadline)
-      if (recovered) {
-        await clearRecovering(this.home)
-        this.own.writeLock = null
-        await this.own.ready() // re-reads the newest post id from the recovered feed
-      }
+    const { feeds, recovered } = await this.presence.syncFeeds(deadline, { recover: this.recovering })
+    if (recovered) {
+      await clearRecovering(this.home)
+      this.own.writeLock = null
+      await this.own.ready() // re-reads the newest post id from the recovered feed
     }
     await this.index.update(this.own)
     const delivered = await this.conversations.flushOutbox(deadline)

@@ -61,6 +61,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
   private readonly index: LocalIndex
   private readonly relations: Relations
   private readonly liveFeeds = new Map<string, () => void>()
+  /** findPost lookups in flight per author (hex): the last one to finish leaves the feed topic. */
+  private readonly looking = new Map<string, number>()
   private backfill = false
 
   constructor(deps: { identity: Identity; store: Corestore; feeds: FeedSet; index: LocalIndex; relations: Relations }) {
@@ -126,9 +128,10 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   /**
    * Bring every followed feed up to date as far as reachable peers allow, then index what
-   * arrived. Each feed waits at most until the deadline.
+   * arrived. Each feed waits at most until the deadline. With `recover` (a restored identity),
+   * the own feed is looked for too, before indexing, so that indexing does not use up its time.
    */
-  async syncFeeds(deadline: number): Promise<FeedSyncResult[]> {
+  async syncFeeds(deadline: number, opts: { recover?: boolean } = {}): Promise<{ feeds: FeedSyncResult[]; recovered: boolean | null }> {
     const network = this.requireOnline()
     await untilDeadline(network.flush(), deadline)
     const followed = this.relations.followed()
@@ -144,6 +147,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
           return before
         })
       )
+      const recovered = opts.recover ? await this.recoverOwn(deadline) : null
       const out: FeedSyncResult[] = []
       for (const [i, feed] of followed.entries()) {
         const r = await this.index.update(feed)
@@ -157,14 +161,14 @@ export class Presence extends EventEmitter<PresenceEvents> {
           reachable: feed.core.peers.length > 0
         })
       }
-      return out
+      return { feeds: out, recovered }
     } finally {
       this.off('feed-update', onUpdate)
     }
   }
 
   /** A restored identity looks for its own feed on the network; true once peers gave it blocks. */
-  async recoverOwn(deadline: number): Promise<boolean> {
+  private async recoverOwn(deadline: number): Promise<boolean> {
     const own = this.feeds.own
     // Our own core is writable, and hypercore does not update a writable core unless forced.
     await firstPeer(own, deadline)
@@ -182,6 +186,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     if (here || !this.network) return here
     const network = this.network
     network.joinPeer(ref.author)
+    this.looking.set(feed.authorHex, (this.looking.get(feed.authorHex) ?? 0) + 1)
     try {
       await untilDeadline(network.joinFeed(feed.core.discoveryKey), deadline)
       if (!(await firstPeer(feed, deadline))) return null
@@ -189,9 +194,12 @@ export class Presence extends EventEmitter<PresenceEvents> {
       return await feed.getPost(ref.id)
     } finally {
       network.leavePeer(ref.author)
+      const still = (this.looking.get(feed.authorHex) ?? 1) - 1
+      if (still > 0) this.looking.set(feed.authorHex, still)
+      else this.looking.delete(feed.authorHex)
       // Announcing the topic of a feed we do not follow would tell the DHT what we read, for as
-      // long as we are online: only followers (and the author) stay on it.
-      if (feed !== this.feeds.own && !this.relations.isFollowing(feed.authorHex)) await network.leaveFeed(feed.core.discoveryKey)
+      // long as we are online: only followers (and the author) stay on it, and lookups still going.
+      if (still === 0 && feed !== this.feeds.own && !this.relations.isFollowing(feed.authorHex)) await network.leaveFeed(feed.core.discoveryKey)
     }
   }
 
@@ -285,7 +293,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     await this.network?.close()
   }
 
-  private stopLive(): void {
+  /** Stop downloading and indexing followed feeds as they grow. */
+  stopLive(): void {
     for (const stop of this.liveFeeds.values()) stop()
     this.liveFeeds.clear()
   }

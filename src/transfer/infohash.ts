@@ -75,7 +75,8 @@ export function parseInfohash(text: string): Infohashes {
     return xt
   }
   if (/^magnet:/i.test(text)) throw new ChrysalisError('BAD_INPUT', `${shown} is a magnet link, not an infohash; ${forms}`)
-  const v1 = text.length === 32 ? base32(text) : null
+  // Only hex digits: meant as hex (a random base32 hash has a letter past f all but always).
+  const v1 = text.length === 32 && /[g-z]/i.test(text) ? base32(text) : null
   if (v1) return { v1, v2: null }
   if (/^[0-9a-f]+$/i.test(text)) throw new ChrysalisError('BAD_INPUT', `${shown} has ${text.length} hex digits; an infohash has 40 (v1) or 64 (v2)`)
   throw new ChrysalisError('BAD_INPUT', `${shown} is not an infohash; ${forms}`)

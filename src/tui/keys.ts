@@ -27,12 +27,16 @@ export function handleKey(c: Controller, input: string, key: Key): void {
   const binding = bindingFor(ctx, name)
   // Several plain keys in one chunk where nothing is typed (keys faster than the terminal):
   // one at a time. Where text is typed, the chunk is a paste and goes in whole.
-  if (name === null && !binding?.keys.includes('*') && input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+  // Never in a question, help or the first run: "yd" must not answer yes and then delete.
+  if (name === null && !binding?.keys.includes('*') && !NO_SPLIT.test(ctx) && input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
     for (const ch of input) handleKey(c, ch, NO_KEY)
     return
   }
   if (binding) c.dispatch(binding.act({ name, input, key }))
 }
+
+/** Contexts where a chunk of several keys is ignored rather than taken one key at a time. */
+const NO_SPLIT = /^(confirm|help|busy|failed|setup-)/
 
 /** The keymap's name of a key (Binding.keys), or null for text of more than one character. */
 export function keyName(input: string, key: Key): string | null {
