@@ -17,8 +17,9 @@ test('e2e: A posts and serves; B follows, syncs, comments; A sees it via her soc
 
   const a = await json<{ id: string }>(t, [...home('a'), 'init', '--name', 'Ada', '--bio', 'Kaypro manuals'])
   const post = await json<PostJson>(t, [...home('a'), 'post', 'Kaypro II manual, 1982 #vintage-manuals'])
-  // Ada joins the interest topic once (discover remembers it), then serves.
-  await json(t, [...home('a'), ...net, 'discover', 'vintage-manuals', '--timeout', '3'])
+  // Her post put Ada on the topic (she never runs discover): serving announces it.
+  const topics = await json<{ topics: Array<{ name: string }> }>(t, [...home('a'), 'topics'])
+  t.alike(topics.topics.map((x) => x.name), ['vintage-manuals'], 'the post put Ada on its topic')
   const serveA = daemon(t, [...home('a'), ...net, 'serve'])
   await serveA.waitFor(/serving Ada/)
   // While Ada's node runs, her other commands go through it (it holds the store).

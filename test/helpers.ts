@@ -111,6 +111,7 @@ export function internals(node: ChrysalisNode) {
     transfers: node['transfers'],
     feedOf: (author: Buffer) => node['feeds'].of(author),
     relations: node['relations'],
+    presence: node['presence'],
     get network() {
       return presence.network
     }

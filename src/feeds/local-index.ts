@@ -258,8 +258,18 @@ export class LocalIndex extends Resource {
     return out
   }
 
-  async addInterest(name: string): Promise<void> {
-    if (!(await this.db.get('interest/' + name))) await this.db.put('interest/' + name, {})
+  /** Remember an interest topic; false when it was remembered already. */
+  async addInterest(name: string): Promise<boolean> {
+    if (await this.db.get('interest/' + name)) return false
+    await this.db.put('interest/' + name, {})
+    return true
+  }
+
+  /** Forget an interest topic; false when it was not remembered. */
+  async removeInterest(name: string): Promise<boolean> {
+    if (!(await this.db.get('interest/' + name))) return false
+    await this.db.del('interest/' + name)
+    return true
   }
 
   /** Record a notification once; false when it was already there. */

@@ -167,19 +167,36 @@ export class Network extends Resource<NetworkEvents> {
     return [...this.peers.values()].map((p) => ({ publicKey: p.publicKey, mux: this.muxes.get(toHex(p.publicKey))! })).filter((c) => c.mux)
   }
 
-  /** Join an interest topic as client and server; returns its normalised name. */
-  async joinInterest(name: string): Promise<string> {
+  /**
+   * Join an interest topic as client and server; returns its normalised name. With `lookAgain`,
+   * a topic joined already is looked up again now (someone asking who is there expects a fresh
+   * answer, not the one from when it was joined).
+   */
+  async joinInterest(name: string, opts: { lookAgain?: boolean } = {}): Promise<string> {
     const { name: normal, topic } = interestTopic(name)
-    if (!this.interests.has(normal)) {
-      const discovery = this.swarm.join(topic, { server: true, client: true })
-      this.interests.set(normal, { topic, discovery })
-      await discovery.flushed()
-      // Two nodes that join at the same moment can miss each other's announcement until the
-      // next refresh, ten minutes away (holepunch.md §7.1): look again once ours has landed.
-      await discovery.refresh({ server: true, client: true })
-      await discovery.flushed()
+    const joined = this.interests.get(normal)
+    if (joined) {
+      if (opts.lookAgain) {
+        await joined.discovery.refresh({ server: true, client: true })
+        await joined.discovery.flushed()
+      }
+      return normal
     }
+    const discovery = this.swarm.join(topic, { server: true, client: true })
+    this.interests.set(normal, { topic, discovery })
+    await discovery.flushed()
+    // Two nodes that join at the same moment can miss each other's announcement until the
+    // next refresh, ten minutes away (holepunch.md §7.1): look again once ours has landed.
+    await discovery.refresh({ server: true, client: true })
+    await discovery.flushed()
     return normal
+  }
+
+  /** Stop announcing and looking up an interest topic (connections made there stay). */
+  async leaveInterest(name: string): Promise<void> {
+    const { name: normal, topic } = interestTopic(name)
+    if (!this.interests.delete(normal)) return
+    await this.swarm.leave(topic)
   }
 
   /** Connect to a known identity directly, without a topic. */

@@ -251,6 +251,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     const stored = await this.own.post({ ...composed, attachments })
     await this.index.update(this.own)
     await this.conversations.queue(stored)
+    await this.presence.joinTopics(stored.record.topics) // posting on a topic makes you findable there
     return this.reading.view(stored)
   }
 
@@ -265,6 +266,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     const stored = await this.own.post(composePost({ text, ...opts }), { parent: parentRef, root })
     await this.index.update(this.own)
     await this.conversations.queue(stored)
+    await this.presence.joinTopics(stored.record.topics)
     return this.reading.view(stored)
   }
 
@@ -384,6 +386,16 @@ export class ChrysalisNode extends Resource<NodeEvents> {
    */
   discover(topic: string, opts: { timeoutMs?: number } = {}): Promise<DiscoverResult> {
     return this.presence.discover(topic, Date.now() + (opts.timeoutMs ?? 10_000))
+  }
+
+  /** The topics you are findable on (posted to or discovered), and whether they are announced now. */
+  topics(): Promise<Array<{ name: string; announced: boolean }>> {
+    return this.presence.topics()
+  }
+
+  /** Stop being findable on a topic (posting on it again joins it again); false when you were not on it. */
+  leaveTopic(name: string): Promise<boolean> {
+    return this.presence.leaveTopic(name)
   }
 
   /** Live discovery (the TUI): reports each person found on the topic; returns the stop function. */

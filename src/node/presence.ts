@@ -61,6 +61,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
   private readonly index: LocalIndex
   private readonly relations: Relations
   private readonly liveFeeds = new Map<string, () => void>()
+  /** Interest topics being joined or looked up again (their announce has not landed yet). */
+  private readonly joining = new Map<string, Promise<void>>()
   /** findPost lookups in flight per author (hex): the last one to finish leaves the feed topic. */
   private readonly looking = new Map<string, number>()
   private backfill = false
@@ -94,7 +96,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const feeds = [this.feeds.own, ...this.relations.followed()]
     const done = feeds.map((f) => f.core.findingPeers())
     await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
-    for (const name of await this.index.interests()) await network.joinInterest(name)
+    for (const name of await this.index.interests()) await this.announce(name)
     await network.flush()
     for (const d of done) d()
     for (const feed of this.relations.followed()) this.keepLive(feed)
@@ -204,36 +206,86 @@ export class Presence extends EventEmitter<PresenceEvents> {
   }
 
   /**
-   * Join an interest topic and list the people found there, plus people followed by the people
-   * you follow. Returns once every connection made has said hello, or at the deadline.
+   * Join an interest topic (or look it up again when joined) and list the people found there,
+   * plus people followed by the people you follow. Returns once the lookup is done and every
+   * connection made has said hello; while nobody is found, it goes on listening until the
+   * deadline (someone may still be connecting).
    */
   async discover(topic: string, deadline: number): Promise<{ topic: string; people: DiscoveredPerson[] }> {
     const normal = interestTopic(topic).name // refuse a bad topic before going online
     const network = this.requireOnline()
     await this.index.addInterest(normal) // remembered: the node announces itself there from now on
-    await untilDeadline(network.joinInterest(normal), deadline)
-    await untilDeadline(network.flush(), deadline)
-    await untilDeadline(
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (network.list().length >= network.connectionCount()) {
-            network.off('peer', check)
-            resolve()
-          }
-        }
-        network.on('peer', check)
-        check()
-      }),
-      deadline
-    )
     const people: DiscoveredPerson[] = []
     const seen = new Set<string>([this.feeds.own.authorHex])
-    for (const peer of network.list()) {
+    let changed = (): void => {}
+    const onPeer = (peer: Peer): void => {
       const person = this.foundOn(peer, normal, seen)
       if (person) people.push(person)
+      changed()
+    }
+    network.on('peer', onPeer)
+    try {
+      for (const peer of network.list()) onPeer(peer)
+      await untilDeadline(this.announce(normal, { lookAgain: true }), deadline)
+      await untilDeadline(network.flush(), deadline)
+      const settled = (): boolean => people.length > 0 && network.list().length >= network.connectionCount()
+      await untilDeadline(
+        new Promise<void>((resolve) => {
+          changed = () => settled() && resolve()
+          changed()
+        }),
+        deadline
+      )
+    } finally {
+      network.off('peer', onPeer)
     }
     people.push(...(await this.followedByFollows(seen)))
     return { topic: normal, people }
+  }
+
+  /**
+   * Be findable on topics (those of a post just written): remembered, and announced while
+   * online. Resolves once remembered; the announcing goes on in the background (`announcing`).
+   */
+  async joinTopics(names: string[]): Promise<void> {
+    for (const name of names) {
+      if (await this.index.addInterest(name)) void this.announce(name).catch(() => {}) // the network closed: announced at the next online()
+    }
+  }
+
+  /** Stop being findable on a topic; false when this node was not on it. */
+  async leaveTopic(name: string): Promise<boolean> {
+    const normal = interestTopic(name).name
+    const was = await this.index.removeInterest(normal)
+    await this.network?.leaveInterest(normal)
+    return was
+  }
+
+  /** The topics this node is on, and whether it announces them now (online, announce done). */
+  async topics(): Promise<Array<{ name: string; announced: boolean }>> {
+    const joined = new Set(this.network?.interestNames() ?? [])
+    return (await this.index.interests()).map((name) => ({ name, announced: joined.has(name) && !this.joining.has(name) }))
+  }
+
+  /** The announce of a topic in flight, if any (tests and callers that must know it landed). */
+  announcing(name: string): Promise<void> {
+    return this.joining.get(name) ?? Promise.resolve()
+  }
+
+  private announce(name: string, opts: { lookAgain?: boolean } = {}): Promise<void> {
+    const network = this.network
+    if (!network) return Promise.resolve()
+    const joining = network.joinInterest(name, opts).then(
+      () => {
+        if (this.joining.get(name) === joining) this.joining.delete(name)
+      },
+      (err: unknown) => {
+        if (this.joining.get(name) === joining) this.joining.delete(name)
+        throw err
+      }
+    )
+    this.joining.set(name, joining)
+    return joining
   }
 
   /**
@@ -253,7 +305,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     network.on('peer', onPeer)
     for (const peer of network.list()) onPeer(peer)
-    network.joinInterest(normal).then(
+    this.announce(normal).then(
       async () => {
         for (const peer of network.list()) onPeer(peer)
         for (const person of await this.followedByFollows(seen)) if (!stopped) onPerson(person)

@@ -1,0 +1,43 @@
+// Topics are places: posting on a topic makes you findable there, without ever running discover.
+import test from 'brittle'
+import createTestnet from 'hyperdht/testnet.js'
+import { internals, onlineNode, waitFor } from './helpers.js'
+
+test('topics: a post on a topic makes its author findable there; discover finds her without her ever discovering', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  const bob = await onlineNode(t, testnet, 'Bob')
+  t.alike(await ada.topics(), [], 'on no topic yet')
+  await ada.post({ text: 'Kaypro II manual, 1982 #vintage-manuals' })
+  await internals(ada).presence.announcing('vintage-manuals')
+  t.alike(await ada.topics(), [{ name: 'vintage-manuals', announced: true }], 'the post put her on the topic, announced')
+
+  const found = await bob.discover('vintage-manuals', { timeoutMs: 15_000 })
+  t.alike(found.people.map((p) => p.name), ['Ada'], 'Bob finds Ada there')
+  t.is(found.people[0]!.via, 'topic vintage-manuals')
+})
+
+test('topics: discover goes on listening while nobody is found, and reports who comes before the deadline', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  const bob = await onlineNode(t, testnet, 'Bob')
+  const discovering = bob.discover('vintage-manuals', { timeoutMs: 20_000 })
+  // Once Bob's announce has landed (his lookup found nobody), Ada posts there.
+  await waitFor(async () => (await bob.topics()).some((x) => x.announced), 15_000, "Bob's announce")
+  await ada.post({ text: 'Osborne 1 schematics #vintage-manuals' })
+  const found = await discovering
+  t.alike(found.people.map((p) => p.name), ['Ada'], 'Ada, who came after the lookup, is reported')
+})
+
+test('topics: leaving a topic stops announcing it and forgets it; posting there again joins again', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  await ada.post({ text: 'TRS-80 Model III manual #trs-80 #vintage-manuals' })
+  t.alike((await ada.topics()).map((x) => x.name).sort(), ['trs-80', 'vintage-manuals'])
+  t.ok(await ada.leaveTopic('trs-80'))
+  t.absent(await ada.leaveTopic('trs-80'), 'false the second time')
+  t.alike((await ada.topics()).map((x) => x.name), ['vintage-manuals'])
+  t.absent(internals(ada).network!.interestNames().includes('trs-80'), 'no longer announced')
+  await ada.post({ text: 'Radio Shack catalog #trs-80' })
+  t.alike((await ada.topics()).map((x) => x.name).sort(), ['trs-80', 'vintage-manuals'], 'a new post there joins it again')
+})
