@@ -66,6 +66,17 @@ export interface SyncResult {
   fetchedComments: number
 }
 
+export interface LookResult {
+  profile: ProfileView
+  /** Their newest posts and comments, newest first. */
+  posts: PostView[]
+  /** Whom they follow, by name where their feeds are here. */
+  follows: PersonView[]
+  following: boolean
+  /** Whether a peer with their feed was connected (false: only what this node held). */
+  reachable: boolean
+}
+
 export interface DiscoverResult {
   topic: string
   people: DiscoveredPerson[]
@@ -222,6 +233,25 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   profile(id: string | Buffer): Promise<ProfileView> {
     const feed = this.feeds.of(typeof id === 'string' ? parseId(id) : id)
     return feed === this.own ? this.whoami() : this.reading.profile(feed)
+  }
+
+  /**
+   * Look before you follow: someone's profile, newest posts and follows, read sparsely from their
+   * feed (a few blocks, never all of it) through whoever has it, without following them. Waits for
+   * a peer up to `timeoutMs` when online and the feed is not here; `reachable` says if one came.
+   *
+   *   const { profile, posts, follows } = await node.look(id)
+   */
+  async look(id: string | Buffer, opts: { limit?: number; timeoutMs?: number } = {}): Promise<LookResult> {
+    const author = typeof id === 'string' ? parseId(id) : id
+    const feed = this.feeds.of(author)
+    return this.presence.near(feed, Date.now() + (opts.timeoutMs ?? 8000), async (reachable) => ({
+      profile: feed === this.own ? await this.whoami() : await this.reading.profile(feed),
+      posts: await this.reading.feed(author, { limit: opts.limit ?? 10 }),
+      follows: await this.relations.followsOf(author),
+      following: this.relations.isFollowing(feed.authorHex),
+      reachable
+    }))
   }
 
   // -------------------------------------------------------------------------------------------

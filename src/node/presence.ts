@@ -186,22 +186,36 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const feed = this.feeds.of(ref.author)
     const here = await feed.getPost(ref.id, { wait: false })
     if (here || !this.network) return here
+    return this.near(feed, deadline, (reachable) => (reachable ? feed.getPost(ref.id) : Promise.resolve(null)))
+  }
+
+  /**
+   * Read another identity's feed without following it: `read` runs once a peer that has the
+   * feed is connected and its length is known (`reachable`), or at the deadline without one.
+   * Reads stay sparse: hypercore fetches only the blocks a read touches. The own feed and
+   * followed feeds are read as they are (they are live already).
+   */
+  async near<T>(feed: Feed, deadline: number, read: (reachable: boolean) => Promise<T>): Promise<T> {
     const network = this.network
-    network.joinPeer(ref.author)
-    this.looking.set(feed.authorHex, (this.looking.get(feed.authorHex) ?? 0) + 1)
+    if (!network || feed === this.feeds.own || this.relations.isFollowing(feed.authorHex)) return read(feed.core.peers.length > 0)
+    const hex = feed.authorHex
+    network.joinPeer(feed.author)
+    this.looking.set(hex, (this.looking.get(hex) ?? 0) + 1)
     try {
       await untilDeadline(network.joinFeed(feed.core.discoveryKey), deadline)
-      if (!(await firstPeer(feed, deadline))) return null
-      await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
-      return await feed.getPost(ref.id)
+      const reachable = await firstPeer(feed, deadline)
+      if (reachable) await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
+      return await read(reachable)
     } finally {
-      network.leavePeer(ref.author)
-      const still = (this.looking.get(feed.authorHex) ?? 1) - 1
-      if (still > 0) this.looking.set(feed.authorHex, still)
-      else this.looking.delete(feed.authorHex)
+      const still = (this.looking.get(hex) ?? 1) - 1
+      if (still > 0) this.looking.set(hex, still)
+      else this.looking.delete(hex)
       // Announcing the topic of a feed we do not follow would tell the DHT what we read, for as
       // long as we are online: only followers (and the author) stay on it, and lookups still going.
-      if (still === 0 && feed !== this.feeds.own && !this.relations.isFollowing(feed.authorHex)) await network.leaveFeed(feed.core.discoveryKey)
+      if (still === 0) {
+        network.leavePeer(feed.author)
+        if (!this.relations.isFollowing(hex)) await network.leaveFeed(feed.core.discoveryKey)
+      }
     }
   }
 
