@@ -12,14 +12,14 @@ import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
 import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
 import { FILE_COMMANDS } from './files.js'
 import { IDENTITY_COMMANDS } from './identity.js'
-import { TOPIC_COMMANDS } from './topics.js'
+import { PEOPLE_COMMANDS } from './people.js'
 import { TUI_COMMANDS } from './tui.js'
 import { bootstrapOf, btOf, openHostedNode, openWhenFree, refuseIfServing } from './host.js'
 import { btOptionsOf, readConfig } from './bt-config.js'
 import { BT_OPTIONS, type BtFlags, btFlagsOf } from './bt-flags.js'
 
 /** Every command, by name (two words for sub-commands). */
-const ALL: Record<string, Command> = { init: IDENTITY_COMMANDS['init']!, ...COMMANDS, ...TOPIC_COMMANDS, ...IDENTITY_COMMANDS, ...FILE_COMMANDS, ...TUI_COMMANDS }
+const ALL: Record<string, Command> = { init: IDENTITY_COMMANDS['init']!, ...COMMANDS, ...PEOPLE_COMMANDS, ...IDENTITY_COMMANDS, ...FILE_COMMANDS, ...TUI_COMMANDS }
 
 const GLOBAL: Record<string, OptionSpec> = {
   home: { type: 'string' },

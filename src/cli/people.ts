@@ -1,0 +1,69 @@
+import { displayLine } from '../display.js'
+import { type Command, seconds, str, usage } from './commands.js'
+import { formatPeople, formatPosts, formatProfile } from './format.js'
+
+/**
+ * Commands for finding people: looking at someone before following them, and the topics where
+ * people find you (you are on a topic once you post, comment or discover there).
+ */
+export const PEOPLE_COMMANDS: Record<string, Command> = {
+  look: {
+    usage: 'look ID [--limit N] [--timeout S]',
+    summary: "someone's name, bio, newest posts and follows, read from whoever has their feed, without following them",
+    options: { limit: { type: 'string' }, timeout: { type: 'string' } },
+    args: [1, 1],
+    usesNode: true,
+    async run(ctx) {
+      const raw = str(ctx, 'limit') ?? '10'
+      const limit = Number(raw)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
+      const timeoutMs = seconds(ctx, 'timeout', 8)
+      const seen = await ctx.withNode(async (node) => {
+        ctx.progress('looking for their feed…')
+        await ctx.online(node)
+        return node.look(ctx.args[0]!, { limit, timeoutMs })
+      })
+      const name = seen.profile.name !== null ? displayLine(seen.profile.name) : 'them'
+      ctx.print(
+        [
+          formatProfile(seen.profile),
+          ...(seen.reachable ? [] : ['  (nobody with their feed was reachable: only what this node holds is shown)']),
+          '',
+          formatPosts(seen.posts, 'No posts here yet.'),
+          '',
+          `Follows:`,
+          formatPeople(seen.follows, '  nobody yet'),
+          '',
+          seen.following ? `You follow ${name}.` : `Follow with: chrysalis follow ${seen.profile.id}`
+        ].join('\n'),
+        seen
+      )
+    }
+  },
+
+  topics: {
+    usage: 'topics',
+    summary: 'list the topics people can find you on (those you posted to or discovered)',
+    args: [0, 0],
+    usesNode: true,
+    async run(ctx) {
+      const topics = await ctx.withNode((node) => node.topics())
+      const human = topics.length
+        ? topics.map((x) => `${displayLine(x.name)}${x.announced ? '  (announced now)' : ''}`).join('\n')
+        : 'You are on no topic yet: post with a #topic, or `chrysalis discover TOPIC`.'
+      ctx.print(human, { topics })
+    }
+  },
+
+  'topic leave': {
+    usage: 'topic leave NAME',
+    summary: 'stop being findable on a topic (a new post there joins it again)',
+    args: [1, 1],
+    usesNode: true,
+    async run(ctx) {
+      const name = ctx.args[0]!
+      const left = await ctx.withNode((node) => node.leaveTopic(name))
+      ctx.print(left ? `Left "${displayLine(name)}": you are no longer announced there.` : `You were not on "${displayLine(name)}".`, { topic: name, left })
+    }
+  }
+}
