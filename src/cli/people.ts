@@ -1,12 +1,30 @@
 import { displayLine } from '../display.js'
-import { type Command, seconds, str, usage } from './commands.js'
+import { type Command, type Context, seconds, str, usage } from './commands.js'
 import { formatPeople, formatPosts, formatProfile } from './format.js'
 
 /**
- * Commands for finding people: looking at someone before following them, and the topics where
- * people find you (you are on a topic once you post, comment or discover there).
+ * Commands for finding people and things: search, looking at someone before following them, and
+ * the topics where people find you (you are on a topic once you post, comment or discover there).
  */
 export const PEOPLE_COMMANDS: Record<string, Command> = {
+  search: {
+    usage: 'search QUERY [--limit N]',
+    summary: 'find posts (by words, #topics, file names) and people (by name, bio) among everything your node has indexed',
+    options: { limit: { type: 'string' } },
+    args: [1, 1],
+    usesNode: true,
+    async run(ctx) {
+      const limit = limitOf(ctx, 20)
+      const found = await ctx.withNode((node) => node.search(ctx.args[0]!, { limit }))
+      const people = found.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}${p.bio ? `\n  ${displayLine(p.bio)}` : ''}${p.following ? '\n  following' : ''}`)
+      const human = [
+        ...(people.length ? ['People:', ...people, ''] : []),
+        found.posts.length ? formatPosts(found.posts, '') : people.length ? 'No posts match.' : `Nothing here matches "${displayLine(ctx.args[0]!)}"; follow more people, or \`chrysalis discover TOPIC\`.`
+      ]
+      ctx.print(human.join('\n').trimEnd(), found)
+    }
+  },
+
   look: {
     usage: 'look ID [--limit N] [--timeout S]',
     summary: "someone's name, bio, newest posts and follows, read from whoever has their feed, without following them",
@@ -14,9 +32,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const raw = str(ctx, 'limit') ?? '10'
-      const limit = Number(raw)
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
+      const limit = limitOf(ctx, 10)
       const timeoutMs = seconds(ctx, 'timeout', 8)
       const seen = await ctx.withNode(async (node) => {
         ctx.progress('looking for their feed…')
@@ -66,4 +82,11 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       ctx.print(left ? `Left "${displayLine(name)}": you are no longer announced there.` : `You were not on "${displayLine(name)}".`, { topic: name, left })
     }
   }
+}
+
+function limitOf(ctx: Context, fallback: number): number {
+  const raw = str(ctx, 'limit') ?? String(fallback)
+  const limit = Number(raw)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
+  return limit
 }

@@ -7,6 +7,7 @@ import { BACKLINK_PREFIX, POST_PREFIX, parsePostKey, postIdHex, rangeOf } from '
 import { isUnavailable } from './feed.js'
 import type { PostRef } from './records.js'
 import { Resource } from '../lifecycle.js'
+import { SearchIndex, type SearchHit, type SearchPost } from './search.js'
 
 /**
  * The local index over the own feed and every followed feed: a hyperbee on a local-only core.
@@ -22,13 +23,17 @@ import { Resource } from '../lifecycle.js'
  *   by/<author hex>/<id hex>                      what this post added -> { tl?, th? }
  *   cur/<author hex>                              -> { v: indexed version, skipped }
  *   interest/<topic name>                         an interest topic the user joined
+ *   person/<author hex>                           what search finds an indexed feed's author by -> { n: name, i: bio }
  *   notif/<time>/<author hex>/<id hex>            a comment or mention addressed to me -> { k }
  *   out/<target hex>/<id hex>                     a notification still to deliver -> { k }
  *
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
  */
-type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; b?: 1; x?: 1 }
+/** `s` on by/ entries: what search finds a post by (text, topics, file names, time); `n`, `i` on person/ entries: name, bio. */
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; b?: 1; x?: 1; s?: Searchable; n?: string; i?: string }
+type Searchable = { t: string; g: string[]; f: string[]; a: number }
+type SearchChanges = Array<(s: SearchIndex) => void>
 type IndexBee = Hyperbee<string, IndexValue>
 
 export interface IndexedRef extends PostRef {
@@ -63,6 +68,10 @@ export class LocalIndex extends Resource {
    * @param opts.initialWindow how many of the newest posts of a feed to index the first time it
    *   is seen; older ones are read from the feed on demand (`feed ID --before`). Infinity = all.
    */
+  /** Built on the first search, then kept up to date; while building, changes wait in `pending`. */
+  private search: SearchIndex | null = null
+  private pending: SearchChanges | null = null
+
   constructor(core: Hypercore, opts: { now?: () => number; initialWindow?: number } = {}) {
     super()
     this.db = new Hyperbee<string, IndexValue>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' })
@@ -112,13 +121,14 @@ export class LocalIndex extends Resource {
       const skippedBefore = feed.skipped.count
       const batch = this.db.batch()
       let changed = 0
+      const changes: SearchChanges = []
       const opts = feed.readOptions()
       const read = async (): Promise<void> => {
         if (from === 0 && Number.isFinite(this.initialWindow)) {
           // First sight of this feed: index only its newest posts (a sparse read), not its history.
           for await (const entry of snap.createReadStream(rangeOf(POST_PREFIX), { reverse: true, limit: this.initialWindow, ...opts })) {
             const post = feed.toPost(entry.key, entry.value, entry.seq)
-            if (post && (await this.add(batch, post))) changed++
+            if (post && (await this.add(batch, post, changes))) changed++
           }
           for await (const entry of snap.createReadStream(rangeOf(BACKLINK_PREFIX), { limit: 10 * this.initialWindow, ...opts })) {
             if (await this.addBacklink(batch, feed, entry.key, entry.value)) changed++
@@ -127,13 +137,21 @@ export class LocalIndex extends Resource {
           for await (const { left, right } of snap.createDiffStream(from, { ...rangeOf(POST_PREFIX), ...opts })) {
             const id = parsePostKey((left ?? right)!.key)
             if (id === null) continue
-            if (right) await this.remove(batch, feed.author, id)
+            if (right) await this.remove(batch, feed.author, id, changes)
             const post = left ? feed.toPost(left.key, left.value, left.seq) : null
-            if (post) await this.add(batch, post)
+            if (post) await this.add(batch, post, changes)
             changed++
           }
           for await (const { left } of snap.createDiffStream(from, { ...rangeOf(BACKLINK_PREFIX), ...opts })) {
             if (left && (await this.addBacklink(batch, feed, left.key, left.value))) changed++
+          }
+        }
+        const profile = await feed.profile()
+        if (profile) {
+          const person = await batch.get('person/' + hex)
+          if (person?.value.n !== profile.name || person.value.i !== profile.bio) {
+            await batch.put('person/' + hex, { n: profile.name, i: profile.bio })
+            changes.push((x) => x.setPerson({ author: hex, name: profile.name, bio: profile.bio }))
           }
         }
       }
@@ -149,18 +167,30 @@ export class LocalIndex extends Resource {
       const skipped = feed.skipped.count - skippedBefore
       await batch.put('cur/' + hex, { v: version, skipped: (cur?.value.skipped ?? 0) + skipped })
       await batch.flush()
+      for (const change of changes) this.applySearch(change)
       return { changed, skipped, version }
     } finally {
       await snap.close()
     }
   }
 
-  private async add(batch: Batch<string, IndexValue>, post: StoredPost): Promise<boolean> {
+  private async add(batch: Batch<string, IndexValue>, post: StoredPost, changes: SearchChanges): Promise<boolean> {
     const author = toHex(post.author)
-    const byKey = `by/${author}/${postIdHex(post.id)}`
-    if (await batch.get(byKey)) return false
+    const id = `${author}/${postIdHex(post.id)}`
+    const byKey = `by/${id}`
+    const s = searchable(post)
+    const existing = await batch.get(byKey)
+    if (existing) {
+      // Indexed by a version without search: add what search needs, once.
+      if (!existing.value.s && s) {
+        await batch.put(byKey, { ...existing.value, s })
+        changes.push((x) => x.addPost(searchPost(id, s)))
+      }
+      return false
+    }
+    if (s) changes.push((x) => x.addPost(searchPost(id, s)))
     const reply = post.record.reply
-    const value: IndexValue = {}
+    const value: IndexValue = s ? { s } : {}
     if (reply) {
       value.th = `th/${refPath(reply.root)}/${author}/${postIdHex(post.id)}`
       await batch.put(value.th, { p: refPath(reply.parent) })
@@ -183,13 +213,51 @@ export class LocalIndex extends Resource {
     return true
   }
 
-  private async remove(batch: Batch<string, IndexValue>, author: Buffer, id: number): Promise<void> {
-    const byKey = `by/${toHex(author)}/${postIdHex(id)}`
+  private async remove(batch: Batch<string, IndexValue>, author: Buffer, postId: number, changes: SearchChanges): Promise<void> {
+    const id = `${toHex(author)}/${postIdHex(postId)}`
+    const byKey = `by/${id}`
     const entry = await batch.get(byKey)
     if (!entry) return
     if (entry.value.tl) await batch.del(entry.value.tl)
     if (entry.value.th) await batch.del(entry.value.th)
     await batch.del(byKey)
+    changes.push((x) => x.removePost(id))
+  }
+
+  /**
+   * Posts (text, topics, attached file names) and people (name, bio) indexed here that match
+   * `query`, best first. The first search builds the full-text index from the stored documents.
+   */
+  async find(query: string, opts: { limit?: number; kind?: 'post' | 'person' } = {}): Promise<SearchHit[]> {
+    return (await this.searchIndex()).query(query, opts)
+  }
+
+  private async searchIndex(): Promise<SearchIndex> {
+    if (this.search) return this.search
+    if (this.pending) {
+      await new Promise<void>((resolve) => this.pending!.push(() => resolve()))
+      return this.search!
+    }
+    const pending: SearchChanges = []
+    this.pending = pending
+    const built = new SearchIndex({ now: this.now })
+    for await (const entry of this.db.createReadStream(rangeOf('by/'))) {
+      if (entry.value.s) built.addPost(searchPost(entry.key.slice('by/'.length), entry.value.s))
+    }
+    for await (const entry of this.db.createReadStream(rangeOf('person/'))) {
+      built.setPerson({ author: entry.key.slice('person/'.length), name: entry.value.n ?? '', bio: entry.value.i ?? '' })
+    }
+    this.search = built
+    this.pending = null
+    // What updates flushed while the documents were read, again (adds and removes are idempotent);
+    // then whoever waited for the build.
+    for (const change of pending) change(built)
+    return built
+  }
+
+  private applySearch(change: (s: SearchIndex) => void): void {
+    if (this.search) change(this.search)
+    else this.pending?.push(change)
   }
 
   /**
@@ -313,6 +381,18 @@ export class LocalIndex extends Resource {
   async skippedCount(author: Uint8Array): Promise<number> {
     return (await this.db.get('cur/' + toHex(author)))?.value.skipped ?? 0
   }
+}
+
+/** What search finds a post by; null for a deleted post (nothing of it is shown, so nothing is found). */
+function searchable(post: StoredPost): Searchable | null {
+  const r = post.record
+  if (r.deletedAt !== undefined) return null
+  return { t: r.text, g: r.topics, f: r.attachments.map((a) => a.name), a: r.createdAt }
+}
+
+/** `id` is the by/ key's path: AUTHOR-HEX/ID-HEX. */
+function searchPost(id: string, s: Searchable): SearchPost {
+  return { id, author: id.slice(0, 64), at: s.a, text: s.t, topics: s.g, files: s.f }
 }
 
 function refPath(ref: PostRef): string {

@@ -20,12 +20,12 @@ import { Conversations } from './conversations.js'
 import { FeedSet } from './feed-set.js'
 import { NodeFiles } from './files.js'
 import { Presence, type DiscoveredPerson, type FeedSyncResult } from './presence.js'
-import { Reading } from './reading.js'
+import { Reading, type SearchResult } from './reading.js'
 import { Relations } from './relations.js'
 import { openStore, STORE_DIR } from './store.js'
 import type { AttachmentView, NotificationView, PersonView, PostView, ProfileView, ThreadView } from './views.js'
 
-export type { DiscoveredPerson }
+export type { DiscoveredPerson, SearchResult }
 export { STORE_DIR }
 export const TORRENTS_DIR = 'torrents'
 
@@ -484,6 +484,16 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   /** A post's whole thread: its root, and every known comment as a tree, oldest first. */
   thread(ref: string | PostRef): Promise<ThreadView> {
     return this.reading.thread(ref)
+  }
+
+  /**
+   * Search everything indexed here: posts by words of their text, their topics and their files'
+   * names; people by name and bio. Best and newest first.
+   *
+   *   const { posts, people } = await node.search('kaypro manual')
+   */
+  search(query: string, opts: { limit?: number } = {}): Promise<SearchResult> {
+    return this.reading.search(query, opts)
   }
 }
 

@@ -1,3 +1,4 @@
+import * as b4a from '../bytes.js'
 import { encodeId, fingerprint, parseId, toHex } from '../identity/encoding.js'
 import { LOCAL_ONLY, answers, type Feed, type StoredPost } from '../feeds/feed.js'
 import { formatRef, parseRef } from '../feeds/layout.js'
@@ -89,6 +90,29 @@ export class Reading {
     return { root, rootRef: formatRef(rootRef), comments, count: nodes.size }
   }
 
+  /**
+   * Posts (by words of their text, their topics, their files' names) and people (by name or bio)
+   * among everything indexed here, best and newest first; blocked people left out.
+   */
+  async search(query: string, opts: { limit?: number } = {}): Promise<SearchResult> {
+    const limit = opts.limit ?? 20
+    const posts: PostView[] = []
+    const people: SearchResult['people'] = []
+    for (const hit of await this.index.find(query, { limit: 4 * limit })) {
+      if (this.relations.isBlocked(hit.author)) continue
+      if (hit.kind === 'person') {
+        if (people.length >= limit) continue
+        const key = b4a.from(hit.id, 'hex')
+        const profile = await this.feeds.of(key).profile()
+        people.push({ id: encodeId(key), fingerprint: fingerprint(key), name: profile?.name ?? null, bio: profile?.bio ?? '', following: this.relations.isFollowing(hit.id) })
+      } else if (posts.length < limit) {
+        const stored = await this.feeds.ofHex(hit.author).getPost(parseInt(hit.id.slice(65), 16), LOCAL_ONLY)
+        if (stored && stored.record.deletedAt === undefined) posts.push(await this.view(stored))
+      }
+    }
+    return { query, posts, people }
+  }
+
   async profile(feed: Feed, extra: { recovering?: boolean } = {}): Promise<ProfileView> {
     const profile = await feed.profile()
     return {
@@ -135,6 +159,12 @@ export class Reading {
   private visible(hex: string): boolean {
     return !this.relations.isBlocked(hex)
   }
+}
+
+export interface SearchResult {
+  query: string
+  posts: PostView[]
+  people: Array<{ id: string; fingerprint: string; name: string | null; bio: string; following: boolean }>
 }
 
 function sortTree(list: ThreadNode[]): void {
