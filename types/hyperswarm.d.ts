@@ -76,7 +76,10 @@ declare module 'hyperswarm' {
     leavePeer(publicKey: Buffer): void
     listen(): Promise<void>
     flush(): Promise<boolean>
-    destroy(): Promise<void>
+    /** Leave every topic, waiting for each unannounce. */
+    clear(): Promise<void>
+    /** `force`: without leaving topics first (no unannounce round trips). */
+    destroy(opts?: { force?: boolean }): Promise<void>
   }
 }
 

@@ -26,8 +26,11 @@ export interface Context {
   config(): Promise<NodeConfig>
   /** The node's BitTorrent side from the flags, the environment and HOME/config.json. */
   bt(): Promise<BtOptions>
-  /** Take the node online with the hyperswarm bootstrap and the BitTorrent options (a no-op when it is). */
-  online(node: ChrysalisNode): Promise<void>
+  /**
+   * Take the node online with the hyperswarm bootstrap and the BitTorrent options (a no-op when it
+   * is), waiting at most `waitMs` for the DHT (a command's --timeout covers going online too).
+   */
+  online(node: ChrysalisNode, opts?: { waitMs?: number }): Promise<void>
   /** Report progress on stderr (never on stdout, which --json keeps for the result): a terminal's one rewritten line. */
   progress(line: string): void
   /** Whether stderr is a terminal (progress() shows), else progress goes through log(). */
@@ -244,11 +247,12 @@ export const COMMANDS: Record<string, Command> = {
     usesNode: true,
     async run(ctx) {
       const timeoutMs = seconds(ctx, 'timeout', 10)
+      const deadline = Date.now() + timeoutMs
       const result = await ctx.withNode(async (node) => {
         ctx.progress('going online…')
-        await ctx.online(node)
+        await ctx.online(node, { waitMs: timeoutMs })
         ctx.progress(`syncing ${node.followingCount()} followed feed(s)…`)
-        return node.sync({ timeoutMs })
+        return node.sync({ timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const lines = result.feeds.map(
         (f) => `${(f.name !== null ? displayLine(f.name) : '(no name)').padEnd(20)} ${f.reachable ? '' : '(no peer has it now) '}${f.changedPosts} new or changed post(s), ${f.length} blocks`
@@ -267,10 +271,11 @@ export const COMMANDS: Record<string, Command> = {
     usesNode: true,
     async run(ctx) {
       const timeoutMs = seconds(ctx, 'timeout', 10)
+      const deadline = Date.now() + timeoutMs
       const result = await ctx.withNode(async (node) => {
         ctx.progress(`looking for people on "${ctx.args[0]!}"…`)
-        await ctx.online(node)
-        return node.discover(ctx.args[0]!, { timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs })
+        return node.discover(ctx.args[0]!, { timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const lines = result.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? displayLine(p.bio) + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
       ctx.print(lines.length ? lines.join('\n') : `Nobody found on "${result.topic}" yet.`, result)

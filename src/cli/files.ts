@@ -66,7 +66,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
       if (arg.kind === 'file') await readTorrentFile(arg.file)
       const results = await ctx.withNode(async (node) => {
         ctx.progress('going online…')
-        await ctx.online(node)
+        await ctx.online(node, timeoutMs === null ? {} : { waitMs: timeoutMs })
         // After going online: a post may have to come from peers.
         const targets = await node.files.resolve(ctx.args[0]!, { peers, resolvePath: (p) => ctx.resolvePath(p) })
         const done: Fetched[] = []

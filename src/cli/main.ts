@@ -116,8 +116,8 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       bootstrap: () => bootstrapOf(bootstrapFlags),
       config: () => readConfig(home),
       bt: () => btOf(home, bootstrapFlags, btFlags),
-      async online(node) {
-        await node.online({ bootstrap: bootstrapOf(bootstrapFlags), bt: await btOf(home, bootstrapFlags, btFlags) })
+      async online(node, opts = {}) {
+        await node.online({ bootstrap: bootstrapOf(bootstrapFlags), bt: await btOf(home, bootstrapFlags, btFlags), ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}) })
       },
       stderrIsTTY: !opts.node && process.stderr.isTTY === true,
       log(line) {

@@ -34,10 +34,11 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const limit = limitOf(ctx, 10)
       const timeoutMs = seconds(ctx, 'timeout', 8)
+      const deadline = Date.now() + timeoutMs
       const seen = await ctx.withNode(async (node) => {
         ctx.progress('looking for their feed…')
-        await ctx.online(node)
-        return node.look(ctx.args[0]!, { limit, timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs })
+        return node.look(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const name = seen.profile.name !== null ? displayLine(seen.profile.name) : 'them'
       ctx.print(

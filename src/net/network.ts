@@ -55,6 +55,9 @@ export interface NetworkOptions {
  *   await net.joinFeed(feed.discoveryKey)
  *   await net.flush()
  */
+/** How long closing waits for the DHT to take our unannouncements. */
+const CLOSE_GRACE_MS = 500
+
 export class Network extends Resource<NetworkEvents> {
   readonly swarm: Hyperswarm
   private readonly store: Corestore
@@ -125,6 +128,7 @@ export class Network extends Resource<NetworkEvents> {
     const discovery = this.swarm.join(topic, opts)
     this.topics.set(key, discovery)
     await discovery.flushed()
+    if (this.closing || this.topics.get(key) !== discovery) return
     await discovery.refresh(opts)
     await discovery.flushed()
   }
@@ -132,7 +136,7 @@ export class Network extends Resource<NetworkEvents> {
   /** Look a joined topic up again now (a download that has run out of peers). */
   async refreshTopic(topic: Buffer): Promise<void> {
     const discovery = this.topics.get(toHex(topic))
-    if (!discovery) return
+    if (!discovery || this.closing) return
     await discovery.refresh()
     await discovery.flushed()
   }
@@ -176,7 +180,7 @@ export class Network extends Resource<NetworkEvents> {
     const { name: normal, topic } = interestTopic(name)
     const joined = this.interests.get(normal)
     if (joined) {
-      if (opts.lookAgain) {
+      if (opts.lookAgain && !this.closing) {
         await joined.discovery.refresh({ server: true, client: true })
         await joined.discovery.flushed()
       }
@@ -185,6 +189,8 @@ export class Network extends Resource<NetworkEvents> {
     const discovery = this.swarm.join(topic, { server: true, client: true })
     this.interests.set(normal, { topic, discovery })
     await discovery.flushed()
+    // Closed (or left) while announcing: hyperswarm throws on refreshing a destroyed discovery.
+    if (this.closing || this.interests.get(normal)?.discovery !== discovery) return normal
     // Two nodes that join at the same moment can miss each other's announcement until the
     // next refresh, ten minutes away (holepunch.md §7.1): look again once ours has landed.
     await discovery.refresh({ server: true, client: true })
@@ -229,9 +235,23 @@ export class Network extends Resource<NetworkEvents> {
     // The swarm starts in the constructor; joining topics is what goes online.
   }
 
-  /** Leaves every topic and closes every connection (the network's close()). */
-  protected _close(): Promise<void> {
-    return this.swarm.destroy()
+  /**
+   * Leaves every topic and closes every connection (the network's close()). Unannouncing is a
+   * courtesy with a bound: on a DHT that does not answer it would hold a closing node for as long
+   * as an announce takes to time out, so after CLOSE_GRACE_MS the swarm is closed without it
+   * (announcements expire on their own).
+   */
+  protected async _close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const graceful = await Promise.race([
+      this.swarm.clear().then(() => true, () => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)))
+    ])
+    clearTimeout(timer)
+    if (graceful) return this.swarm.destroy()
+    // The swarm's server waits for its own unannounce too: closing the DHT under it ends every
+    // query at once (the swarm closes that DHT anyway).
+    await Promise.all([this.swarm.destroy({ force: true }), this.swarm.dht.destroy({ force: true })])
   }
 
 

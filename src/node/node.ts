@@ -380,8 +380,10 @@ export class ChrysalisNode extends Resource<NodeEvents> {
    * @param opts.dht an already-made DHT node (tests pass a testnet node).
    * @param opts.bt the BitTorrent side (TCP port, encrypted-only, mainline DHT, trackers); its
    *   defaults are the safe ones for tests: no mainline DHT.
+   * @param opts.waitMs how long to wait for the DHT to take our announcements (default 5 s): on a
+   *   network that does not answer, the rest goes on in the background.
    */
-  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions } = {}): Promise<void> {
+  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions; waitMs?: number } = {}): Promise<void> {
     if (this.presence.network) return
     const network = await this.presence.online(opts)
     await this.transfers.attach(network, opts.bt ?? {})

@@ -80,7 +80,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
    * Go online: announce the own feed; join every followed feed's topic as client and server
    * (followers serve what they follow) and every remembered interest topic.
    */
-  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT }): Promise<Network> {
+  async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; waitMs?: number }): Promise<Network> {
     if (this.network) return this.network
     const dht = opts.dht ?? createDht(opts.bootstrap ?? null)
     const network: Network = new Network({
@@ -95,11 +95,19 @@ export class Presence extends EventEmitter<PresenceEvents> {
     network.on('peer', (peer) => this.emit('peer', peer.publicKey))
     const feeds = [this.feeds.own, ...this.relations.followed()]
     const done = feeds.map((f) => f.core.findingPeers())
-    await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
-    for (const name of await this.index.interests()) await this.announce(name)
-    await network.flush()
-    for (const d of done) d()
     for (const feed of this.relations.followed()) this.keepLive(feed)
+    const interests = await this.index.interests()
+    const announced = (async () => {
+      await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
+      for (const name of interests) await this.announce(name)
+      await network.flush()
+    })().finally(() => {
+      for (const d of done) d()
+    })
+    // Announcing waits on the DHT: on a network that does not answer, going online must not hang.
+    // What is not announced by then goes on in the background.
+    announced.catch(() => {}) // the network closed while announcing
+    await untilDeadline(announced, Date.now() + (opts.waitMs ?? 5000))
     return network
   }
 
@@ -197,8 +205,14 @@ export class Presence extends EventEmitter<PresenceEvents> {
    */
   async near<T>(feed: Feed, deadline: number, read: (reachable: boolean) => Promise<T>): Promise<T> {
     const network = this.network
-    if (!network || feed === this.feeds.own || this.relations.isFollowing(feed.authorHex)) return read(feed.core.peers.length > 0)
+    if (!network || feed === this.feeds.own) return read(network !== null)
     const hex = feed.authorHex
+    if (this.relations.isFollowing(hex)) {
+      // On its topic already (watch): only wait for a peer, as for anyone else.
+      const reachable = await firstPeer(feed, deadline)
+      if (reachable) await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
+      return read(reachable)
+    }
     network.joinPeer(feed.author)
     this.looking.set(hex, (this.looking.get(hex) ?? 0) + 1)
     try {
