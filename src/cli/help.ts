@@ -43,10 +43,10 @@ export function help(): string {
     ...wrap('chrysalis: a decentralized social network for people who share files they care about'),
     '',
     'usage: chrysalis [--home DIR] [--json] COMMAND [ARGS]',
-    '       chrysalis COMMAND --help    (its arguments and options)',
+    '       chrysalis COMMAND --help    (what its options do)',
     '',
     'commands:',
-    ...table(Object.entries(ALL).map(([name, c]) => [name, c.summary])),
+    ...table(Object.values(ALL).map((c) => [c.usage, c.summary])),
     '',
     'options everywhere:',
     ...table([
@@ -135,7 +135,7 @@ function table(rows: Array<[string, string]>, column = 22): string[] {
     const head = `  ${term}`
     if (text === '') lines.push(head)
     else if (head.length + 2 <= column + 4) lines.push(...wrap(text, indent, head.padEnd(column + 4)))
-    else lines.push(head, ...wrap(text, indent))
+    else lines.push(...wrap(term, '      ', '  '), ...wrap(text, indent))
   }
   return lines
 }
