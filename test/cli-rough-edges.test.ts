@@ -76,6 +76,8 @@ test('cli: every bad option value is one line and exit 2, with the option\'s own
     [['timeline', '--limit', '-5'], /--limit takes a whole number from 1 to 1000, not "-5"/],
     [['notifications', '--limit', '0'], /--limit takes a whole number from 1 to 1000, not "0"/],
     [['timeline', '--limit', '2.5'], /--limit takes a whole number/],
+    [['timeline', '--limit', '0x10'], /--limit takes a whole number from 1 to 1000, not "0x10"/],
+    [[...nowhere, 'sync', '--timeout', '1e3'], /--timeout takes seconds, from 0\.1 to 3600, not "1e3"/],
     [['feed', '--limit'], /^chrysalis: --limit needs a value; run `chrysalis feed --help`\n$/],
     [['feed', '--before', '--limit', '3'], /--before needs a value; for one that starts with "-" write --before=VALUE/],
     [[...nowhere, 'sync', '--timeout', '-5'], /--timeout takes seconds, from 0\.1 to 3600, not "-5"/],

@@ -411,7 +411,7 @@ export function seconds(ctx: Context, name: string, fallback: number): number {
   const v = str(ctx, name)
   if (v === undefined) return fallback * 1000
   const n = Number(v)
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw usage(`--${name} takes seconds, from 0.1 to 3600, not "${v}"`)
+  if (!/^\d*\.?\d+$/.test(v) || n <= 0 || n > 3600) throw usage(`--${name} takes seconds, from 0.1 to 3600, not "${v}"`)
   return n * 1000
 }
 
@@ -441,7 +441,7 @@ function limit(ctx: Context): number {
   const v = str(ctx, 'limit')
   if (v === undefined) return 20
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
+  if (!/^\d+$/.test(v) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
   return n
 }
 
