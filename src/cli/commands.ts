@@ -5,11 +5,20 @@ import { ChrysalisNode } from '../node/node.js'
 import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
 import { MainlineDht } from '../transfer/discovery/dht.js'
+import { encodeId, parseId } from '../identity/encoding.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
 import type { NodeConfig } from './bt-config.js'
 
-export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
+export type OptionSpec = {
+  type: 'string' | 'boolean'
+  multiple?: boolean
+  short?: string
+  /** For --help: the value's name (else as the usage writes it, else VALUE). */
+  value?: string
+  /** For --help: what the option does. */
+  help?: string
+}
 
 export interface Context {
   home: string
@@ -59,7 +68,7 @@ export interface Command {
   run(ctx: Context): Promise<void>
 }
 
-const LIMIT = { limit: { type: 'string' } } as const
+const LIMIT = { limit: { type: 'string', help: 'how many, from 1 to 1000 (default 20)' } } as const
 
 export const COMMANDS: Record<string, Command> = {
   whoami: {
@@ -76,7 +85,7 @@ export const COMMANDS: Record<string, Command> = {
   profile: {
     usage: 'profile [--name NAME] [--bio BIO]',
     summary: 'show or change your name and bio',
-    options: { name: { type: 'string' }, bio: { type: 'string' } },
+    options: { name: { type: 'string', help: 'your new name' }, bio: { type: 'string', help: 'your new bio' } },
     args: [0, 0],
     usesNode: true,
     async run(ctx) {
@@ -94,7 +103,12 @@ export const COMMANDS: Record<string, Command> = {
   post: {
     usage: 'post TEXT [--topic T]... [--mention ID]... [--attach PATH]... [--v2-only]',
     summary: 'publish a post (TEXT "-" reads it from stdin); #hashtags and @IDs count too; --attach shares files with it (hybrid torrents; --v2-only: v2) and prints their magnets',
-    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true }, attach: { type: 'string', multiple: true }, 'v2-only': { type: 'boolean' } },
+    options: {
+      topic: { type: 'string', multiple: true, help: 'an interest topic of the post' },
+      mention: { type: 'string', multiple: true, help: 'an identity to mention, who is notified' },
+      attach: { type: 'string', multiple: true, help: 'a file or directory to share with the post' },
+      'v2-only': { type: 'boolean', help: 'attach BitTorrent v2 torrents, not hybrid (v1 + v2) ones' }
+    },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -124,9 +138,12 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   comment: {
-    usage: 'comment REF TEXT',
-    summary: 'answer a post or a comment',
-    options: { topic: { type: 'string', multiple: true }, mention: { type: 'string', multiple: true } },
+    usage: 'comment REF TEXT [--topic T]... [--mention ID]...',
+    summary: 'answer a post or a comment (TEXT "-" reads it from stdin)',
+    options: {
+      topic: { type: 'string', multiple: true, help: 'an interest topic of the comment' },
+      mention: { type: 'string', multiple: true, help: 'an identity to mention, who is notified' }
+    },
     args: [2, 2],
     usesNode: true,
     async run(ctx) {
@@ -162,20 +179,27 @@ export const COMMANDS: Record<string, Command> = {
   feed: {
     usage: 'feed [ID] [--limit N] [--before POST-ID]',
     summary: "list someone's posts and comments, newest first (yours without ID)",
-    options: { ...LIMIT, before: { type: 'string' } },
+    options: { ...LIMIT, before: { type: 'string', help: 'only posts older than this one (its POST-ID)' } },
     args: [0, 1],
     usesNode: true,
     async run(ctx) {
       const before = str(ctx, 'before')
-      const posts = await ctx.withNode((node) => node.feed(ctx.args[0], { limit: limit(ctx), ...(before !== undefined ? { before } : {}) }))
-      ctx.print(formatPosts(posts, 'No posts here yet.'), { posts })
+      const { posts, empty } = await ctx.withNode(async (node) => {
+        const posts = await node.feed(ctx.args[0], { limit: limit(ctx), ...(before !== undefined ? { before } : {}) })
+        // An empty feed of someone not followed: most likely only not fetched yet.
+        if (posts.length > 0 || ctx.args[0] === undefined || before !== undefined) return { posts, empty: 'No posts here yet.' }
+        const id = encodeId(parseId(ctx.args[0]))
+        const known = [(await node.whoami()).id, ...(await node.followingList()).map((p) => p.id)]
+        return { posts, empty: known.includes(id) ? 'No posts here yet.' : `No posts of ${id} here yet: \`chrysalis follow\` it and run \`chrysalis sync\` to fetch them.` }
+      })
+      ctx.print(formatPosts(posts, empty), { posts })
     }
   },
 
   timeline: {
     usage: 'timeline [--limit N] [--before CURSOR]',
     summary: 'the newest posts of you and the people you follow',
-    options: { ...LIMIT, before: { type: 'string' } },
+    options: { ...LIMIT, before: { type: 'string', help: 'the next page: the cursor the previous page printed' } },
     args: [0, 0],
     usesNode: true,
     async run(ctx) {
@@ -192,7 +216,19 @@ export const COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const thread = await ctx.withNode((node) => node.thread(ctx.args[0]!))
+      const thread = await ctx.withNode(async (node) => {
+        const thread = await node.thread(ctx.args[0]!)
+        // Nothing of it here, not even a comment: say so, and fail (a script asked for a post that is not there).
+        if (thread.root === null && thread.comments.length === 0) {
+          const mine = thread.rootRef.startsWith((await node.whoami()).id + '/')
+          throw new ChrysalisError(
+            'NOT_FOUND',
+            mine ? `you have no post ${thread.rootRef}; check the ref with \`chrysalis feed\``
+            : `post ${thread.rootRef} is not here; follow its author and run \`chrysalis sync\`, then try again`
+          )
+        }
+        return thread
+      })
       ctx.print(formatThread(thread), thread)
     }
   },
@@ -242,7 +278,7 @@ export const COMMANDS: Record<string, Command> = {
   sync: {
     usage: 'sync [--timeout S]',
     summary: 'go online, bring every followed feed up to date, print what changed, exit',
-    options: { timeout: { type: 'string' } },
+    options: { timeout: { type: 'string', help: 'seconds to wait for peers, from 0.1 to 3600 (default 10)' } },
     args: [0, 0],
     usesNode: true,
     async run(ctx) {
@@ -266,7 +302,7 @@ export const COMMANDS: Record<string, Command> = {
   discover: {
     usage: 'discover TOPIC [--timeout S]',
     summary: 'join an interest topic and list the people found there (and whom your follows follow)',
-    options: { timeout: { type: 'string' } },
+    options: { timeout: { type: 'string', help: 'seconds to look for people, from 0.1 to 3600 (default 10)' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -318,7 +354,12 @@ export const COMMANDS: Record<string, Command> = {
   bootstrap: {
     usage: 'bootstrap [--host H] [--port P] [--mainline [--mainline-port P]]',
     summary: 'run a DHT bootstrap node for a LAN, a private network or tests (until Ctrl-C); --mainline also a BitTorrent one',
-    options: { host: { type: 'string' }, port: { type: 'string' }, mainline: { type: 'boolean' }, 'mainline-port': { type: 'string' } },
+    options: {
+      host: { type: 'string', help: 'the address to listen on (default 127.0.0.1)' },
+      port: { type: 'string', help: 'the UDP port (default 49737)' },
+      mainline: { type: 'boolean', help: 'run a BitTorrent mainline DHT node too' },
+      'mainline-port': { type: 'string', value: 'P', help: "the mainline node's UDP port (default 49738)" }
+    },
     args: [0, 0],
     async run(ctx) {
       const host = str(ctx, 'host') ?? '127.0.0.1'
@@ -375,7 +416,7 @@ export function seconds(ctx: Context, name: string, fallback: number): number {
   const v = str(ctx, name)
   if (v === undefined) return fallback * 1000
   const n = Number(v)
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw usage(`--${name} takes seconds, from 0.1 to 3600, not "${v}"`)
+  if (!/^\d*\.?\d+$/.test(v) || n <= 0 || n > 3600) throw usage(`--${name} takes seconds, from 0.1 to 3600, not "${v}"`)
   return n * 1000
 }
 
@@ -405,7 +446,7 @@ function limit(ctx: Context): number {
   const v = str(ctx, 'limit')
   if (v === undefined) return 20
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
+  if (!/^\d+$/.test(v) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
   return n
 }
 

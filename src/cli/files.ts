@@ -18,7 +18,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
     usage: 'share PATH [--v2-only]',
     summary: 'hash a file or directory into a hybrid BitTorrent torrent (v1 + v2; --v2-only: v2), publish it in your feed, seed it from where it is',
     // --hybrid: the default now, still accepted.
-    options: { 'v2-only': { type: 'boolean' }, hybrid: { type: 'boolean' } },
+    options: { 'v2-only': { type: 'boolean', help: 'a BitTorrent v2 torrent, not a hybrid (v1 + v2) one' }, hybrid: { type: 'boolean', help: 'a hybrid torrent (the default)' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -49,7 +49,12 @@ export const FILE_COMMANDS: Record<string, Command> = {
   fetch: {
     usage: 'fetch REF|MAGNET|FILE.torrent|INFOHASH [--out DIR] [--file PATH]... [--peer HOST:PORT]... [--timeout S]',
     summary: "download a post's attachments or a torrent (v1, v2 or hybrid) from every peer and web seed that has them, verified; then seed them",
-    options: { out: { type: 'string' }, file: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, timeout: { type: 'string' } },
+    options: {
+      out: { type: 'string', help: 'the folder to download into (default: the current one)' },
+      file: { type: 'string', multiple: true, help: 'only this file or folder of the torrent' },
+      peer: { type: 'string', multiple: true, help: 'a peer to try beside those the swarm finds' },
+      timeout: { type: 'string', help: 'give up after this many seconds (from 0.1 to 3600; what arrived is kept)' }
+    },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -65,23 +70,25 @@ export const FILE_COMMANDS: Record<string, Command> = {
       const arg = parseFetchTarget(ctx.args[0]!, (p) => ctx.resolvePath(p))
       if (arg.kind === 'file') await readTorrentFile(arg.file)
       const results = await ctx.withNode(async (node) => {
-        ctx.progress('going online…')
-        await ctx.online(node, timeoutMs === null ? {} : { waitMs: timeoutMs })
-        // After going online: a post may have to come from peers.
-        const targets = await node.files.resolve(ctx.args[0]!, { peers, resolvePath: (p) => ctx.resolvePath(p) })
-        const done: Fetched[] = []
-        for (const t of targets) {
-          const started = Date.now()
-          const stop = showProgress(ctx, node, t)
-          try {
+        const progress = showProgress(ctx, node)
+        try {
+          progress.phase('going online…')
+          await ctx.online(node, timeoutMs === null ? {} : { waitMs: timeoutMs })
+          // After going online: a post may have to come from peers.
+          if (arg.kind === 'ref') progress.phase(`looking for post ${ctx.args[0]!} here and from peers…`)
+          const targets = await node.files.resolve(ctx.args[0]!, { peers, resolvePath: (p) => ctx.resolvePath(p) })
+          const done: Fetched[] = []
+          for (const t of targets) {
+            const started = Date.now()
+            progress.watch(t)
             const fetching = node.files.fetch(t, { out, ...(files.length ? { files } : {}) })
             const view = timeoutMs === null ? await fetching : await withTimeout(fetching, timeoutMs, node, t.infohash)
             done.push(fetchedView(view, (Date.now() - started) / 1000))
-          } finally {
-            stop()
           }
+          return done
+        } finally {
+          progress.stop()
         }
-        return done
       })
       ctx.print(
         results
@@ -146,7 +153,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
   'torrent export': {
     usage: 'torrent export INFOHASH --out FILE.torrent [--force]',
     summary: 'write a standard .torrent (v2 or hybrid, piece layers included) for a torrent this node knows',
-    options: { out: { type: 'string' }, force: { type: 'boolean' } },
+    options: { out: { type: 'string', help: 'the .torrent file to write' }, force: { type: 'boolean', help: 'replace the file if it exists' } },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -255,30 +262,53 @@ function rate(bytes: number, since: number): string {
 const LOG_EVERY_MS = 3000
 
 /**
- * Progress on stderr: on a terminal one line rewritten every half second (bytes, rate, peers,
- * ETA); without one a whole line every 3 s, saying too what a download waits for.
+ * Progress of a fetch on stderr: on a terminal one line rewritten every half second (bytes, rate,
+ * peers, ETA); without one a whole line every 3 s, saying too what a download waits for. Before a
+ * torrent is under way (going online, finding a post, a torrent the engine has no view of yet) the
+ * line says what the fetch is doing: a long wait is never silent.
  */
-function showProgress(ctx: Context, node: ChrysalisNode, t: { infohash: Buffer; name: string | null }): () => void {
-  const fallback = t.name !== null ? displayLine(t.name) : `${t.infohash.toString('hex').slice(0, 16)}…`
-  const line = (): string | null => {
-    const v = node.files.get(t.infohash)
-    if (!v) return null
-    const name = v.status === 'metadata' ? fallback : displayLine(v.name)
-    // The engine's count of peers known (DHT, trackers, magnet, --peer) when it reports one.
-    const known = (v as TransferView & { peersKnown?: number }).peersKnown ?? v.peers
-    if (v.status === 'metadata') return v.peers === 0 ? `${name} · waiting for peers (${known} known)` : `${name} · fetching metadata from ${v.peers} peer(s)`
-    if (v.status === 'downloading' && v.peers === 0) return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} · waiting for peers (${known} known)`
-    const eta = v.downloadRate > 0 ? ` · ETA ${clock((v.size - v.have) / v.downloadRate)}` : ''
-    return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} (${v.size ? Math.floor((100 * v.have) / v.size) : 0}%) · ${formatBytes(v.downloadRate)}/s · ${v.peers} peer(s)${eta}`
-  }
+function showProgress(ctx: Context, node: ChrysalisNode): { phase(text: string): void; watch(t: { infohash: Buffer; name: string | null }): void; stop(): void } {
+  let phase = ''
+  let target: { infohash: Buffer; name: string | null } | null = null
+  const line = (): string => (target ? (transferLine(node, target) ?? `${nameOf(target)} · starting…`) : phase)
   const tty = ctx.stderrIsTTY
-  const timer = setInterval(() => {
+  const show = (): void => {
     const text = line()
-    if (text === null) return
+    if (text === '') return
     if (tty) ctx.progress(text)
     else ctx.log(text)
-  }, tty ? 500 : LOG_EVERY_MS)
-  return () => clearInterval(timer)
+  }
+  const timer = setInterval(show, tty ? 500 : LOG_EVERY_MS)
+  return {
+    phase(text) {
+      phase = text
+      target = null
+      if (tty) show()
+    },
+    watch(t) {
+      target = t
+      if (tty) show()
+    },
+    stop: () => clearInterval(timer)
+  }
+}
+
+/** What a fetch is called before its metadata names it. */
+function nameOf(t: { infohash: Buffer; name: string | null }): string {
+  return t.name !== null ? displayLine(t.name) : `${t.infohash.toString('hex').slice(0, 16)}…`
+}
+
+/** A torrent's progress, or null while the engine has no view of it. */
+function transferLine(node: ChrysalisNode, t: { infohash: Buffer; name: string | null }): string | null {
+  const v = node.files.get(t.infohash)
+  if (!v) return null
+  const name = v.status === 'metadata' ? nameOf(t) : displayLine(v.name)
+  // The engine's count of peers known (DHT, trackers, magnet, --peer) when it reports one.
+  const known = (v as TransferView & { peersKnown?: number }).peersKnown ?? v.peers
+  if (v.status === 'metadata') return v.peers === 0 ? `${name} · waiting for peers (${known} known)` : `${name} · fetching metadata from ${v.peers} peer(s)`
+  if (v.status === 'downloading' && v.peers === 0) return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} · waiting for peers (${known} known)`
+  const eta = v.downloadRate > 0 ? ` · ETA ${clock((v.size - v.have) / v.downloadRate)}` : ''
+  return `${name} · ${formatBytes(v.have)} of ${formatBytes(v.size)} (${v.size ? Math.floor((100 * v.have) / v.size) : 0}%) · ${formatBytes(v.downloadRate)}/s · ${v.peers} peer(s)${eta}`
 }
 
 function clock(s: number): string {

@@ -14,7 +14,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
   init: {
     usage: 'init --name NAME [--bio BIO]',
     summary: 'create your pseudonymous identity and show its recovery phrase once',
-    options: { name: { type: 'string' }, bio: { type: 'string' } },
+    options: { name: { type: 'string', help: 'the name people see (required)' }, bio: { type: 'string', help: 'a line about you' } },
     args: [0, 0],
     async run(ctx) {
       const name = str(ctx, 'name')
@@ -47,7 +47,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
   'identity export': {
     usage: 'identity export --out FILE [--force]',
     summary: 'write an encrypted backup of your identity (passphrase: prompt, or CHRYSALIS_PASSPHRASE)',
-    options: { out: { type: 'string' }, force: { type: 'boolean' } },
+    options: { out: { type: 'string', help: 'the backup file to write' }, force: { type: 'boolean', help: 'replace FILE if it exists' } },
     args: [0, 0],
     async run(ctx) {
       const out = str(ctx, 'out')
@@ -66,7 +66,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
   'identity import': {
     usage: 'identity import FILE | identity import --phrase "WORDS"',
     summary: 'restore an identity from a backup file or the recovery phrase into an empty home',
-    options: { phrase: { type: 'string' } },
+    options: { phrase: { type: 'string', value: '"WORDS"', help: 'the 24-word recovery phrase, quoted' } },
     args: [0, 1],
     async run(ctx) {
       const phrase = str(ctx, 'phrase')
@@ -93,7 +93,7 @@ export const IDENTITY_COMMANDS: Record<string, Command> = {
   'identity phrase': {
     usage: 'identity phrase [--yes]',
     summary: 'show your 24-word recovery phrase again (asks first on a terminal; --yes without one)',
-    options: { yes: { type: 'boolean' } },
+    options: { yes: { type: 'boolean', help: 'print it without asking (needed without a terminal)' } },
     args: [0, 0],
     // Never routed to a running node: it reads HOME/identity.json here, so the phrase never crosses the socket.
     async run(ctx) {

@@ -9,26 +9,14 @@ import { resolveHome } from '../identity/home.js'
 import { ChrysalisNode } from '../node/node.js'
 import { Writable } from 'node:stream'
 import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
-import { COMMANDS, type Command, type Context, type OptionSpec } from './commands.js'
-import { FILE_COMMANDS } from './files.js'
-import { IDENTITY_COMMANDS } from './identity.js'
-import { PEOPLE_COMMANDS } from './people.js'
-import { TUI_COMMANDS } from './tui.js'
+import type { Command, Context, OptionSpec } from './commands.js'
+import { ALL, GLOBAL, GROUPS, commandHelp, groupCommands, groupHelp, help } from './help.js'
 import { bootstrapOf, btOf, openHostedNode, openWhenFree, refuseIfServing } from './host.js'
 import { btOptionsOf, readConfig } from './bt-config.js'
-import { BT_OPTIONS, type BtFlags, btFlagsOf } from './bt-flags.js'
+import { type BtFlags, btFlagsOf } from './bt-flags.js'
+import { ProgressLine } from './progress.js'
 
-/** Every command, by name (two words for sub-commands). */
-const ALL: Record<string, Command> = { init: IDENTITY_COMMANDS['init']!, ...COMMANDS, ...PEOPLE_COMMANDS, ...IDENTITY_COMMANDS, ...FILE_COMMANDS, ...TUI_COMMANDS }
-
-const GLOBAL: Record<string, OptionSpec> = {
-  home: { type: 'string' },
-  json: { type: 'boolean' },
-  bootstrap: { type: 'string', multiple: true },
-  ...BT_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' }
-}
+export { help }
 
 /**
  * `chrysalis [--home DIR] [--json] COMMAND …`. Returns the exit code: 0, 1 for errors, 2 for
@@ -43,29 +31,50 @@ export interface MainOptions {
   cwd?: string
 }
 
-type IO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
+/** Where a command writes; a stderr with isTTY set is a terminal (progress lines show). */
+type IO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } }
 
 export async function main(argv: string[], io: IO = process, opts: MainOptions = {}): Promise<number> {
   const json = argv.includes('--json')
+  // A routed command's stderr arrives when it is done: no terminal there.
+  const tty = !opts.node && io.stderr.isTTY === true
+  // The progress line is cleared before anything else reaches the terminal, and at the end.
+  const progress = new ProgressLine(io.stderr, tty && !json)
+  const out = (text: string): void => {
+    progress.clear()
+    io.stdout.write(text)
+  }
+  const err = (text: string): void => {
+    progress.clear()
+    io.stderr.write(text)
+  }
   try {
     const found = findCommand(argv)
     const { name, rest } = found
     // `chrysalis` alone opens the terminal UI.
     const bare = found.command === null && name === null && !argv.includes('--help') && !argv.includes('-h') && !argv.includes('--version')
     const command = bare && !opts.node ? ALL.tui! : found.command
-    const parsed = parse(rest, { ...GLOBAL, ...(command?.options ?? {}) })
+    const parsed = parse(rest, { ...GLOBAL, ...(command?.options ?? {}) }, name)
     if (parsed.values.version) {
-      io.stdout.write(json ? JSON.stringify({ version: version() }) + '\n' : `chrysalis ${version()}\n`)
+      out(json ? JSON.stringify({ version: version() }) + '\n' : `chrysalis ${version()}\n`)
       return 0
     }
     if (!command || parsed.values.help) {
+      if (name !== null && GROUPS[name]) {
+        if (parsed.values.help) {
+          out(groupHelp(name))
+          return 0
+        }
+        const subcommands = groupCommands(name).map((n) => n.slice(name.length + 1))
+        throw new ChrysalisError('USAGE', `${name} needs a subcommand: ${subcommands.join(', ')}; run \`chrysalis ${name} --help\``)
+      }
       if (!command && name !== null && !parsed.values.help) throw new ChrysalisError('USAGE', `unknown command "${name}"; run \`chrysalis --help\` for the list`)
-      io.stdout.write(command ? `usage: chrysalis ${command.usage}\n\n${command.summary}\n` : help())
+      out(command ? commandHelp(command) : help())
       return 0
     }
     const [min, max] = command.args
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
-      throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}`)
+      throw new ChrysalisError('USAGE', `usage: chrysalis ${command.usage}; run \`chrysalis ${name ?? 'tui'} --help\` for more`)
     }
     const home = resolveHome(typeof parsed.values.home === 'string' ? parsed.values.home : undefined)
     const btFlags = btFlagsOf(parsed.values)
@@ -98,11 +107,11 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       resolvePath: (p) => path.resolve(opts.cwd ?? process.cwd(), p),
       print(human, data) {
         // Human output carries other people's names, posts and file names: never their escape sequences.
-        io.stdout.write(json ? JSON.stringify(data) + '\n' : displayText(human) + '\n')
+        out(json ? JSON.stringify(data) + '\n' : displayText(human) + '\n')
       },
       async withNode(fn) {
         if (opts.node) return fn(opts.node)
-        const notice = process.stderr.isTTY || process.env.CHRYSALIS_DEBUG ? (line: string) => io.stderr.write(line + '\n') : null
+        const notice = tty || process.env.CHRYSALIS_DEBUG ? (line: string) => err(line + '\n') : null
         const node = await openWhenFree(home, { notice, onServing })
         try {
           return await fn(node)
@@ -119,30 +128,31 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
       async online(node, opts = {}) {
         await node.online({ bootstrap: bootstrapOf(bootstrapFlags), bt: await btOf(home, bootstrapFlags, btFlags), ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}) })
       },
-      stderrIsTTY: !opts.node && process.stderr.isTTY === true,
+      stderrIsTTY: tty,
       log(line) {
         // A routed command's stderr arrives when it is done: periodic lines would come all at once.
-        if (!opts.node) io.stderr.write(displayLine(line) + '\n')
+        if (!opts.node) err(displayLine(line) + '\n')
       },
       progress(line) {
-        if (!json && !opts.node && process.stderr.isTTY) io.stderr.write(`\r\x1b[2K${displayLine(line)}`)
+        progress.show(line)
       }
     }
     await command.run(ctx)
-    if (!json && !opts.node && process.stderr.isTTY) io.stderr.write('\r\x1b[2K')
     return 0
-  } catch (err) {
-    if (err instanceof Routed) {
+  } catch (error) {
+    if (error instanceof Routed) {
       // What the serve printed for us passed displayText there; again here, cheaply, in case it did not.
-      io.stdout.write(json ? err.response.stdout : displayText(err.response.stdout))
-      io.stderr.write(displayText(err.response.stderr))
-      return err.response.code
+      out(json ? error.response.stdout : displayText(error.response.stdout))
+      err(displayText(error.response.stderr))
+      return error.response.code
     }
-    const e = toUserError(err)
-    if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
-    io.stderr.write(`chrysalis: ${displayLine(e.message)}\n`)
-    if (process.env.CHRYSALIS_DEBUG && err instanceof Error && err.stack) io.stderr.write(err.stack + '\n')
+    const e = toUserError(error)
+    if (json) out(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n')
+    err(`chrysalis: ${displayLine(e.message)}\n`)
+    if (process.env.CHRYSALIS_DEBUG && error instanceof Error && error.stack) err(error.stack + '\n')
     return e.exitCode
+  } finally {
+    progress.clear()
   }
 }
 
@@ -195,20 +205,45 @@ function findCommand(argv: string[]): { command: Command | null; name: string | 
   const second = words[1] !== undefined ? argv[words[1]]! : null
   const pair = second !== null ? `${first} ${second}` : null
   if (pair !== null && ALL[pair]) return { command: ALL[pair], name: pair, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
-  if (first === 'identity') {
-    throw new ChrysalisError('USAGE', 'usage: chrysalis identity phrase | identity export --out FILE | identity import FILE | identity import --phrase "WORDS" | identity never-posted')
+  // A group word (identity, torrent) alone, or with a subcommand it does not have.
+  if (GROUPS[first] && pair !== null && !argv.includes('--help') && !argv.includes('-h')) {
+    throw new ChrysalisError('USAGE', `unknown command "${pair}"; run \`chrysalis ${first} --help\` for its commands`)
   }
+  if (GROUPS[first]) return { command: null, name: first, rest: argv.filter((_, i) => i !== words[0] && i !== words[1]) }
   return { command: ALL[first] ?? null, name: first, rest: argv.filter((_, i) => i !== words[0]) }
 }
 
-function parse(args: string[], options: Record<string, OptionSpec>) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true })
-  } catch (err) {
-    // parseArgs' messages are long and mention internals; keep the first sentence.
-    const msg = err instanceof Error ? err.message.split('. ')[0]!.replace(/^Unknown option/, 'unknown option') : 'bad arguments'
-    throw new ChrysalisError('USAGE', `${msg}; run \`chrysalis --help\``)
+function parse(args: string[], options: Record<string, OptionSpec>, name: string | null) {
+  // parseArgs takes only its own keys (help and value are for --help).
+  const specs = Object.fromEntries(
+    Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }])
+  )
+  // "--limit -5": a negative number is the option's value (its own check then says what fits), not an option.
+  const joined: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    const next = args[i + 1]
+    if (a.startsWith('--') && specs[a.slice(2)]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${a}=${next}`)
+      i++
+    } else joined.push(a)
   }
+  try {
+    return parseArgs({ args: joined, options: specs, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new ChrysalisError('USAGE', `${parseError(err)}; run \`chrysalis ${name !== null ? `${name} ` : ''}--help\``)
+  }
+}
+
+/** parseArgs' message (several lines naming its internals) as one short clause. */
+function parseError(err: unknown): string {
+  const first = err instanceof Error ? err.message.split('\n')[0]!.replace(/\.$/, '') : 'bad arguments'
+  let m: RegExpExecArray | null
+  if ((m = /^Option '(-[^' ]+)(?: <value>)?' argument missing/.exec(first))) return `${m[1]} needs a value`
+  if ((m = /^Option '(-[^']+)' argument is ambiguous/.exec(first))) return `${m[1]} needs a value; for one that starts with "-" write ${m[1]}=VALUE`
+  if ((m = /^Option '(-[^']+)' does not take an argument/.exec(first))) return `${m[1]} takes no value`
+  if ((m = /^Unknown option '([^']+)'/.exec(first))) return `unknown option '${m[1]}'`
+  return first.split('. ')[0]!
 }
 
 function toUserError(err: unknown): ChrysalisError {
@@ -220,37 +255,6 @@ function toUserError(err: unknown): ChrysalisError {
   if (e && typeof e === 'object' && e.code === 'ENOSPC') return new ChrysalisError('DISK_FULL', 'the disk is full; free some space and try again')
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
   return new ChrysalisError('INTERNAL', `unexpected error: ${message}; run again with CHRYSALIS_DEBUG=1 and report it`)
-}
-
-export function help(): string {
-  const width = Math.max(...Object.values(ALL).map((c) => c.usage.length))
-  const lines = Object.values(ALL).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
-  return [
-    'chrysalis: a decentralized social network for people who share files they care about',
-    '',
-    'usage: chrysalis [--home DIR] [--json] COMMAND [ARGS]',
-    '',
-    'commands:',
-    ...lines,
-    '',
-    'options everywhere:',
-    '  --home DIR   the identity home (default $CHRYSALIS_HOME, else $XDG_DATA_HOME/chrysalis, else ~/.local/share/chrysalis)',
-    '  --json       print exactly one JSON document on stdout',
-    '  --bootstrap HOST:PORT   DHT bootstrap node (repeatable; or CHRYSALIS_BOOTSTRAP=H:P,H:P); default: the public HyperDHT',
-    '  -h, --help   help for a command',
-    '',
-    'BitTorrent (HOME/config.json may set btPort, encryptedOnly, btBootstrap, trackers; flags win, then the environment):',
-    '  --bt-port PORT          TCP port for BitTorrent peers (or CHRYSALIS_BT_PORT); default 6881, else a free one',
-    '  --encrypted-only        files travel only over encrypted hyperswarm connections: no TCP peers, no mainline DHT',
-    '                          (TCP BitTorrent traffic is plaintext, as with other clients by default)',
-    '  --bt-bootstrap HOST:PORT[,…]  mainline DHT nodes instead of the public routers (or CHRYSALIS_BT_BOOTSTRAP)',
-    '  --no-bt-dht             stay off the mainline DHT; it is off too when --bootstrap names a private',
-    '                          network and no --bt-bootstrap is given',
-    '',
-    'REF, a post reference, is AUTHOR-ID/POST-ID as printed by post, feed, timeline and thread.',
-    'ID is an identity ID: 52 z-base-32 characters (or 64 hex digits).',
-    ''
-  ].join('\n')
 }
 
 function version(): string {
