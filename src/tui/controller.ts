@@ -165,7 +165,7 @@ export class Controller {
     }
     if (this.closed) return
     this.node = node
-    const onUpdate = (): void => this.scheduleReload()
+    const onUpdate = (): void => this.reloadSoon()
     const onNotification = (): void => this.run(() => loadNotifications(this, true))
     node.on('feed-update', onUpdate)
     node.on('notification', onNotification)
@@ -226,8 +226,12 @@ export class Controller {
     this.update((s) => updateTop(s, 'transfer', (x) => (x.infohash === t.infohash ? { ...x, peers, selected: clamp(x.selected, peers.length) } : x)))
   }
 
-  /** Feed updates arrive in bursts while a feed syncs: reload at most every 150 ms. */
-  private scheduleReload(): void {
+  /**
+   * Something arrived (a followed feed grew, a notification came): reload what is shown — the
+   * timeline, People's names, the open thread — keeping each selection on the same item. Feed
+   * updates come in bursts while a feed syncs: at most one reload every 150 ms.
+   */
+  reloadSoon(): void {
     if (this.reloadTimer) return
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null
