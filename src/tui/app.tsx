@@ -90,7 +90,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
 
 function Body({ s, dims }: { s: UiState; dims: Dims }) {
   const theme = useTheme()
-  if (s.mode === 'starting' || s.mode === 'opening') return <Text color={theme.muted}>{s.mode === 'opening' ? 'Opening your node and going online…' : 'Starting…'}</Text>
+  if (s.mode === 'starting' || s.mode === 'opening') return <Text color={theme.muted}>{s.mode === 'opening' ? 'Opening your node…' : 'Starting…'}</Text>
   if (s.mode === 'closing') return <Text color={theme.muted}>Closing: saving and leaving the network…</Text>
   if (s.mode === 'failed') return <Text>Your node could not be opened (the reason is below). q quits.</Text>
   if (s.mode === 'setup') return <SetupScreen s={s} dims={dims} />
@@ -165,9 +165,10 @@ function StatusBar({ s }: { s: UiState }) {
   const theme = useTheme()
   const st = s.status
   if (s.mode !== 'main') return <Text color={theme.muted}>offline</Text>
+  const [net, colour] = netLine(st, theme)
   return (
     <Text wrap="truncate-end" inverse={!theme.color}>
-      <Text color={st.online && st.peers ? theme.ok : theme.warn}>{st.online ? (st.peers ? '● online' : '◌ online, no peers') : '○ offline'}</Text>
+      <Text color={colour}>{net}</Text>
       {st.recovering ? <Text color={theme.warn}> · restoring: posting off</Text> : null}
       <Text color={theme.muted}>{` · ${plural(st.peers, 'peer')} · feeds ${st.feedsReachable}/${st.feeds} · ↓ ${rate(st.down)} ↑ ${rate(st.up)}`}</Text>
       {st.bt?.port != null ? <Text color={theme.muted}>{` · BT port ${st.bt.port}`}</Text> : null}
@@ -175,6 +176,18 @@ function StatusBar({ s }: { s: UiState }) {
       <Text color={theme.muted}>{s.me ? ` · ${s.me.name ?? ''} ${s.me.fingerprint}` : ''}</Text>
     </Text>
   )
+}
+
+/**
+ * Where the node is with the network, honestly: going online (in the background, what is saved
+ * is shown meanwhile), offline when that failed, then whether the DHT answers and peers came.
+ */
+function netLine(st: UiState['status'], theme: Theme): [string, string | undefined] {
+  if (st.net === 'going') return ['◌ going online…', theme.warn]
+  if (st.net === 'offline' || !st.online) return ['○ offline', theme.error]
+  if (st.dhtNodes === 0) return ['○ DHT not reachable', theme.warn]
+  const dht = st.dhtNodes === null ? '' : ', DHT reachable'
+  return st.peers ? [`● online${dht}`, theme.ok] : [`◌ online${dht}`, theme.warn]
 }
 
 /** The keys of the screen under the help, and those that hold everywhere: from the keymap. */

@@ -1,12 +1,13 @@
+import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { ChrysalisNode, NodeStatus } from '../node/node.js'
 import { hasIdentity } from '../node/setup.js'
 import type { Action } from './actions.js'
 import { effect } from './effects.js'
 import { errorLine, userError } from './errors.js'
 import { loadFollowing, loadNotifications } from './node-people.js'
-import { loadThread, loadTimeline, refreshTimeline } from './node-posts.js'
+import { loadThread, loadTimeline, lookAvailability, refreshTimeline } from './node-posts.js'
 import { reduce } from './reducer.js'
-import { clamp, top, updateTop, type Store, type UiState } from './store.js'
+import { clamp, threadRows, top, updateTop, type Store, type UiState } from './store.js'
 
 /**
  * The part of the node the TUI uses: the typed API and events, nothing below it. Tests and the
@@ -67,10 +68,25 @@ export interface TuiBtStatus {
   encryptedOnly: boolean
 }
 
+/** The node, open; going online may still be under way. */
+export interface OpenedNode {
+  node: TuiNode
+  /**
+   * Settles once the node is online (rejects when it could not go online: it stays open,
+   * offline). Until then the status bar says "going online…". Absent: online already.
+   */
+  online?: Promise<void>
+  /** How many DHT nodes the node knows now (0: the DHT is not reachable). Absent: not known. */
+  dhtNodes?: () => number
+}
+
 export interface ControllerOptions {
   home: string
-  /** Open the node for the home (online, live, serving other CLI commands); called once an identity exists. */
-  openNode: () => Promise<TuiNode>
+  /**
+   * Open the node for the home (then online, live, serving other CLI commands, in the
+   * background); called once an identity exists. The UI shows what is saved once it resolves.
+   */
+  openNode: () => Promise<OpenedNode>
   /** Where fetched files go. */
   downloads: string
   /** Paths typed by the user are relative to this. */
@@ -100,6 +116,7 @@ export class Controller {
   stopWatch: (() => void) | null = null
   private timer: NodeJS.Timeout | null = null
   private reloadTimer: NodeJS.Timeout | null = null
+  private dhtNodes: (() => number) | null = null
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
 
@@ -126,7 +143,9 @@ export class Controller {
   }
 
   fail(err: unknown): void {
-    const text = errorLine(err)
+    // Going online, what needs the network is refused: said plainly (the node's words name an API call).
+    const going = this.state.status.net === 'going' && isChrysalisError(err, 'OFFLINE')
+    const text = going ? 'not online yet (going online…); try again once the status bar says online' : errorLine(err)
     this.update((s) => ({ ...s, message: { kind: 'error', text, at: Date.now() } }))
   }
 
@@ -155,16 +174,19 @@ export class Controller {
   /** Open the node (once an identity exists), follow its events, load the screens. */
   async open(): Promise<void> {
     this.update((s) => ({ ...s, mode: 'opening' }))
-    let node: TuiNode
+    let opened: OpenedNode
     try {
-      node = await this.opts.openNode()
+      opened = await this.opts.openNode()
     } catch (err) {
       this.fail(err)
       this.update((s) => ({ ...s, mode: 'failed' }))
       return
     }
     if (this.closed) return
+    const node = opened.node
     this.node = node
+    this.dhtNodes = opened.dhtNodes ?? null
+    if (opened.online) this.whenOnline(opened.online)
     const onUpdate = (): void => this.reloadSoon()
     const onNotification = (): void => this.run(() => loadNotifications(this, true))
     node.on('feed-update', onUpdate)
@@ -175,6 +197,25 @@ export class Controller {
     this.tick()
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000)
     await Promise.all([loadTimeline(this), loadFollowing(this), loadNotifications(this, false)])
+  }
+
+  /** Going online in the background: the status bar says so until it is done (or failed). */
+  private whenOnline(online: Promise<void>): void {
+    const net = (to: UiState['status']['net']): void => this.update((s) => ({ ...s, status: { ...s.status, net: to } }))
+    net('going')
+    online.then(
+      () => {
+        net('online')
+        this.tick()
+        // Who has the attachments shown could not be asked offline: ask now.
+        const t = top(this.state)
+        lookAvailability(this, t?.kind === 'thread' ? threadRows(t.thread).map((r) => r.post) : this.state.timeline.posts.slice(0, 20))
+      },
+      (err: unknown) => {
+        net('offline')
+        this.fail(new ChrysalisError('OFFLINE', `could not go online: ${errorLine(err)}; what is saved here is shown (quit and start again to retry)`))
+      }
+    )
   }
 
   /** q and Ctrl-C: leave now (the node closes after the UI is gone). */
@@ -207,7 +248,7 @@ export class Controller {
       ...s,
       now,
       message: s.message?.kind === 'info' && now - s.message.at > INFO_MS ? null : s.message,
-      status: { online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering, bt },
+      status: { ...s.status, online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering, bt, dhtNodes: this.dhtNodes?.() ?? null },
       transfers: { ...s.transfers, items, selected: clamp(s.transfers.selected, items.length) }
     }))
     this.refreshPeers()

@@ -56,7 +56,8 @@ export async function loadMore(c: Controller): Promise<void> {
 /** How many peers have each attachment: looked up once per infohash, in the background. */
 export function lookAvailability(c: Controller, posts: Array<PostView | null>): void {
   const node = c.node
-  if (!node) return
+  // Offline, every answer would be 0 peers, and kept: asked again once online (Controller).
+  if (!node || c.state.status.net !== 'online') return
   const wanted = posts.flatMap((p) => p?.attachments ?? []).filter((a) => !(a.infohash in c.state.availability))
   if (wanted.length === 0) return
   c.update((s) => ({ ...s, availability: { ...s.availability, ...Object.fromEntries(wanted.map((a) => [a.infohash, null])) } }))

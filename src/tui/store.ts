@@ -111,6 +111,10 @@ export interface UiState {
   message: Message | null
   now: number
   status: {
+    /** Going online in the background, online, or offline because going online failed. */
+    net: 'going' | 'online' | 'offline'
+    /** DHT nodes known (0: the DHT is not reachable); null when not known. */
+    dhtNodes: number | null
     online: boolean
     peers: number
     feeds: number
@@ -159,7 +163,7 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     confirm: null,
     message: null,
     now,
-    status: { online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
+    status: { net: 'online', dhtNodes: null, online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
     me: null,
     timeline: { posts: [], next: null, loading: false, selected: 0, loaded: false },
     people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },
