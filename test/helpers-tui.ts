@@ -1,6 +1,7 @@
 import { createElement } from 'react'
 import { render } from 'ink-testing-library'
 import { App } from '../src/tui/app.js'
+import type { Copied } from '../src/tui/clipboard.js'
 import { Controller, type OpenedNode, type TuiNode } from '../src/tui/controller.js'
 import { initialState, Store } from '../src/tui/store.js'
 import { themeFor } from '../src/tui/theme.js'
@@ -50,6 +51,8 @@ export async function mountTui(
     cwd?: string
     size?: { columns: number; rows: number }
     env?: NodeJS.ProcessEnv
+    /** How copying goes (the text is recorded in `copied` either way): sent to the terminal unless told. */
+    copy?: Copied
   }
 ): Promise<Tui> {
   const store = new Store(initialState(opts.size ?? { columns: 80, rows: 24 }))
@@ -60,7 +63,10 @@ export async function mountTui(
     openNode: opts.open ?? (async () => ({ node: await (opts.openNode ?? noNode)() })),
     downloads: opts.downloads ?? opts.home,
     cwd: opts.cwd ?? opts.home,
-    copy: (text) => copied.push(text),
+    copy: (text) => {
+      copied.push(text)
+      return Promise.resolve(opts.copy ?? 'terminal')
+    },
     exit: () => (exited = true),
     tickMs: 100
   })

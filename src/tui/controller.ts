@@ -2,6 +2,7 @@ import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { ChrysalisNode, NodeStatus } from '../node/node.js'
 import { hasIdentity } from '../node/setup.js'
 import type { Action } from './actions.js'
+import type { Copied } from './clipboard.js'
 import { effect } from './effects.js'
 import { errorLine, userError } from './errors.js'
 import { loadFollowing, loadNotifications } from './node-people.js'
@@ -91,8 +92,8 @@ export interface ControllerOptions {
   downloads: string
   /** Paths typed by the user are relative to this. */
   cwd: string
-  /** Put text on the system clipboard (OSC 52); the text is also shown. */
-  copy?: (text: string) => void
+  /** Put text on the clipboard (clipboard.ts), saying how it went; the text is also shown. */
+  copy?: (text: string) => Promise<Copied>
   /** Ask the app to exit (after close()). */
   exit: () => void
   /** Timers: the status and transfers refresh period (default 1000 ms). */
@@ -123,6 +124,7 @@ export class Controller {
   constructor(store: Store, opts: ControllerOptions) {
     this.store = store
     this.opts = opts
+    store.update((s) => ({ ...s, downloads: opts.downloads }))
   }
 
   get state(): UiState {

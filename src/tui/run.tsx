@@ -2,6 +2,7 @@ import { Component, type ReactNode } from 'react'
 import { render } from 'ink'
 import { ChrysalisError } from '../errors.js'
 import { App } from './app.js'
+import { copyText } from './clipboard.js'
 import { Controller, type OpenedNode } from './controller.js'
 import { initialState, Store } from './store.js'
 import { themeFor } from './theme.js'
@@ -42,7 +43,7 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       closeNode = opened.close
       return opened
     },
-    copy: (text) => stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
+    copy: (text) => copyText(text, { env: process.env, write: (data) => void stdout.write(data) }),
     exit: () => resolveExit(0)
   })
   const crash: { message: string | null } = { message: null }

@@ -98,7 +98,16 @@ export interface TransferState {
   selected: number
 }
 
-export type Pushed = ThreadState | ProfileState | ComposeState | TransferState
+/** A post's attached files: for the selected one, its name, size, peers, infohash and whole magnet. */
+export interface AttachmentsState {
+  kind: 'attachments'
+  post: PostView
+  selected: number
+  /** Magnets by infohash: the node's when it knows the torrent, else made from the infohash and name. */
+  magnets: Record<string, string>
+}
+
+export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
@@ -150,6 +159,8 @@ export interface UiState {
   /** Magnets the user pasted, by infohash: shown in a transfer's details until the node knows the metadata. */
   magnets: Record<string, string>
   size: { columns: number; rows: number }
+  /** Where fetched files go, and the folder that files written for the user (.torrent, backup) default to. */
+  downloads: string
 }
 
 export function initialState(size = { columns: 80, rows: 24 }, now = Date.now()): UiState {
@@ -173,7 +184,8 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     availability: {},
     draft: null,
     magnets: {},
-    size
+    size,
+    downloads: ''
   }
 }
 

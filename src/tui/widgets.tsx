@@ -162,10 +162,18 @@ export const PostRow = memo(function PostRow({
         <Text color={theme.muted}>{comments}</Text>
       </Text>
       <Text wrap="truncate-end" dimColor={post.deleted}>{`  ${body}`}</Text>
-      {files ? <Text wrap="truncate-end" color={theme.file}>{`  ${files}`}</Text> : null}
+      {files ? (
+        <Text wrap="truncate-end" color={theme.file}>
+          {`  ${files}`}
+          {selected ? <Text color={theme.muted}>{FILES_HINT}</Text> : null}
+        </Text>
+      ) : null}
     </Box>
   )
 })
+
+/** After the files of the selected post: the key that shows their magnets (not in the footer, which is full). */
+export const FILES_HINT = '  (a: magnet)'
 
 export function Keys({ keys }: { keys: Array<[string, string]> }) {
   const theme = useTheme()
