@@ -164,16 +164,17 @@ export const PostRow = memo(function PostRow({
       <Text wrap="truncate-end" dimColor={post.deleted}>{`  ${body}`}</Text>
       {files ? (
         <Text wrap="truncate-end" color={theme.file}>
-          {`  ${files}`}
+          {'  '}
           {selected ? <Text color={theme.muted}>{FILES_HINT}</Text> : null}
+          {files}
         </Text>
       ) : null}
     </Box>
   )
 })
 
-/** After the files of the selected post: the key that shows their magnets (not in the footer, which is full). */
-export const FILES_HINT = '  (a: magnet)'
+/** Before the files of the selected post: the key that shows them whole, magnets too (the footer is full). */
+export const FILES_HINT = '[a] '
 
 export function Keys({ keys }: { keys: Array<[string, string]> }) {
   const theme = useTheme()

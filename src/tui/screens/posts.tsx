@@ -88,8 +88,9 @@ export function ThreadScreen({ s, t, dims }: { s: UiState; t: ThreadState; dims:
             ))}
             {(r.post?.attachments ?? []).map((a, j) => (
               <Text key={a.infohash} wrap="truncate-end" color={theme.file}>
-                {`  ${indent}${attachmentLine(a, s.availability)}`}
+                {`  ${indent}`}
                 {selected && j === 0 ? <Text color={theme.muted}>{FILES_HINT}</Text> : null}
+                {attachmentLine(a, s.availability)}
               </Text>
             ))}
           </Box>
