@@ -1,7 +1,8 @@
 import { createElement } from 'react'
 import { render } from 'ink-testing-library'
 import { App } from '../src/tui/app.js'
-import { Controller, type TuiNode } from '../src/tui/controller.js'
+import type { Copied } from '../src/tui/clipboard.js'
+import { Controller, type OpenedNode, type TuiNode } from '../src/tui/controller.js'
 import { initialState, Store } from '../src/tui/store.js'
 import { themeFor } from '../src/tui/theme.js'
 import { waitFor, type Test } from './helpers.js'
@@ -37,21 +38,35 @@ export interface Tui {
 
 /**
  * The real App and Controller in ink-testing-library's fake terminal, 80×24 unless told,
- * against a real node (opened by `openNode` when the UI asks for it).
+ * against a real node (opened by `openNode`, online already, or `open`, going online, when the
+ * UI asks for it).
  */
 export async function mountTui(
   t: Test,
-  opts: { home: string; openNode: () => Promise<TuiNode>; downloads?: string; cwd?: string; size?: { columns: number; rows: number }; env?: NodeJS.ProcessEnv }
+  opts: {
+    home: string
+    openNode?: () => Promise<TuiNode>
+    open?: () => Promise<OpenedNode>
+    downloads?: string
+    cwd?: string
+    size?: { columns: number; rows: number }
+    env?: NodeJS.ProcessEnv
+    /** How copying goes (the text is recorded in `copied` either way): sent to the terminal unless told. */
+    copy?: Copied
+  }
 ): Promise<Tui> {
   const store = new Store(initialState(opts.size ?? { columns: 80, rows: 24 }))
   const copied: string[] = []
   let exited = false
   const c = new Controller(store, {
     home: opts.home,
-    openNode: opts.openNode,
+    openNode: opts.open ?? (async () => ({ node: await (opts.openNode ?? noNode)() })),
     downloads: opts.downloads ?? opts.home,
     cwd: opts.cwd ?? opts.home,
-    copy: (text) => copied.push(text),
+    copy: (text) => {
+      copied.push(text)
+      return Promise.resolve(opts.copy ?? 'terminal')
+    },
     exit: () => (exited = true),
     tickMs: 100
   })
@@ -86,6 +101,8 @@ export async function mountTui(
     }
   }
 }
+
+const noNode = (): Promise<TuiNode> => Promise.reject(new Error('this test opens no node'))
 
 /** Every line of a frame fits the width, and the frame is shorter than the terminal. */
 export function fits(frame: string, columns: number, rows: number): boolean {

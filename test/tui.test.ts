@@ -349,7 +349,7 @@ test('transfers: fetch from a post, progress to 100%, pause/resume, copy magnet,
 test('identity: edit the profile, export an encrypted backup', async (t) => {
   const node = await makeNode(t, 'Ada')
   const dir = await tmpDir(t)
-  const ui = await tuiFor(t, node, { cwd: dir })
+  const ui = await tuiFor(t, node, { downloads: dir })
   await ui.until('1 Timeline')
   ui.press('5')
   await ui.until(node.identity.id)
@@ -366,7 +366,7 @@ test('identity: edit the profile, export an encrypted backup', async (t) => {
   await ui.until('✗ the two passphrases differ')
   ui.press('correct horse', K.enter, 'correct horse', K.enter) // the passphrase fields were cleared
   await ui.until('Wrote an encrypted backup', 30_000)
-  const text = await fs.readFile(path.join(dir, 'chrysalis-identity.backup'), 'utf-8')
+  const text = await fs.readFile(path.join(dir, 'chrysalis-identity.backup'), 'utf-8') // in the downloads folder
   t.is((await decryptBackup(text, 'correct horse')).id, node.identity.id, 'the backup restores this identity')
   t.absent(ui.frame().includes('correct horse'), 'the passphrase is never shown')
 })

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { DhtNodeAddress } from 'hyperdht'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
-import { parseBootstrap } from '../net/dht.js'
+import { createDht, parseBootstrap } from '../net/dht.js'
 import { ChrysalisNode } from '../node/node.js'
 import { callNode } from '../node/socket.js'
 import type { BtOptions } from '../transfer/bt-options.js'
@@ -37,11 +37,27 @@ export function bootstrapOf(flags: string[]): DhtNodeAddress[] | null {
   return values.length ? parseBootstrap(values) : null
 }
 
+/** A node hosted for the terminal UI: open at once, going online in the background. */
+export interface HostedNode {
+  node: ChrysalisNode
+  /**
+   * Settles once going online has ended and other commands are answered; rejects when the node
+   * could not go online (it stays open, offline: what is saved here can still be read).
+   */
+  online: Promise<void>
+  /** How many DHT nodes this node knows now: 0 while the DHT is not reachable. */
+  dhtNodes(): number
+  /** Stop answering other commands and close the node (going online or not). */
+  close(): Promise<void>
+}
+
 /**
  * Open HOME's node for the terminal UI the way `serve` does: refused while another node runs
- * there, waiting (bounded) while another command holds the home; online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT); keeps
- * followed feeds live; answers other CLI processes' commands through the local socket (`serve`,
- * which main.ts gives: it runs them).
+ * there, waiting (bounded) while another command holds the home. It returns as soon as the node
+ * is open, so that the UI shows what is saved at once; then, in the background (`online`), it goes
+ * online on the given bootstrap (else CHRYSALIS_BOOTSTRAP, else the public DHT), keeps followed
+ * feeds live and answers other CLI processes' commands through the local socket (`serve`, which
+ * main.ts gives: it runs them). With no DHT reachable, going online takes tens of seconds.
  */
 export async function openHostedNode(
   home: string,
@@ -49,29 +65,76 @@ export async function openHostedNode(
   downloads: string,
   btFlags: BtFlags,
   serve: (node: ChrysalisNode) => Promise<() => Promise<void>>
-): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+): Promise<HostedNode> {
   const bt = await btOf(home, bootstrap, btFlags) // a bad config fails before anything opens
+  const dhtBootstrap = bootstrapOf(bootstrap)
   await refuseIfServing(home)
   // The terminal belongs to the UI (it shows that it is opening): no notice while waiting.
   const node = await openWhenFree(home, { notice: null, onServing: () => refuseIfServing(home) })
-  let stop: (() => Promise<void>) | null = null
   try {
     await fs.promises.mkdir(downloads, { recursive: true })
-    await node.online({ bootstrap: bootstrapOf(bootstrap), bt })
-    node.live()
-    stop = await serve(node)
   } catch (err) {
     await node.close()
     throw err
   }
-  return {
+  let closing = false
+  let stop: (() => Promise<void>) | null = null
+  let dhtNodes = 0
+  let going = true
+  // The DHT is made here (as the node would make it) to count the nodes it knows, and to end
+  // going online at once on close.
+  const dht = createDht(dhtBootstrap)
+  dht.on('add-node', () => dhtNodes++)
+  dht.on('remove-node', () => (dhtNodes = Math.max(0, dhtNodes - 1)))
+  const goOnline = async (): Promise<void> => {
+    try {
+      await node.online({ dht, bt })
+    } catch (err) {
+      if (!node.status().online) await dht.destroy() // the node did not take it
+      throw err
+    }
+    if (!closing) node.live()
+  }
+  const online = (async () => {
+    const went = await goOnline().then(() => null, (err: unknown) => ({ err }))
+    going = false
+    // Other commands are answered either way: offline, those that need the network say so.
+    if (!closing) stop = await serve(node)
+    if (went) throw went.err
+  })()
+  online.catch(() => {}) // the UI says it; never an unhandled rejection
+  const hosted: HostedNode = {
     node,
+    online,
+    dhtNodes: () => dhtNodes,
     async close() {
-      await stop?.()
+      closing = true
+      const serving = stop
+      stop = null
+      await serving?.()
+      // Closing the node while it goes online would let its BitTorrent side start after the close:
+      // without its DHT, going online ends at once (else it may take tens of seconds); then the
+      // node closes whole.
+      if (going) await dht.destroy({ force: true })
+      await online.catch(() => {})
+      await (stop as (() => Promise<void>) | null)?.() // serve was starting when close began
       await node.close()
     }
   }
+  HOSTED.set(node, hosted)
+  return hosted
 }
+
+/**
+ * The HostedNode that main.ts's hostNode (and a command's `ctx.host`) resolved to: they are typed
+ * `{ node, close }`, without the online promise and the DHT's count. Null for a node not opened
+ * by openHostedNode.
+ */
+export function hostedOf(opened: { node: ChrysalisNode }): HostedNode | null {
+  return HOSTED.get(opened.node) ?? null
+}
+
+const HOSTED = new WeakMap<ChrysalisNode, HostedNode>()
 
 /** Refuse when a node is already serving HOME (it answers on the home's socket). */
 export async function refuseIfServing(home: string): Promise<void> {

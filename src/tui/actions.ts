@@ -28,6 +28,7 @@ export type Action =
   | { type: 'fetch-files' }
   | { type: 'author' }
   | { type: 'reload' }
+  | { type: 'attachments' }
   // People
   | { type: 'discover' }
   | { type: 'follow-id' }

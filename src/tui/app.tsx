@@ -9,7 +9,7 @@ import { rate, plural, truncate, wrap } from './text.js'
 import { IdentityScreen, SetupScreen } from './screens/identity.js'
 import { NotificationsScreen, PeopleScreen } from './screens/people.js'
 import { ComposeScreen, ProfileScreen, ThreadScreen, TimelineScreen } from './screens/posts.js'
-import { TransferDetail, TransfersScreen } from './screens/transfers.js'
+import { AttachmentsScreen, TransferDetail, TransfersScreen } from './screens/transfers.js'
 import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme, type Dims } from './widgets.js'
 
 /**
@@ -64,7 +64,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
     )
   }
   const t = top(s)
-  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : ''
+  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : ''
   // Full titles when they fit beside the badge and where we are, else short ones.
   const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
   const short = full > width
@@ -90,7 +90,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
 
 function Body({ s, dims }: { s: UiState; dims: Dims }) {
   const theme = useTheme()
-  if (s.mode === 'starting' || s.mode === 'opening') return <Text color={theme.muted}>{s.mode === 'opening' ? 'Opening your node and going online…' : 'Starting…'}</Text>
+  if (s.mode === 'starting' || s.mode === 'opening') return <Text color={theme.muted}>{s.mode === 'opening' ? 'Opening your node…' : 'Starting…'}</Text>
   if (s.mode === 'closing') return <Text color={theme.muted}>Closing: saving and leaving the network…</Text>
   if (s.mode === 'failed') return <Text>Your node could not be opened (the reason is below). q quits.</Text>
   if (s.mode === 'setup') return <SetupScreen s={s} dims={dims} />
@@ -99,6 +99,7 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   if (t?.kind === 'profile') return <ProfileScreen s={s} p={t} dims={dims} />
   if (t?.kind === 'compose') return <ComposeScreen c={t} dims={dims} />
   if (t?.kind === 'transfer') return <TransferDetail s={s} t={t} dims={dims} />
+  if (t?.kind === 'attachments') return <AttachmentsScreen s={s} a={t} dims={dims} />
   switch (s.tab) {
     case 'timeline':
       return <TimelineScreen s={s} dims={dims} />
@@ -165,9 +166,10 @@ function StatusBar({ s }: { s: UiState }) {
   const theme = useTheme()
   const st = s.status
   if (s.mode !== 'main') return <Text color={theme.muted}>offline</Text>
+  const [net, colour] = netLine(st, theme)
   return (
     <Text wrap="truncate-end" inverse={!theme.color}>
-      <Text color={st.online && st.peers ? theme.ok : theme.warn}>{st.online ? (st.peers ? '● online' : '◌ online, no peers') : '○ offline'}</Text>
+      <Text color={colour}>{net}</Text>
       {st.recovering ? <Text color={theme.warn}> · restoring: posting off</Text> : null}
       <Text color={theme.muted}>{` · ${plural(st.peers, 'peer')} · feeds ${st.feedsReachable}/${st.feeds} · ↓ ${rate(st.down)} ↑ ${rate(st.up)}`}</Text>
       {st.bt?.port != null ? <Text color={theme.muted}>{` · BT port ${st.bt.port}`}</Text> : null}
@@ -175,6 +177,18 @@ function StatusBar({ s }: { s: UiState }) {
       <Text color={theme.muted}>{s.me ? ` · ${s.me.name ?? ''} ${s.me.fingerprint}` : ''}</Text>
     </Text>
   )
+}
+
+/**
+ * Where the node is with the network, honestly: going online (in the background, what is saved
+ * is shown meanwhile), offline when that failed, then whether the DHT answers and peers came.
+ */
+function netLine(st: UiState['status'], theme: Theme): [string, string | undefined] {
+  if (st.net === 'going') return ['◌ going online…', theme.warn]
+  if (st.net === 'offline' || !st.online) return ['○ offline', theme.error]
+  if (st.dhtNodes === 0) return ['○ DHT not reachable', theme.warn]
+  const dht = st.dhtNodes === null ? '' : ', DHT reachable'
+  return st.peers ? [`● online${dht}`, theme.ok] : [`◌ online${dht}`, theme.warn]
 }
 
 /** The keys of the screen under the help, and those that hold everywhere: from the keymap. */

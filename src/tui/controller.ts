@@ -1,12 +1,14 @@
+import { ChrysalisError, isChrysalisError } from '../errors.js'
 import type { ChrysalisNode, NodeStatus } from '../node/node.js'
 import { hasIdentity } from '../node/setup.js'
 import type { Action } from './actions.js'
+import type { Copied } from './clipboard.js'
 import { effect } from './effects.js'
 import { errorLine, userError } from './errors.js'
 import { loadFollowing, loadNotifications } from './node-people.js'
-import { loadThread, loadTimeline, refreshTimeline } from './node-posts.js'
+import { loadThread, loadTimeline, lookAvailability, refreshTimeline } from './node-posts.js'
 import { reduce } from './reducer.js'
-import { clamp, top, updateTop, type Store, type UiState } from './store.js'
+import { clamp, threadRows, top, updateTop, type Store, type UiState } from './store.js'
 
 /**
  * The part of the node the TUI uses: the typed API and events, nothing below it. Tests and the
@@ -67,16 +69,31 @@ export interface TuiBtStatus {
   encryptedOnly: boolean
 }
 
+/** The node, open; going online may still be under way. */
+export interface OpenedNode {
+  node: TuiNode
+  /**
+   * Settles once the node is online (rejects when it could not go online: it stays open,
+   * offline). Until then the status bar says "going online…". Absent: online already.
+   */
+  online?: Promise<void>
+  /** How many DHT nodes the node knows now (0: the DHT is not reachable). Absent: not known. */
+  dhtNodes?: () => number
+}
+
 export interface ControllerOptions {
   home: string
-  /** Open the node for the home (online, live, serving other CLI commands); called once an identity exists. */
-  openNode: () => Promise<TuiNode>
+  /**
+   * Open the node for the home (then online, live, serving other CLI commands, in the
+   * background); called once an identity exists. The UI shows what is saved once it resolves.
+   */
+  openNode: () => Promise<OpenedNode>
   /** Where fetched files go. */
   downloads: string
   /** Paths typed by the user are relative to this. */
   cwd: string
-  /** Put text on the system clipboard (OSC 52); the text is also shown. */
-  copy?: (text: string) => void
+  /** Put text on the clipboard (clipboard.ts), saying how it went; the text is also shown. */
+  copy?: (text: string) => Promise<Copied>
   /** Ask the app to exit (after close()). */
   exit: () => void
   /** Timers: the status and transfers refresh period (default 1000 ms). */
@@ -100,12 +117,14 @@ export class Controller {
   stopWatch: (() => void) | null = null
   private timer: NodeJS.Timeout | null = null
   private reloadTimer: NodeJS.Timeout | null = null
+  private dhtNodes: (() => number) | null = null
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
 
   constructor(store: Store, opts: ControllerOptions) {
     this.store = store
     this.opts = opts
+    store.update((s) => ({ ...s, downloads: opts.downloads }))
   }
 
   get state(): UiState {
@@ -126,7 +145,9 @@ export class Controller {
   }
 
   fail(err: unknown): void {
-    const text = errorLine(err)
+    // Going online, what needs the network is refused: said plainly (the node's words name an API call).
+    const going = this.state.status.net === 'going' && isChrysalisError(err, 'OFFLINE')
+    const text = going ? 'not online yet (going online…); try again once the status bar says online' : errorLine(err)
     this.update((s) => ({ ...s, message: { kind: 'error', text, at: Date.now() } }))
   }
 
@@ -155,17 +176,20 @@ export class Controller {
   /** Open the node (once an identity exists), follow its events, load the screens. */
   async open(): Promise<void> {
     this.update((s) => ({ ...s, mode: 'opening' }))
-    let node: TuiNode
+    let opened: OpenedNode
     try {
-      node = await this.opts.openNode()
+      opened = await this.opts.openNode()
     } catch (err) {
       this.fail(err)
       this.update((s) => ({ ...s, mode: 'failed' }))
       return
     }
     if (this.closed) return
+    const node = opened.node
     this.node = node
-    const onUpdate = (): void => this.scheduleReload()
+    this.dhtNodes = opened.dhtNodes ?? null
+    if (opened.online) this.whenOnline(opened.online)
+    const onUpdate = (): void => this.reloadSoon()
     const onNotification = (): void => this.run(() => loadNotifications(this, true))
     node.on('feed-update', onUpdate)
     node.on('notification', onNotification)
@@ -175,6 +199,25 @@ export class Controller {
     this.tick()
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000)
     await Promise.all([loadTimeline(this), loadFollowing(this), loadNotifications(this, false)])
+  }
+
+  /** Going online in the background: the status bar says so until it is done (or failed). */
+  private whenOnline(online: Promise<void>): void {
+    const net = (to: UiState['status']['net']): void => this.update((s) => ({ ...s, status: { ...s.status, net: to } }))
+    net('going')
+    online.then(
+      () => {
+        net('online')
+        this.tick()
+        // Who has the attachments shown could not be asked offline: ask now.
+        const t = top(this.state)
+        lookAvailability(this, t?.kind === 'thread' ? threadRows(t.thread).map((r) => r.post) : this.state.timeline.posts.slice(0, 20))
+      },
+      (err: unknown) => {
+        net('offline')
+        this.fail(new ChrysalisError('OFFLINE', `could not go online: ${errorLine(err)}; what is saved here is shown (quit and start again to retry)`))
+      }
+    )
   }
 
   /** q and Ctrl-C: leave now (the node closes after the UI is gone). */
@@ -207,7 +250,7 @@ export class Controller {
       ...s,
       now,
       message: s.message?.kind === 'info' && now - s.message.at > INFO_MS ? null : s.message,
-      status: { online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering, bt },
+      status: { ...s.status, online: st.online, peers: st.peers, feeds: st.feeds, feedsReachable: st.feedsReachable, down, up, recovering: st.recovering, bt, dhtNodes: this.dhtNodes?.() ?? null },
       transfers: { ...s.transfers, items, selected: clamp(s.transfers.selected, items.length) }
     }))
     this.refreshPeers()
@@ -226,8 +269,12 @@ export class Controller {
     this.update((s) => updateTop(s, 'transfer', (x) => (x.infohash === t.infohash ? { ...x, peers, selected: clamp(x.selected, peers.length) } : x)))
   }
 
-  /** Feed updates arrive in bursts while a feed syncs: reload at most every 150 ms. */
-  private scheduleReload(): void {
+  /**
+   * Something arrived (a followed feed grew, a notification came): reload what is shown — the
+   * timeline, People's names, the open thread — keeping each selection on the same item. Feed
+   * updates come in bursts while a feed syncs: at most one reload every 150 ms.
+   */
+  reloadSoon(): void {
     if (this.reloadTimer) return
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null

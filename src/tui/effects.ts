@@ -19,6 +19,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
   if (pushed?.kind === 'thread') c.run(() => posts.loadThread(c, pushed.ref))
   if (pushed?.kind === 'profile') c.run(() => people.loadProfile(c, pushed.id))
   if (pushed?.kind === 'transfer') files.loadTransfer(c, pushed.infohash)
+  if (pushed?.kind === 'attachments') files.loadAttachments(c, pushed.post)
   switch (a.type) {
     case 'quit':
       return c.quit()
@@ -42,7 +43,8 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
       return c.run(() => account.showPhrase(c))
     }
     case 'fetch-files': {
-      const post = selectedPost(before)
+      const t = top(before)
+      const post = t?.kind === 'attachments' ? t.post : selectedPost(before)
       return post ? c.run(() => posts.fetchFiles(c, post)) : undefined
     }
     case 'reload': {
@@ -70,6 +72,12 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
       return item ? c.run(() => files.togglePause(c, item.infohash)) : undefined
     }
     case 'copy-magnet': {
+      const t = top(before)
+      if (t?.kind === 'attachments') {
+        const a = t.post.attachments[t.selected]
+        const magnet = a ? t.magnets[a.infohash] : undefined
+        return magnet ? c.run(() => files.copy(c, magnet)) : c.info('The magnet is not known yet; press m again in a moment.')
+      }
       const item = selectedTransfer(before)
       return item ? c.run(() => files.copyMagnet(c, item.infohash)) : undefined
     }
@@ -81,7 +89,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
       return submit(c, before, after)
     case 'complete': {
       const p = before.prompt
-      if (p?.kind === 'add-fetch') return c.run(() => files.completeFetchPath(c, p.field.value))
+      if (p?.kind === 'add-fetch' || p?.kind === 'export-torrent') return c.run(() => files.completePromptPath(c, p.field.value))
       const t = top(before)
       return t?.kind === 'compose' && t.attach.value !== '' ? c.run(() => posts.completeAttach(c, t.attach.value)) : undefined
     }
@@ -98,6 +106,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'edit-post':
     case 'delete-post':
     case 'author':
+    case 'attachments':
     case 'discover':
     case 'follow-id':
     case 'other-section':

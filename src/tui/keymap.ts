@@ -70,6 +70,7 @@ const POST_KEYS: Binding[] = [
   b(['d'], 'd', 'delete', fixed({ type: 'delete-post' })),
   b(['f'], 'f', 'fetch', fixed({ type: 'fetch-files' })),
   b(['p'], 'p', 'profile', fixed({ type: 'author' })),
+  b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help'),
   b(['u'], 'u', 'reload', fixed({ type: 'reload' }), 'help')
 ]
 const TRANSFER_KEYS: Binding[] = [
@@ -126,6 +127,7 @@ export const KEYMAP = {
   'setup-restore-backup': { title: 'Restore', keys: [FIELDS(), SUBMIT(['enter'], 'Enter', 'restore'), CANCEL('back'), CTRL_C, TYPING], also: [] },
   prompt: only('Prompt', [SUBMIT(['enter'], 'Enter', 'ok'), CANCEL(), TYPING]),
   'prompt-fetch': only('Fetch', [SUBMIT(['enter'], 'Enter', 'fetch'), b(['tab'], 'Tab', 'complete path', fixed({ type: 'complete' })), CANCEL(), TYPING]),
+  'prompt-path': only('Save to', [SUBMIT(['enter'], 'Enter', 'save'), b(['tab'], 'Tab', 'complete path', fixed({ type: 'complete' })), CANCEL(), TYPING]),
   'prompt-reply': only('Reply', [SUBMIT(['enter', 'ctrl-s', 'meta-enter'], 'Enter', 'send'), CANCEL(), TYPING]),
   'prompt-reply-lines': only('Reply', [SUBMIT(['ctrl-s', 'meta-enter'], 'Ctrl-S', 'send'), NEWLINE, LINES, CANCEL(), TYPING]),
   'prompt-edit': only('Edit', [SUBMIT(['ctrl-s', 'meta-enter'], 'Ctrl-S', 'save'), NEWLINE, LINES, CANCEL(), TYPING]),
@@ -151,7 +153,13 @@ export const KEYMAP = {
     ...list('posts'),
     b(['enter'], 'Enter', 'thread', fixed({ type: 'open' })),
     b(['f'], 'f', 'follow/unfollow', fixed({ type: 'toggle-follow' })),
-    b(['b'], 'b', 'block/unblock', fixed({ type: 'toggle-block' }))
+    b(['b'], 'b', 'block/unblock', fixed({ type: 'toggle-block' })),
+    b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help')
+  ], true),
+  attachments: screen('Attached files', [
+    ...list('files'),
+    b(['m'], 'm', 'copy magnet', fixed({ type: 'copy-magnet' })),
+    b(['f'], 'f', 'fetch', fixed({ type: 'fetch-files' }))
   ], true),
   people: screen('People: following', [
     ...list(),
@@ -205,6 +213,7 @@ export function contextOf(s: UiState): Context {
   if (s.prompt) {
     const p = s.prompt
     if (p.kind === 'add-fetch') return 'prompt-fetch'
+    if (p.kind === 'export-torrent') return 'prompt-path'
     if (p.kind === 'edit') return 'prompt-edit'
     if (p.kind === 'reply') return p.field.value.includes('\n') ? 'prompt-reply-lines' : 'prompt-reply'
     return 'prompt'

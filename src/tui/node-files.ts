@@ -1,9 +1,13 @@
 import { stat } from 'node:fs/promises'
+import type { PostView } from '../node/views.js'
+import { createMagnet } from '../transfer/magnet.js'
+import { copiedLine } from './clipboard.js'
 import { infohashShaped, parseInfohash } from '../node/infohash.js'
 import { completePath, userPath } from './complete.js'
 import type { Controller } from './controller.js'
 import { userError } from './errors.js'
 import { field } from './field.js'
+import { lookAvailability } from './node-posts.js'
 import { top, updateTop } from './store.js'
 import { truncate } from './text.js'
 
@@ -31,11 +35,11 @@ export async function addFetch(c: Controller, input: string): Promise<void> {
   c.info(`Fetched ${done.map((d) => `${d.name} → ${d.path ?? out}`).join(', ')}`)
 }
 
-/** Tab in the fetch prompt: a path completed as a shell does; a magnet or an infohash is not a path. */
-export async function completeFetchPath(c: Controller, value: string): Promise<void> {
+/** Tab in a prompt that takes a path (fetch, export): completed as a shell does; a magnet or an infohash is not a path. */
+export async function completePromptPath(c: Controller, value: string): Promise<void> {
   if (value.trim() === '' || /^magnet:/i.test(value.trim())) return
   const r = await completePath(value, c.opts.cwd)
-  c.update((s) => (s.prompt?.kind === 'add-fetch' && s.prompt.field.value === value ? { ...s, prompt: { ...s.prompt, field: field(r.value), candidates: r.candidates } } : s))
+  c.update((s) => (s.prompt && s.prompt.field.value === value ? { ...s, prompt: { ...s.prompt, field: field(r.value), candidates: r.candidates } } : s))
 }
 
 /** A transfer's details were opened: its peers now, its magnet once the node has it. */
@@ -64,10 +68,34 @@ export async function cancelTransfer(c: Controller, infohash: string): Promise<v
   c.info(`Stopped ${item?.name ?? infohash.slice(0, 12)}; files already complete stay where they are.`)
 }
 
+/** m on a transfer: its magnet, shown whole in the details (the reducer opened them), copied. */
 export async function copyMagnet(c: Controller, infohash: string): Promise<void> {
   const magnet = await c.need().files.magnet(infohash)
-  c.opts.copy?.(magnet)
-  c.info(`Copied: ${magnet}`)
+  c.update((s) => updateTop(s, 'transfer', (x) => (x.infohash === infohash ? { ...x, magnet } : x)))
+  await copy(c, magnet)
+}
+
+/** A magnet to the clipboard; the message says whether the copy was sent, and how. */
+export async function copy(c: Controller, magnet: string): Promise<void> {
+  const how = c.opts.copy ? await c.opts.copy(magnet) : 'failed'
+  c.info(copiedLine('Magnet', how))
+}
+
+/**
+ * A post's attachments were opened: each one's magnet, the node's when it knows the torrent
+ * (every infohash, trackers), else one made from the infohash and the name in the post.
+ */
+export function loadAttachments(c: Controller, post: PostView): void {
+  lookAvailability(c, [post])
+  const node = c.node
+  if (!node) return
+  for (const a of post.attachments) {
+    const hash = Buffer.from(a.infohash, 'hex')
+    const made = (): string => createMagnet({ ...(hash.length === 20 ? { infohashV1: hash } : { infohashV2: hash }), name: a.name })
+    const set = (magnet: string): void =>
+      c.update((s) => updateTop(s, 'attachments', (x) => (x.post.ref === post.ref ? { ...x, magnets: { ...x.magnets, [a.infohash]: magnet } } : x)))
+    c.run(() => node.files.magnet(a.infohash).catch(made).then(set))
+  }
 }
 
 export async function exportTorrent(c: Controller, infohash: string, file: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Controller } from './controller.js'
-import { loadThread, refreshTimeline } from './node-posts.js'
-import { clamp, top, updateTop } from './store.js'
+import { refreshTimeline } from './node-posts.js'
+import { clamp, updateTop } from './store.js'
 import { oneLine } from './text.js'
 
 /** What People, profiles and Notifications do through the node. */
@@ -62,6 +62,6 @@ export async function loadNotifications(c: Controller, fresh: boolean): Promise<
     const p = items[0].post
     c.info(`${items[0].kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${oneLine(p.text, 60)} (3 shows it)`)
   }
-  const t = top(c.state)
-  if (fresh && t?.kind === 'thread') await loadThread(c, t.ref)
+  // A comment on our post, by someone we may not follow: the open thread shows it too.
+  if (fresh) c.reloadSoon()
 }

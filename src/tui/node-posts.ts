@@ -56,7 +56,8 @@ export async function loadMore(c: Controller): Promise<void> {
 /** How many peers have each attachment: looked up once per infohash, in the background. */
 export function lookAvailability(c: Controller, posts: Array<PostView | null>): void {
   const node = c.node
-  if (!node) return
+  // Offline, every answer would be 0 peers, and kept: asked again once online (Controller).
+  if (!node || c.state.status.net !== 'online') return
   const wanted = posts.flatMap((p) => p?.attachments ?? []).filter((a) => !(a.infohash in c.state.availability))
   if (wanted.length === 0) return
   c.update((s) => ({ ...s, availability: { ...s.availability, ...Object.fromEntries(wanted.map((a) => [a.infohash, null])) } }))
@@ -68,14 +69,20 @@ export function lookAvailability(c: Controller, posts: Array<PostView | null>): 
   }
 }
 
-/** A thread's posts; once loaded, the post it was opened for (a notification's comment) is selected. */
+/**
+ * A thread's posts; once loaded, the post it was opened for (a notification's comment) is
+ * selected. Loaded again (a comment arrived), the selection stays on the post it was on.
+ */
 export async function loadThread(c: Controller, ref: string): Promise<void> {
   const thread = await c.need().thread(ref)
   c.update((s) =>
     updateTop(s, 'thread', (t) => {
       if (t.ref !== ref) return t
-      const wanted = t.want ? threadRows(thread).findIndex((r) => r.post?.ref === t.want) : -1
-      return { ...t, thread, loading: false, want: null, selected: wanted >= 0 ? wanted : clamp(t.selected, threadRows(thread).length) }
+      const rows = threadRows(thread)
+      const indexOf = (want: string | null | undefined): number => (want ? rows.findIndex((r) => r.post?.ref === want) : -1)
+      const wanted = indexOf(t.want)
+      const kept = indexOf(threadRows(t.thread)[t.selected]?.post?.ref)
+      return { ...t, thread, loading: false, want: null, selected: wanted >= 0 ? wanted : kept >= 0 ? kept : clamp(t.selected, rows.length) }
     })
   )
   lookAvailability(c, threadRows(thread).map((r) => r.post))

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { PostView } from '../node/views.js'
 import { checkExhaustive, type Action, type Move } from './actions.js'
 import { editField, field, moveLine, newLine, type Field } from './field.js'
@@ -55,6 +56,15 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       if (post.deleted) return say('That post is deleted already.')
       return { ...s, confirm: { question: 'Delete this post? Readers will see it as deleted.', action: 'delete-post', target: post.ref } }
     }
+    case 'attachments': {
+      const post = selectedPost(s)
+      if (!post) return s
+      if (post.attachments.length === 0) return say('This post has no attached files.')
+      return { ...push(s, { kind: 'attachments', post, selected: 0, magnets: {} }), prompt: null }
+    }
+    case 'copy-magnet':
+      // On the list, the details open: the magnet is shown whole there, whatever the clipboard does.
+      return !top(s) && s.tab === 'transfers' ? open(s) : s
     case 'author': {
       const post = selectedPost(s)
       return post ? pushProfile(s, post.author) : s
@@ -75,12 +85,13 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
     case 'export-torrent': {
       const item = selectedTransfer(s)
       if (!item) return s
-      return withPrompt(s, { kind: 'export-torrent', title: 'Export .torrent to', field: field(`${item.name.replace(/[/\\]/g, '_')}.torrent`), target: item.infohash, multiline: false })
+      const file = path.join(s.downloads, `${item.name.replace(/[/\\]/g, '_')}.torrent`)
+      return withPrompt(s, { kind: 'export-torrent', title: 'Export .torrent to', field: field(file), target: item.infohash, multiline: false, candidates: [] })
     }
     case 'edit-profile':
       return { ...s, identity: { ...s.identity, edit: { name: field(s.me?.name ?? ''), bio: field(s.me?.bio ?? ''), focus: 0 } } }
     case 'backup':
-      return { ...s, identity: { ...s.identity, backup: { file: field('chrysalis-identity.backup'), passphrase: field(), again: field(), focus: 0 } } }
+      return { ...s, identity: { ...s.identity, backup: { file: field(path.join(s.downloads, 'chrysalis-identity.backup')), passphrase: field(), again: field(), focus: 0 } } }
     case 'show-phrase':
       return { ...s, confirm: { question: 'Show the recovery phrase? Anyone who sees it can become you.', action: 'show-phrase', target: '' } }
     case 'hide-phrase':
@@ -128,7 +139,6 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
     case 'unfollow':
     case 'block':
     case 'pause':
-    case 'copy-magnet':
     case 'never-posted':
     case 'phrase-saved':
       return s // done through the node: effects.ts
@@ -211,6 +221,7 @@ function moveIn(s: UiState, to: Move): UiState {
   if (t?.kind === 'thread') return updateTop(s, 'thread', (x) => ({ ...x, selected: moved(x.selected, threadRows(x.thread).length, to, page(s, 2)) }))
   if (t?.kind === 'profile') return updateTop(s, 'profile', (x) => ({ ...x, selected: moved(x.selected, x.posts.length, to, page(s, 3)) }))
   if (t?.kind === 'transfer') return updateTop(s, 'transfer', (x) => ({ ...x, selected: moved(x.selected, x.peers.length, to, page(s, 1)) }))
+  if (t?.kind === 'attachments') return updateTop(s, 'attachments', (x) => ({ ...x, selected: moved(x.selected, x.post.attachments.length, to, page(s, 1)) }))
   if (t) return s
   switch (s.tab) {
     case 'timeline':

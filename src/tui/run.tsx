@@ -2,15 +2,19 @@ import { Component, type ReactNode } from 'react'
 import { render } from 'ink'
 import { ChrysalisError } from '../errors.js'
 import { App } from './app.js'
-import { Controller, type TuiNode } from './controller.js'
+import { copyText } from './clipboard.js'
+import { Controller, type OpenedNode } from './controller.js'
 import { initialState, Store } from './store.js'
 import { themeFor } from './theme.js'
 
 export interface TuiOptions {
   home: string
   downloads: string
-  /** Open the node (online, live, answering other CLI commands); `close` undoes all of it. */
-  openNode: () => Promise<{ node: TuiNode; close: () => Promise<void> }>
+  /**
+   * Open the node, then go online (live, answering other CLI commands) in the background: the
+   * UI shows what is saved as soon as it resolves (OpenedNode). `close` undoes all of it.
+   */
+  openNode: () => Promise<OpenedNode & { close: () => Promise<void> }>
   stdin?: NodeJS.ReadStream
   stdout?: NodeJS.WriteStream
 }
@@ -37,9 +41,9 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     async openNode() {
       const opened = await opts.openNode()
       closeNode = opened.close
-      return opened.node
+      return opened
     },
-    copy: (text) => stdout.write(`\x1b]52;c;${Buffer.from(text).toString('base64')}\x07`),
+    copy: (text) => copyText(text, { env: process.env, write: (data) => void stdout.write(data) }),
     exit: () => resolveExit(0)
   })
   const crash: { message: string | null } = { message: null }

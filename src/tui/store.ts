@@ -98,7 +98,16 @@ export interface TransferState {
   selected: number
 }
 
-export type Pushed = ThreadState | ProfileState | ComposeState | TransferState
+/** A post's attached files: for the selected one, its name, size, peers, infohash and whole magnet. */
+export interface AttachmentsState {
+  kind: 'attachments'
+  post: PostView
+  selected: number
+  /** Magnets by infohash: the node's when it knows the torrent, else made from the infohash and name. */
+  magnets: Record<string, string>
+}
+
+export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
@@ -111,6 +120,10 @@ export interface UiState {
   message: Message | null
   now: number
   status: {
+    /** Going online in the background, online, or offline because going online failed. */
+    net: 'going' | 'online' | 'offline'
+    /** DHT nodes known (0: the DHT is not reachable); null when not known. */
+    dhtNodes: number | null
     online: boolean
     peers: number
     feeds: number
@@ -146,6 +159,8 @@ export interface UiState {
   /** Magnets the user pasted, by infohash: shown in a transfer's details until the node knows the metadata. */
   magnets: Record<string, string>
   size: { columns: number; rows: number }
+  /** Where fetched files go, and the folder that files written for the user (.torrent, backup) default to. */
+  downloads: string
 }
 
 export function initialState(size = { columns: 80, rows: 24 }, now = Date.now()): UiState {
@@ -159,7 +174,7 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     confirm: null,
     message: null,
     now,
-    status: { online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
+    status: { net: 'online', dhtNodes: null, online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
     me: null,
     timeline: { posts: [], next: null, loading: false, selected: 0, loaded: false },
     people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },
@@ -169,7 +184,8 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     availability: {},
     draft: null,
     magnets: {},
-    size
+    size,
+    downloads: ''
   }
 }
 

@@ -162,10 +162,19 @@ export const PostRow = memo(function PostRow({
         <Text color={theme.muted}>{comments}</Text>
       </Text>
       <Text wrap="truncate-end" dimColor={post.deleted}>{`  ${body}`}</Text>
-      {files ? <Text wrap="truncate-end" color={theme.file}>{`  ${files}`}</Text> : null}
+      {files ? (
+        <Text wrap="truncate-end" color={theme.file}>
+          {'  '}
+          {selected ? <Text color={theme.muted}>{FILES_HINT}</Text> : null}
+          {files}
+        </Text>
+      ) : null}
     </Box>
   )
 })
+
+/** Before the files of the selected post: the key that shows them whole, magnets too (the footer is full). */
+export const FILES_HINT = '[a] '
 
 export function Keys({ keys }: { keys: Array<[string, string]> }) {
   const theme = useTheme()

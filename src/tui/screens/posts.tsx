@@ -2,7 +2,7 @@ import { Box, Text } from 'ink'
 import type { ComposeState, ProfileState, ThreadState, UiState } from '../store.js'
 import { threadRows } from '../store.js'
 import { age, bar, bytes, clean, oneLine, plural, truncate, wrap } from '../text.js'
-import { attachmentLine, authorLabel, FieldView, MultiFieldView, PostRow, postRows, ScrollInfo, useTheme, useWindow, type Dims } from '../widgets.js'
+import { attachmentLine, authorLabel, FieldView, FILES_HINT, MultiFieldView, PostRow, postRows, ScrollInfo, useTheme, useWindow, type Dims } from '../widgets.js'
 
 /** The screens of posts: the timeline, a thread, a profile, and compose. */
 
@@ -86,8 +86,12 @@ export function ThreadScreen({ s, t, dims }: { s: UiState; t: ThreadState; dims:
             {linesOf(i).map((line, j) => (
               <Text key={j} wrap="truncate-end" dimColor={r.post?.deleted ?? true}>{`  ${indent}${line}`}</Text>
             ))}
-            {(r.post?.attachments ?? []).map((a) => (
-              <Text key={a.infohash} wrap="truncate-end" color={theme.file}>{`  ${indent}${attachmentLine(a, s.availability)}`}</Text>
+            {(r.post?.attachments ?? []).map((a, j) => (
+              <Text key={a.infohash} wrap="truncate-end" color={theme.file}>
+                {`  ${indent}`}
+                {selected && j === 0 ? <Text color={theme.muted}>{FILES_HINT}</Text> : null}
+                {attachmentLine(a, s.availability)}
+              </Text>
             ))}
           </Box>
         )

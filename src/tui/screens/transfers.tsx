@@ -1,11 +1,11 @@
 import { Box, Text } from 'ink'
 import type { TransferView } from '../../transfer/transfers.js'
 import type { TuiPeerInfo } from '../controller.js'
-import type { TransferState, UiState } from '../store.js'
+import type { AttachmentsState, TransferState, UiState } from '../store.js'
 import { bar, bytes, clean, eta, plural, rate, truncate, wrap } from '../text.js'
-import { ScrollInfo, useTheme, useWindow, type Dims } from '../widgets.js'
+import { attachmentLine, authorLabel, ScrollInfo, useTheme, useWindow, type Dims } from '../widgets.js'
 
-/** The Transfers screen and one transfer's details. */
+/** The Transfers screen, one transfer's details, and the files attached to a post. */
 
 // ---------------------------------------------------------------------------------------------
 // Transfers
@@ -146,6 +146,47 @@ export function TransferDetail({ s, t, dims }: { s: UiState; t: TransferState; d
           </Text>
         )
       })}
+    </Box>
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// A post's attached files
+
+/** The files of a post: the list, then the selected one's infohash and whole magnet, wrapped. */
+export function AttachmentsScreen({ s, a, dims }: { s: UiState; a: AttachmentsState; dims: Dims }) {
+  const theme = useTheme()
+  const files = a.post.attachments
+  const file = files[a.selected]
+  const magnet = file ? a.magnets[file.infohash] : undefined
+  const magnetLines = magnet ? wrap(magnet, dims.width - 2) : []
+  const fixed = 5 + Math.max(1, magnetLines.length)
+  const { start, end } = useWindow(a.selected, files.length, () => 1, Math.max(1, dims.rows - fixed))
+  return (
+    <Box flexDirection="column">
+      <Box justifyContent="space-between" height={1}>
+        <Text wrap="truncate-end" color={theme.muted}>{`${plural(files.length, 'file')} attached to the post of ${authorLabel(a.post)}`}</Text>
+        <ScrollInfo start={start} end={end} count={files.length} />
+      </Box>
+      {files.slice(start, end).map((f, k) => {
+        const sel = start + k === a.selected
+        return (
+          <Text key={f.infohash} wrap="truncate-end" bold={sel}>
+            <Text color={sel ? theme.selection : theme.muted} inverse={sel && !theme.color}>{sel ? '› ' : '  '}</Text>
+            <Text color={theme.file}>{attachmentLine(f, s.availability)}</Text>
+          </Text>
+        )
+      })}
+      <Text wrap="truncate-end" color={theme.muted}>{file ? `infohash ${file.infohash}` : ''}</Text>
+      <Text bold>Magnet</Text>
+      {magnetLines.length ? (
+        magnetLines.map((l, i) => (
+          <Text key={i} color={theme.file}>{`  ${l}`}</Text>
+        ))
+      ) : (
+        <Text color={theme.muted}>  …</Text>
+      )}
+      <Text wrap="truncate-end" color={theme.muted}>{`f fetches the post's files into ${clean(s.downloads)}`}</Text>
     </Box>
   )
 }
