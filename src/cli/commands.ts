@@ -9,6 +9,7 @@ import { encodeId, parseId } from '../identity/encoding.js'
 import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
 import type { NodeConfig } from './bt-config.js'
+import type { HostedNode } from './host.js'
 
 export type OptionSpec = {
   type: 'string' | 'boolean'
@@ -49,7 +50,7 @@ export interface Context {
   /** Answer other CLI processes' commands for this home through `node` (the local socket). */
   serveRequests(node: ChrysalisNode): Promise<() => Promise<void>>
   /** HOME's node hosted for the terminal UI, online and answering other commands (host.ts). */
-  host(downloads: string): Promise<{ node: ChrysalisNode; close: () => Promise<void> }>
+  host(downloads: string): Promise<HostedNode>
   readStdin(): Promise<string>
   /** A path argument made absolute against the caller's working directory. */
   resolvePath(p: string): string

@@ -121,20 +121,8 @@ export async function openHostedNode(
       await node.close()
     }
   }
-  HOSTED.set(node, hosted)
   return hosted
 }
-
-/**
- * The HostedNode that main.ts's hostNode (and a command's `ctx.host`) resolved to: they are typed
- * `{ node, close }`, without the online promise and the DHT's count. Null for a node not opened
- * by openHostedNode.
- */
-export function hostedOf(opened: { node: ChrysalisNode }): HostedNode | null {
-  return HOSTED.get(opened.node) ?? null
-}
-
-const HOSTED = new WeakMap<ChrysalisNode, HostedNode>()
 
 /** Refuse when a node is already serving HOME (it answers on the home's socket). */
 export async function refuseIfServing(home: string): Promise<void> {

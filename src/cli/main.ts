@@ -11,7 +11,7 @@ import { Writable } from 'node:stream'
 import { callNode, listenNode, type RouteResponse } from '../node/socket.js'
 import type { Command, Context, OptionSpec } from './commands.js'
 import { ALL, GLOBAL, GROUPS, commandHelp, groupCommands, groupHelp, help } from './help.js'
-import { bootstrapOf, btOf, openHostedNode, openWhenFree, refuseIfServing } from './host.js'
+import { type HostedNode, bootstrapOf, btOf, openHostedNode, openWhenFree, refuseIfServing } from './host.js'
 import { btOptionsOf, readConfig } from './bt-config.js'
 import { type BtFlags, btFlagsOf } from './bt-flags.js'
 import { ProgressLine } from './progress.js'
@@ -157,7 +157,7 @@ export async function main(argv: string[], io: IO = process, opts: MainOptions =
 }
 
 /** HOME's node hosted for the terminal UI (host.ts), answering other CLI processes' commands. */
-export function hostNode(home: string, bootstrap: string[], downloads: string, btFlags: BtFlags = {}): Promise<{ node: ChrysalisNode; close: () => Promise<void> }> {
+export function hostNode(home: string, bootstrap: string[], downloads: string, btFlags: BtFlags = {}): Promise<HostedNode> {
   return openHostedNode(home, bootstrap, downloads, btFlags, (node) => serveHome(home, node))
 }
 

@@ -4,7 +4,7 @@ import { isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { runTui } from '../tui/run.js'
 import { BT_OPTIONS, btFlagsOf } from './bt-flags.js'
-import { defaultDownloads, hostedOf } from './host.js'
+import { defaultDownloads } from './host.js'
 
 /**
  * `chrysalis [tui]` from the executable: draw the UI first, load the node and the network when
@@ -31,8 +31,7 @@ export async function launchTui(argv: string[]): Promise<number> {
       downloads,
       async openNode() {
         const { hostNode } = await import('./main.js')
-        const opened = await hostNode(home, values.bootstrap ?? [], downloads, btFlags)
-        return hostedOf(opened) ?? opened
+        return hostNode(home, values.bootstrap ?? [], downloads, btFlags)
       }
     })
   } catch (err) {

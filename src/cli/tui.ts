@@ -1,5 +1,5 @@
 import { str, type Command } from './commands.js'
-import { defaultDownloads, hostedOf } from './host.js'
+import { defaultDownloads } from './host.js'
 
 /**
  * `chrysalis tui` through main() (the executable starts the UI itself, see launch.ts): the
@@ -15,10 +15,7 @@ export const TUI_COMMANDS: Record<string, Command> = {
     async run(ctx) {
       const downloads = ctx.resolvePath(str(ctx, 'downloads') ?? process.env.CHRYSALIS_DOWNLOADS ?? defaultDownloads(ctx.home))
       const { runTui } = await import('../tui/run.js')
-      const openNode = async () => {
-        const opened = await ctx.host(downloads)
-        return hostedOf(opened) ?? opened
-      }
+      const openNode = () => ctx.host(downloads)
       const code = await runTui({ home: ctx.home, downloads, openNode })
       if (code !== 0) process.exitCode = code
     }

@@ -7,7 +7,7 @@ import { parseRef } from '../feeds/layout.js'
 import type { FileRef, PostRef } from '../feeds/records.js'
 import type { Network } from '../net/network.js'
 import { type Metainfo, type TorrentExtras, LIMITS, inspectTorrent, parseTorrent, torrentBytes } from '../transfer/metainfo.js'
-import { type MagnetPeer, magnetOf, readMagnet } from '../transfer/magnet.js'
+import { type MagnetPeer, createMagnet, magnetOf, readMagnet } from '../transfer/magnet.js'
 import type { Transfers, TransferView } from '../transfer/transfers.js'
 import { torrentTopic } from '../net/topics.js'
 import { type TorrentTarget, targetFromHash, targetFromMagnet, targetFromMeta, targetKey } from '../transfer/target.js'
@@ -188,11 +188,16 @@ export class NodeFiles {
     return done
   }
 
-  /** The magnet link of a torrent whose metadata this node has (40 or 64 hex), with `trackers` as tr. */
-  async magnet(infohash: string, opts: { trackers?: string[] } = {}): Promise<string> {
-    const meta = await this.metainfo(this.known(targetFromHash(parseInfohash(infohash)), null))
-    if (!meta) throw new ChrysalisError('NOT_FOUND', `no metadata for ${infohash.slice(0, 16)}… here yet; wait until the fetch has started`)
-    return magnetOf(meta, opts.trackers ? { trackers: opts.trackers } : {})
+  /**
+   * The magnet link of a torrent (40 or 64 hex), with `trackers` as tr: every infohash when this
+   * node has its metadata; else, given the `name` a post says, one made from the hash and name.
+   */
+  async magnet(infohash: string, opts: { trackers?: string[]; name?: string } = {}): Promise<string> {
+    const hash = parseInfohash(infohash)
+    const meta = await this.metainfo(this.known(targetFromHash(hash), null))
+    if (meta) return magnetOf(meta, opts.trackers ? { trackers: opts.trackers } : {})
+    if (opts.name !== undefined) return createMagnet({ ...(hash.length === 20 ? { infohashV1: hash } : { infohashV2: hash }), name: opts.name, ...(opts.trackers ? { trackers: opts.trackers } : {}) })
+    throw new ChrysalisError('NOT_FOUND', `no metadata for ${infohash.slice(0, 16)}… here yet; wait until the fetch has started`)
   }
 
   /**

@@ -386,6 +386,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions; waitMs?: number } = {}): Promise<void> {
     if (this.presence.network) return
     const network = await this.presence.online(opts)
+    if (this.closing) return // closed while going online: nothing more to start
     await this.transfers.attach(network, opts.bt ?? {})
     await this.transfers.resumeAll()
   }

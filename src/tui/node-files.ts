@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises'
 import type { PostView } from '../node/views.js'
-import { createMagnet } from '../transfer/magnet.js'
 import { copiedLine } from './clipboard.js'
 import { infohashShaped, parseInfohash } from '../node/infohash.js'
 import { completePath, userPath } from './complete.js'
@@ -90,11 +89,9 @@ export function loadAttachments(c: Controller, post: PostView): void {
   const node = c.node
   if (!node) return
   for (const a of post.attachments) {
-    const hash = Buffer.from(a.infohash, 'hex')
-    const made = (): string => createMagnet({ ...(hash.length === 20 ? { infohashV1: hash } : { infohashV2: hash }), name: a.name })
     const set = (magnet: string): void =>
       c.update((s) => updateTop(s, 'attachments', (x) => (x.post.ref === post.ref ? { ...x, magnets: { ...x.magnets, [a.infohash]: magnet } } : x)))
-    c.run(() => node.files.magnet(a.infohash).catch(made).then(set))
+    c.run(() => node.files.magnet(a.infohash, { name: a.name }).then(set))
   }
 }
 
