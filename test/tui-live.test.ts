@@ -156,3 +156,25 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => sock.close(() => resolve()))
   return port
 }
+
+test('look before you follow: Enter on a discovered person shows what discover said at once, then their posts from the network, not followed', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  await ada.setProfile({ bio: 'Kaypro manuals, scanned at 600 dpi' })
+  await ada.post({ text: 'Kaypro II manual, 1982 #vintage-manuals' })
+  const bob = await onlineNode(t, testnet, 'Bob')
+  const ui = await mountTui(t, { home: bob.home, openNode: () => Promise.resolve(bob) })
+  await ui.until('Bob')
+  const me = await ada.whoami()
+  ui.c.update((s) => ({
+    ...s,
+    tab: 'people',
+    people: { ...s.people, section: 'discover', topic: 'vintage-manuals', found: [{ id: me.id, fingerprint: me.fingerprint, name: 'Ada', bio: me.bio, via: 'topic vintage-manuals', following: false }], foundSelected: 0 }
+  }))
+  await ui.until('(1 found)')
+  ui.press(K.enter)
+  const first = await ui.until('Kaypro manuals, scanned at 600 dpi')
+  t.absent(first.includes('(no name)'), 'the name discover showed, at once')
+  await ui.until('Kaypro II manual, 1982', 20_000)
+  t.alike(await bob.followingList(), [], 'looking followed nobody')
+})

@@ -40,6 +40,8 @@ export type TuiNode = Pick<
   | 'on'
   | 'off'
 > & {
+  /** Look before you follow (a profile read from the network); test doubles may leave it out. */
+  look?: ChrysalisNode['look']
   /** `bt` is the BitTorrent side (BtStatus); read only when there. */
   status(): NodeStatus & { bt?: TuiBtStatus }
   files: Pick<ChrysalisNode['files'], 'share' | 'fetchAll' | 'list' | 'pause' | 'resume' | 'remove' | 'magnet' | 'exportTorrent' | 'availability'> & {

@@ -42,10 +42,23 @@ export async function setBlock(c: Controller, id: string, block: boolean): Promi
   c.info(`${block ? 'Blocked' : 'Unblocked'} ${person.name ?? person.fingerprint}.`)
 }
 
+/**
+ * A profile: what this node holds at once, then (look before you follow) their name, bio, newest
+ * posts and follows read from whoever has their feed, without following them.
+ */
 export async function loadProfile(c: Controller, id: string): Promise<void> {
   const node = c.need()
   const [profile, following, blocked] = await Promise.all([node.profile(id), node.followingList(), node.blockedList()])
-  c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, profile, following: following.some((f) => f.id === id), blocked: blocked.some((b) => b.id === id) } : p)))
+  c.update((s) =>
+    updateTop(s, 'profile', (p) =>
+      p.id === id ? { ...p, profile: profile.name === null && p.profile ? p.profile : profile, following: following.some((f) => f.id === id), blocked: blocked.some((b) => b.id === id) } : p
+    )
+  )
+  if (node.look) {
+    const seen = await node.look(id, { limit: 50 })
+    c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, profile: seen.profile.name === null && p.profile ? p.profile : seen.profile, posts: seen.posts, follows: seen.follows, loading: false } : p)))
+    return
+  }
   const [posts, follows] = await Promise.all([node.feed(id, { limit: 50 }), node.followsOf(id)])
   c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, posts, follows, loading: false } : p)))
 }

@@ -164,7 +164,10 @@ function pushThread(s: UiState, ref: string, want: string | null = null): UiStat
 }
 
 function pushProfile(s: UiState, id: string): UiState {
-  return push(s, { kind: 'profile', id, profile: null, posts: [], follows: [], following: false, blocked: false, selected: 0, loading: true })
+  // What the discover list said of them shows at once; their feed fills in the rest.
+  const found = s.people.found.find((p) => p.id === id)
+  const profile = found ? { id, fingerprint: found.fingerprint, name: found.name, bio: found.bio, feedKey: '' } : null
+  return push(s, { kind: 'profile', id, profile, posts: [], follows: [], following: found?.following ?? false, blocked: false, selected: 0, loading: true })
 }
 
 function withPrompt(s: UiState, prompt: Prompt): UiState {
