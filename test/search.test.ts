@@ -4,6 +4,7 @@ import path from 'node:path'
 import { ChrysalisNode } from '../src/node/node.js'
 import { dataFile, makeNode, replicate, tmpDir, internals } from './helpers.js'
 import { json } from './helpers-cli.js'
+import { K, mountTui } from './helpers-tui.js'
 
 test('search: a word of a post, a topic, an attachment file name, a person by name; edits, deletes and blocks are followed', async (t) => {
   const ada = await makeNode(t, 'Ada')
@@ -57,4 +58,21 @@ test('cli: search QUERY finds a post and says when nothing matches', async (t) =
   t.alike(found.posts.map((p) => p.text), ['Kaypro II manual, 1982'])
   const none = await json<{ posts: unknown[]; people: unknown[] }>(t, [...home, 'search', 'zilog'])
   t.alike([none.posts, none.people], [[], []])
+})
+
+test('tui: / searches, the results list people then posts, Enter opens a post in its thread', async (t) => {
+  const ada = await makeNode(t, 'Ada')
+  await ada.post({ text: 'Osborne 1 brochure' })
+  const manual = await ada.post({ text: 'Kaypro II manual, first printing' })
+  const ui = await mountTui(t, { home: ada.home, openNode: () => Promise.resolve(ada) })
+  await ui.until('Osborne 1 brochure')
+  ui.press('/')
+  await ui.until('Search posts, #topics, file names and people')
+  ui.press('printing', K.enter)
+  await ui.until(/Search "printing" · 0 people, 1 post/)
+  t.absent(ui.frame().includes('Osborne 1 brochure'), 'only what matches')
+  ui.press(K.enter)
+  await ui.until('Thread')
+  const top = ui.c.state.stack.at(-1)
+  t.is(top?.kind === 'thread' ? top.ref : null, manual.ref, 'Enter opened the post found')
 })

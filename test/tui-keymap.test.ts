@@ -79,6 +79,7 @@ const FIXTURES: Record<Context, UiState> = {
   timeline: base,
   thread: { ...base, stack: [{ kind: 'thread', ref: post(0).ref, thread: { root: post(0), rootRef: post(0).ref, comments: [], count: 0 }, selected: 0, loading: false, want: null }] },
   attachments: { ...base, stack: [{ kind: 'attachments', post: { ...post(0), attachments: [{ name: 'a.pdf', size: 1, infohash: 'a'.repeat(64) }] }, selected: 0, magnets: {} }] },
+  search: { ...base, stack: [{ kind: 'search', query: 'kaypro', people: [], posts: [post(0)], selected: 0, loading: false }] },
   profile: { ...base, stack: [{ kind: 'profile', id: ME, profile: me, posts: [post(0)], follows: [], following: false, blocked: false, selected: 0, loading: false }] },
   people: { ...base, tab: 'people' },
   'people-discover': { ...base, tab: 'people', people: { ...base.people, section: 'discover' } },

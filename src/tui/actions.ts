@@ -31,6 +31,7 @@ export type Action =
   | { type: 'attachments' }
   // People
   | { type: 'discover' }
+  | { type: 'search' }
   | { type: 'follow-id' }
   | { type: 'other-section' }
   | { type: 'toggle-follow' }

@@ -9,6 +9,7 @@ import { rate, plural, truncate, wrap } from './text.js'
 import { IdentityScreen, SetupScreen } from './screens/identity.js'
 import { NotificationsScreen, PeopleScreen } from './screens/people.js'
 import { ComposeScreen, ProfileScreen, ThreadScreen, TimelineScreen } from './screens/posts.js'
+import { SearchScreen } from './screens/search.js'
 import { AttachmentsScreen, TransferDetail, TransfersScreen } from './screens/transfers.js'
 import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme, type Dims } from './widgets.js'
 
@@ -64,7 +65,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
     )
   }
   const t = top(s)
-  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : ''
+  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : t?.kind === 'search' ? ' › Search' : ''
   // Full titles when they fit beside the badge and where we are, else short ones.
   const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
   const short = full > width
@@ -100,6 +101,7 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   if (t?.kind === 'compose') return <ComposeScreen c={t} dims={dims} />
   if (t?.kind === 'transfer') return <TransferDetail s={s} t={t} dims={dims} />
   if (t?.kind === 'attachments') return <AttachmentsScreen s={s} a={t} dims={dims} />
+  if (t?.kind === 'search') return <SearchScreen s={s} t={t} dims={dims} />
   switch (s.tab) {
     case 'timeline':
       return <TimelineScreen s={s} dims={dims} />

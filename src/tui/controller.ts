@@ -42,6 +42,8 @@ export type TuiNode = Pick<
 > & {
   /** Look before you follow (a profile read from the network); test doubles may leave it out. */
   look?: ChrysalisNode['look']
+  /** Search what is indexed here; test doubles may leave it out. */
+  search?: ChrysalisNode['search']
   /** `bt` is the BitTorrent side (BtStatus); read only when there. */
   status(): NodeStatus & { bt?: TuiBtStatus }
   files: Pick<ChrysalisNode['files'], 'share' | 'fetchAll' | 'list' | 'pause' | 'resume' | 'remove' | 'magnet' | 'exportTorrent' | 'availability'> & {

@@ -20,6 +20,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
   if (pushed?.kind === 'profile') c.run(() => people.loadProfile(c, pushed.id))
   if (pushed?.kind === 'transfer') files.loadTransfer(c, pushed.infohash)
   if (pushed?.kind === 'attachments') files.loadAttachments(c, pushed.post)
+  if (pushed?.kind === 'search') c.run(() => posts.search(c, pushed.query))
   switch (a.type) {
     case 'quit':
       return c.quit()
@@ -108,6 +109,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'author':
     case 'attachments':
     case 'discover':
+    case 'search':
     case 'follow-id':
     case 'other-section':
     case 'add-fetch':
@@ -149,6 +151,8 @@ function submit(c: Controller, before: UiState, after: UiState): void {
         return c.run(() => files.exportTorrent(c, p.target, value.trim()))
       case 'add-fetch':
         return c.run(() => files.addFetch(c, value))
+      case 'search':
+        return // the reducer pushed the results screen: loaded above
       default:
         return checkExhaustive(p.kind)
     }

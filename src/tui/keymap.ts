@@ -58,6 +58,7 @@ export const EVERYWHERE: readonly Binding[] = [
   b(['1', '2', '3', '4', '5'], '1-5', 'the five screens', (p) => ({ type: 'tab', tab: TABS[Number(p.name) - 1] ?? 'timeline' }), 'help'),
   b(['tab', 'shift-tab'], 'Tab S-Tab', 'next, previous screen', (p) => ({ type: 'next-tab', by: byKey(p) }), 'help'),
   b(['c'], 'c', 'compose a post', fixed({ type: 'compose' }), 'help'),
+  b(['/'], '/', 'search posts, files, people', fixed({ type: 'search' }), 'help'),
   b(['?'], '?', 'help', fixed({ type: 'help', open: true })),
   b(['q'], 'q', 'quit', fixed({ type: 'quit' }), 'help'),
   CTRL_C_HIDDEN
@@ -156,6 +157,7 @@ export const KEYMAP = {
     b(['b'], 'b', 'block/unblock', fixed({ type: 'toggle-block' })),
     b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help')
   ], true),
+  search: screen('Search', [...list('results'), b(['enter'], 'Enter', 'open', fixed({ type: 'open' }))], true),
   attachments: screen('Attached files', [
     ...list('files'),
     b(['m'], 'm', 'copy magnet', fixed({ type: 'copy-magnet' })),

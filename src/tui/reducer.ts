@@ -3,7 +3,7 @@ import type { PostView } from '../node/views.js'
 import { checkExhaustive, type Action, type Move } from './actions.js'
 import { editField, field, moveLine, newLine, type Field } from './field.js'
 import { contextOf } from './keymap.js'
-import { clamp, newCompose, TABS, threadRows, top, updateTop, type Prompt, type Pushed, type Tab, type UiState } from './store.js'
+import { clamp, newCompose, searchRows, TABS, threadRows, top, updateTop, type Prompt, type Pushed, type Tab, type UiState } from './store.js'
 
 /**
  * The state change an action makes, and nothing else: no node, no timers, no I/O. What an
@@ -69,6 +69,8 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       const post = selectedPost(s)
       return post ? pushProfile(s, post.author) : s
     }
+    case 'search':
+      return withPrompt(s, { kind: 'search', title: 'Search posts, #topics, file names and people', field: field(), target: '', multiline: false })
     case 'discover':
       return withPrompt(s, { kind: 'topic', title: 'Discover people by interest topic', field: field(s.people.topic ?? 'vintage-manuals'), target: '', multiline: false })
     case 'follow-id':
@@ -225,6 +227,7 @@ function moveIn(s: UiState, to: Move): UiState {
   if (t?.kind === 'profile') return updateTop(s, 'profile', (x) => ({ ...x, selected: moved(x.selected, x.posts.length, to, page(s, 3)) }))
   if (t?.kind === 'transfer') return updateTop(s, 'transfer', (x) => ({ ...x, selected: moved(x.selected, x.peers.length, to, page(s, 1)) }))
   if (t?.kind === 'attachments') return updateTop(s, 'attachments', (x) => ({ ...x, selected: moved(x.selected, x.post.attachments.length, to, page(s, 1)) }))
+  if (t?.kind === 'search') return updateTop(s, 'search', (x) => ({ ...x, selected: moved(x.selected, searchRows(x).length, to, page(s, 2)) }))
   if (t) return s
   switch (s.tab) {
     case 'timeline':
@@ -251,6 +254,11 @@ function open(s: UiState): UiState {
   if (t?.kind === 'profile') {
     const post = t.posts[t.selected]
     return post ? pushThread(s, post.root ?? post.ref) : s
+  }
+  if (t?.kind === 'search') {
+    const row = searchRows(t)[t.selected]
+    if (!row) return s
+    return 'person' in row ? pushProfile(s, row.person.id) : pushThread(s, row.post.root ?? row.post.ref, row.post.root ? row.post.ref : null)
   }
   if (t) return s
   switch (s.tab) {
@@ -289,6 +297,10 @@ function submit(s: UiState, say: (text: string) => UiState): UiState {
     const p = s.prompt
     const value = p.field.value.trim()
     if (p.kind === 'topic' && value === '') return { ...say('Type a topic, like vintage-manuals.'), prompt: null }
+    if (p.kind === 'search') {
+      if (value === '') return { ...say('Type a word to search for, like kaypro.'), prompt: null }
+      return push({ ...s, prompt: null }, { kind: 'search', query: value, people: [], posts: [], selected: 0, loading: true })
+    }
     return { ...s, prompt: null }
   }
   const st = s.setup

@@ -1,4 +1,4 @@
-import type { DiscoveredPerson } from '../node/node.js'
+import type { DiscoveredPerson, SearchResult } from '../node/node.js'
 import type { NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
 import type { TransferView } from '../transfer/transfers.js'
 import { field, type Field } from './field.js'
@@ -35,7 +35,7 @@ export interface Confirm {
 
 /** A one-line (or multi-line) prompt over the current screen. */
 export interface Prompt {
-  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent' | 'add-fetch'
+  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent' | 'add-fetch' | 'search'
   title: string
   field: Field
   /** What the prompt acts on: a post ref, an infohash. */
@@ -107,7 +107,22 @@ export interface AttachmentsState {
   magnets: Record<string, string>
 }
 
-export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState
+/** Search results: people first, then posts; one list to move through. */
+export interface SearchState {
+  kind: 'search'
+  query: string
+  people: SearchResult['people']
+  posts: PostView[]
+  selected: number
+  loading: boolean
+}
+
+/** The rows of a search screen, in the order they are shown and selected. */
+export function searchRows(t: SearchState): Array<{ person: SearchResult['people'][number] } | { post: PostView }> {
+  return [...t.people.map((person) => ({ person })), ...t.posts.map((post) => ({ post }))]
+}
+
+export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState | SearchState
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
