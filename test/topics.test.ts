@@ -41,3 +41,22 @@ test('topics: leaving a topic stops announcing it and forgets it; posting there 
   await ada.post({ text: 'Radio Shack catalog #trs-80' })
   t.alike((await ada.topics()).map((x) => x.name).sort(), ['trs-80', 'vintage-manuals'], 'a new post there joins it again')
 })
+
+test('topic view: the newest posts on a topic from someone not followed, found there, beside the followed and your own', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  const cy = await onlineNode(t, testnet, 'Cy')
+  const bob = await onlineNode(t, testnet, 'Bob')
+  await ada.post({ text: 'Kaypro II manual, 1982 #vintage-manuals' })
+  await ada.post({ text: 'My cat, no topic here' })
+  await cy.post({ text: 'Heathkit H89 schematics #vintage-manuals' })
+  await bob.follow(cy.identity.publicKey)
+  await bob.post({ text: 'Looking for an Osborne 1 manual #vintage-manuals' })
+  await internals(ada).presence.announcing('vintage-manuals')
+
+  const view = await bob.topicView('Vintage Manuals', { timeoutMs: 15_000 })
+  t.is(view.topic, 'vintage-manuals')
+  t.alike(view.posts.map((p) => p.text).sort(), ['Heathkit H89 schematics #vintage-manuals', 'Kaypro II manual, 1982 #vintage-manuals', 'Looking for an Osborne 1 manual #vintage-manuals'], "Ada's (not followed), Cy's (followed) and Bob's own; not Ada's post without the topic")
+  t.ok(view.people.some((p) => p.name === 'Ada'), 'Ada was found on the topic')
+  t.alike(await bob.followingList().then((l) => l.map((p) => p.name)), ['Cy'], 'reading Ada followed nobody')
+})

@@ -2,6 +2,8 @@ import { displayLine } from '../display.js'
 import { type Command, type Context, seconds, str, usage } from './commands.js'
 import { formatPeople, formatPosts, formatProfile } from './format.js'
 
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
 /**
  * Commands for finding people and things: search, looking at someone before following them, and
  * the topics where people find you (you are on a topic once you post, comment or discover there).
@@ -69,6 +71,26 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
         ? topics.map((x) => `${displayLine(x.name)}${x.announced ? '  (announced now)' : ''}`).join('\n')
         : 'You are on no topic yet: post with a #topic, or `chrysalis discover TOPIC`.'
       ctx.print(human, { topics })
+    }
+  },
+
+  topic: {
+    usage: 'topic NAME [--limit N] [--timeout S]',
+    summary: "a topic as a place: the newest posts on it from everyone found there (followed or not), from the people you follow, and yours",
+    options: { limit: { type: 'string' }, timeout: { type: 'string' } },
+    args: [1, 1],
+    usesNode: true,
+    async run(ctx) {
+      const limit = limitOf(ctx, 20)
+      const timeoutMs = seconds(ctx, 'timeout', 10)
+      const deadline = Date.now() + timeoutMs
+      const view = await ctx.withNode(async (node) => {
+        ctx.progress(`looking for people and posts on "${ctx.args[0]!}"…`)
+        await ctx.online(node, { waitMs: timeoutMs })
+        return node.topicView(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
+      })
+      const who = view.people.length ? `${plural(view.people.length, 'person', 'people')} found there now` : 'nobody else found there now'
+      ctx.print([`#${view.topic} · ${who}`, '', formatPosts(view.posts, `No posts on #${view.topic} yet: post one with #${view.topic} in it.`)].join('\n'), view)
     }
   },
 

@@ -4,7 +4,7 @@ import type HyperDHT from 'hyperdht'
 import type { DhtNodeAddress } from 'hyperdht'
 import { ChrysalisError } from '../errors.js'
 import { Resource } from '../lifecycle.js'
-import { parseId } from '../identity/encoding.js'
+import { parseId, toHex } from '../identity/encoding.js'
 import { clearRecovering, HOME_FILES, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
 import { restrictTree } from '../fs.js'
@@ -76,6 +76,17 @@ export interface LookResult {
   /** Whether a peer with their feed was connected (false: only what this node held). */
   reachable: boolean
 }
+
+export interface TopicView {
+  topic: string
+  /** The newest posts on the topic, newest first. */
+  posts: PostView[]
+  /** The people found on the topic now. */
+  people: DiscoveredPerson[]
+}
+
+/** How many of each author's newest posts a topic view reads (a few blocks of each feed). */
+const TOPIC_READ = 20
 
 export interface DiscoverResult {
   topic: string
@@ -419,6 +430,35 @@ export class ChrysalisNode extends Resource<NodeEvents> {
    */
   discover(topic: string, opts: { timeoutMs?: number } = {}): Promise<DiscoverResult> {
     return this.presence.discover(topic, Date.now() + (opts.timeoutMs ?? 10_000))
+  }
+
+  /**
+   * A topic as a place: the newest posts on it from everyone found there (followed or not, read
+   * sparsely from their feeds), from the people you follow, and yours; newest first. Joins the
+   * topic like discover, so you are findable there too.
+   *
+   *   const { posts, people } = await node.topicView('vintage-manuals')
+   */
+  async topicView(topic: string, opts: { limit?: number; timeoutMs?: number } = {}): Promise<TopicView> {
+    const timeoutMs = opts.timeoutMs ?? 10_000
+    const start = Date.now()
+    // Finding people gets most of the time; reading their newest posts the rest.
+    const found = await this.presence.discover(topic, start + Math.max(1000, timeoutMs * 0.6))
+    const deadline = Math.max(start + timeoutMs, Date.now() + 2000)
+    const authors = new Map<string, Buffer>([[this.own.authorHex, this.identity.publicKey]])
+    for (const feed of this.relations.followed()) authors.set(feed.authorHex, feed.author)
+    for (const person of found.people) if (person.via.startsWith('topic ')) authors.set(toHex(parseId(person.id)), parseId(person.id))
+    const perAuthor = await Promise.all(
+      [...authors.values()].map((author) =>
+        this.presence.near(this.feeds.of(author), deadline, () => this.reading.feed(author, { limit: TOPIC_READ })).catch(() => [] as PostView[])
+      )
+    )
+    const posts = perAuthor
+      .flat()
+      .filter((p) => !p.deleted && p.topics.includes(found.topic))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, opts.limit ?? 50)
+    return { topic: found.topic, posts, people: found.people.filter((p) => p.via.startsWith('topic ')) }
   }
 
   /** The topics you are findable on (posted to or discovered), and whether they are announced now. */
