@@ -4,7 +4,7 @@ import type HyperDHT from 'hyperdht'
 import type { DhtNodeAddress } from 'hyperdht'
 import { ChrysalisError } from '../errors.js'
 import { Resource } from '../lifecycle.js'
-import { parseId, toHex } from '../identity/encoding.js'
+import { parseId } from '../identity/encoding.js'
 import { clearRecovering, HOME_FILES, isRecovering, loadIdentity } from '../identity/home.js'
 import type { Identity } from '../identity/keys.js'
 import { restrictTree } from '../fs.js'
@@ -15,17 +15,18 @@ import { LocalIndex } from '../feeds/local-index.js'
 import { normalizeTopic, type PostRef } from '../feeds/records.js'
 import { extractMentions, extractTopics, uniqueKeys, uniqueStrings } from '../feeds/text.js'
 import { Transfers } from '../transfer/transfers.js'
-import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
+import type { BtOptions } from '../transfer/bt-options.js'
 import { Conversations } from './conversations.js'
 import { FeedSet } from './feed-set.js'
+import { Finding, type LookResult, type TopicView } from './finding.js'
 import { NodeFiles } from './files.js'
-import { Presence, type DiscoveredPerson, type FeedSyncResult } from './presence.js'
+import { Presence, type DiscoveredPerson } from './presence.js'
 import { Reading, type SearchResult } from './reading.js'
 import { Relations } from './relations.js'
 import { openStore, STORE_DIR } from './store.js'
-import type { AttachmentView, NotificationView, PersonView, PostView, ProfileView, ThreadView } from './views.js'
+import type { AttachmentView, DiscoverResult, NodeStatus, NotificationView, PersonView, PostView, ProfileView, SyncResult, ThreadView } from './views.js'
 
-export type { DiscoveredPerson, SearchResult }
+export type { DiscoveredPerson, DiscoverResult, LookResult, NodeStatus, SearchResult, SyncResult, TopicView }
 export { STORE_DIR }
 export const TORRENTS_DIR = 'torrents'
 
@@ -42,55 +43,6 @@ export interface NodeEvents {
   'feed-update': [{ id: string; changed: number }]
   /** Someone commented on your post or mentioned you (verified from their feed). */
   notification: [NotificationView]
-}
-
-export interface NodeStatus {
-  online: boolean
-  peers: number
-  feeds: number
-  feedsReachable: number
-  recovering: boolean
-  /** The BitTorrent side: TCP port, encrypted-only, mainline DHT. */
-  bt: BtStatus
-}
-
-export interface SyncResult {
-  feeds: FeedSyncResult[]
-  changed: number
-  peers: number
-  /** For a restored identity: whether its feed was found (null when not recovering). */
-  recovered: boolean | null
-  /** Notifications (comments, mentions) delivered to the people concerned. */
-  delivered: number
-  /** Comments by people you do not follow, fetched for threads you can see. */
-  fetchedComments: number
-}
-
-export interface LookResult {
-  profile: ProfileView
-  /** Their newest posts and comments, newest first. */
-  posts: PostView[]
-  /** Whom they follow, by name where their feeds are here. */
-  follows: PersonView[]
-  following: boolean
-  /** Whether a peer with their feed was connected (false: only what this node held). */
-  reachable: boolean
-}
-
-export interface TopicView {
-  topic: string
-  /** The newest posts on the topic, newest first. */
-  posts: PostView[]
-  /** The people found on the topic now. */
-  people: DiscoveredPerson[]
-}
-
-/** How many of each author's newest posts a topic view reads (a few blocks of each feed). */
-const TOPIC_READ = 20
-
-export interface DiscoverResult {
-  topic: string
-  people: DiscoveredPerson[]
 }
 
 /**
@@ -120,6 +72,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   private readonly reading: Reading
   private readonly presence: Presence
   private readonly conversations: Conversations
+  private readonly finding: Finding
 
   private constructor(home: string, identity: Identity, store: { store: Corestore; release: () => void }, transfers: Transfers, opts: NodeOptions) {
     super()
@@ -144,6 +97,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
       now,
       notify: (n) => this.emit('notification', n)
     })
+    this.finding = new Finding({ feeds: this.feeds, relations: this.relations, reading: this.reading, presence: this.presence, whoami: () => this.whoami() })
     this.presence.on('feed-update', (e) => this.emit('feed-update', e))
     this.presence.on('notify', (from, id, done) => void this.conversations.onNotify(from, id).then(done, done))
     this.presence.on('peer', (publicKey) => void this.conversations.deliverTo(publicKey, Date.now() + 10_000))
@@ -248,21 +202,12 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   /**
    * Look before you follow: someone's profile, newest posts and follows, read sparsely from their
-   * feed (a few blocks, never all of it) through whoever has it, without following them. Waits for
-   * a peer up to `timeoutMs` when online and the feed is not here; `reachable` says if one came.
+   * feed through whoever has it, without following them (Finding.look).
    *
    *   const { profile, posts, follows } = await node.look(id)
    */
-  async look(id: string | Buffer, opts: { limit?: number; timeoutMs?: number } = {}): Promise<LookResult> {
-    const author = typeof id === 'string' ? parseId(id) : id
-    const feed = this.feeds.of(author)
-    return this.presence.near(feed, Date.now() + (opts.timeoutMs ?? 8000), async (reachable) => ({
-      profile: feed === this.own ? await this.whoami() : await this.reading.profile(feed),
-      posts: await this.reading.feed(author, { limit: opts.limit ?? 10 }),
-      follows: await this.relations.followsOf(author),
-      following: this.relations.isFollowing(feed.authorHex),
-      reachable
-    }))
+  look(id: string | Buffer, opts: { limit?: number; timeoutMs?: number } = {}): Promise<LookResult> {
+    return this.finding.look(typeof id === 'string' ? parseId(id) : id, opts)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -434,31 +379,12 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   /**
    * A topic as a place: the newest posts on it from everyone found there (followed or not, read
-   * sparsely from their feeds), from the people you follow, and yours; newest first. Joins the
-   * topic like discover, so you are findable there too.
+   * sparsely), from the people you follow, and yours; newest first (Finding.topicView).
    *
    *   const { posts, people } = await node.topicView('vintage-manuals')
    */
-  async topicView(topic: string, opts: { limit?: number; timeoutMs?: number } = {}): Promise<TopicView> {
-    const timeoutMs = opts.timeoutMs ?? 10_000
-    const start = Date.now()
-    // Finding people gets most of the time; reading their newest posts the rest.
-    const found = await this.presence.discover(topic, start + Math.max(1000, timeoutMs * 0.6))
-    const deadline = Math.max(start + timeoutMs, Date.now() + 2000)
-    const authors = new Map<string, Buffer>([[this.own.authorHex, this.identity.publicKey]])
-    for (const feed of this.relations.followed()) authors.set(feed.authorHex, feed.author)
-    for (const person of found.people) if (person.via.startsWith('topic ')) authors.set(toHex(parseId(person.id)), parseId(person.id))
-    const perAuthor = await Promise.all(
-      [...authors.values()].map((author) =>
-        this.presence.near(this.feeds.of(author), deadline, () => this.reading.feed(author, { limit: TOPIC_READ })).catch(() => [] as PostView[])
-      )
-    )
-    const posts = perAuthor
-      .flat()
-      .filter((p) => !p.deleted && p.topics.includes(found.topic))
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, opts.limit ?? 50)
-    return { topic: found.topic, posts, people: found.people.filter((p) => p.via.startsWith('topic ')) }
+  topicView(topic: string, opts: { limit?: number; timeoutMs?: number } = {}): Promise<TopicView> {
+    return this.finding.topicView(topic, opts)
   }
 
   /** The topics you are findable on (posted to or discovered), and whether they are announced now. */

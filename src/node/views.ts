@@ -1,5 +1,7 @@
 import { encodeId, fingerprint, toHex } from '../identity/encoding.js'
 import type { StoredPost } from '../feeds/feed.js'
+import type { BtStatus } from '../transfer/bt-options.js'
+import type { DiscoveredPerson, FeedSyncResult } from './presence.js'
 import { formatRef, postIdHex } from '../feeds/layout.js'
 
 /**
@@ -87,4 +89,31 @@ export interface NotificationView {
   /** The comment or post; null when its author's feed does not hold it here now. */
   post: PostView | null
   ref?: string
+}
+
+export interface NodeStatus {
+  online: boolean
+  peers: number
+  feeds: number
+  feedsReachable: number
+  recovering: boolean
+  /** The BitTorrent side: TCP port, encrypted-only, mainline DHT. */
+  bt: BtStatus
+}
+
+export interface SyncResult {
+  feeds: FeedSyncResult[]
+  changed: number
+  peers: number
+  /** For a restored identity: whether its feed was found (null when not recovering). */
+  recovered: boolean | null
+  /** Notifications (comments, mentions) delivered to the people concerned. */
+  delivered: number
+  /** Comments by people you do not follow, fetched for threads you can see. */
+  fetchedComments: number
+}
+
+export interface DiscoverResult {
+  topic: string
+  people: DiscoveredPerson[]
 }
