@@ -49,6 +49,24 @@ test('search: the documents are kept in the index; a reopened node finds what it
   t.alike((await again.search('brochure')).posts.map((p) => p.ref), [post.ref])
 })
 
+test('search: posts indexed before search existed are found (their documents are added on the first search)', async (t) => {
+  const ada = await makeNode(t, 'Ada')
+  const post = await ada.post({ text: 'Heathkit H89 assembly manual' })
+  // As an earlier version left the index: by/ entries without search documents.
+  const db = internals(ada).index.db
+  const batch = db.batch()
+  for await (const entry of db.createReadStream({ gt: 'by/', lt: 'by0' })) {
+    const { s: _gone, ...rest } = entry.value
+    await batch.put(entry.key, rest)
+  }
+  await batch.flush()
+  const home = ada.home
+  await ada.close()
+  const again = await ChrysalisNode.open({ home })
+  t.teardown(() => again.close())
+  t.alike((await again.search('heathkit')).posts.map((p) => p.ref), [post.ref])
+})
+
 test('cli: search QUERY finds a post and says when nothing matches', async (t) => {
   const dir = await tmpDir(t)
   const home = ['--home', path.join(dir, 'a')]

@@ -287,7 +287,7 @@ export const COMMANDS: Record<string, Command> = {
       const deadline = Date.now() + timeoutMs
       const result = await ctx.withNode(async (node) => {
         ctx.progress('going online…')
-        await ctx.online(node, { waitMs: timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
         ctx.progress(`syncing ${node.followingCount()} followed feed(s)…`)
         return node.sync({ timeoutMs: Math.max(1, deadline - Date.now()) })
       })
@@ -311,7 +311,7 @@ export const COMMANDS: Record<string, Command> = {
       const deadline = Date.now() + timeoutMs
       const result = await ctx.withNode(async (node) => {
         ctx.progress(`looking for people on "${ctx.args[0]!}"…`)
-        await ctx.online(node, { waitMs: timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
         return node.discover(ctx.args[0]!, { timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const lines = result.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? displayLine(p.bio) + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
@@ -326,7 +326,8 @@ export const COMMANDS: Record<string, Command> = {
     servesHome: true,
     async run(ctx) {
       await ctx.withNode(async (node) => {
-        await ctx.online(node)
+        // A server waits for its announcements (a minute at most), so that "serving" means findable.
+        await ctx.online(node, { waitMs: 60_000 })
         node.live()
         const stopServing = await ctx.serveRequests(node)
         const me = await node.whoami()

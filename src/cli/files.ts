@@ -73,7 +73,7 @@ export const FILE_COMMANDS: Record<string, Command> = {
         const progress = showProgress(ctx, node)
         try {
           progress.phase('going online…')
-          await ctx.online(node, timeoutMs === null ? {} : { waitMs: timeoutMs })
+          await ctx.online(node, timeoutMs === null ? {} : { waitMs: timeoutMs / 2 })
           // After going online: a post may have to come from peers.
           if (arg.kind === 'ref') progress.phase(`looking for post ${ctx.args[0]!} here and from peers…`)
           const targets = await node.files.resolve(ctx.args[0]!, { peers, resolvePath: (p) => ctx.resolvePath(p) })

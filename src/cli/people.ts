@@ -4,6 +4,9 @@ import { formatPeople, formatPosts, formatProfile } from './format.js'
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
 
+const LIMIT_OPT = { type: 'string', value: 'N', help: 'how many to show (1 to 100)' } as const
+const TIMEOUT_OPT = { type: 'string', value: 'S', help: 'seconds to wait for the network, going online included' } as const
+
 /**
  * Commands for finding people and things: search, looking at someone before following them, and
  * the topics where people find you (you are on a topic once you post, comment or discover there).
@@ -12,7 +15,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
   search: {
     usage: 'search QUERY [--limit N]',
     summary: 'find posts (by words, #topics, file names) and people (by name, bio) among everything your node has indexed',
-    options: { limit: { type: 'string' } },
+    options: { limit: LIMIT_OPT },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -30,7 +33,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
   look: {
     usage: 'look ID [--limit N] [--timeout S]',
     summary: "someone's name, bio, newest posts and follows, read from whoever has their feed, without following them",
-    options: { limit: { type: 'string' }, timeout: { type: 'string' } },
+    options: { limit: LIMIT_OPT, timeout: TIMEOUT_OPT },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -39,7 +42,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       const deadline = Date.now() + timeoutMs
       const seen = await ctx.withNode(async (node) => {
         ctx.progress('looking for their feed…')
-        await ctx.online(node, { waitMs: timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
         return node.look(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const name = seen.profile.name !== null ? displayLine(seen.profile.name) : 'them'
@@ -77,7 +80,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
   topic: {
     usage: 'topic NAME [--limit N] [--timeout S]',
     summary: "a topic as a place: the newest posts on it from everyone found there (followed or not), from the people you follow, and yours",
-    options: { limit: { type: 'string' }, timeout: { type: 'string' } },
+    options: { limit: LIMIT_OPT, timeout: TIMEOUT_OPT },
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
@@ -86,7 +89,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       const deadline = Date.now() + timeoutMs
       const view = await ctx.withNode(async (node) => {
         ctx.progress(`looking for people and posts on "${ctx.args[0]!}"…`)
-        await ctx.online(node, { waitMs: timeoutMs })
+        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
         return node.topicView(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
       })
       const who = view.people.length ? `${plural(view.people.length, 'person', 'people')} found there now` : 'nobody else found there now'
@@ -110,6 +113,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
 function limitOf(ctx: Context, fallback: number): number {
   const raw = str(ctx, 'limit') ?? String(fallback)
   const limit = Number(raw)
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
   return limit
 }
+

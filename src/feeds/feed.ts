@@ -112,8 +112,8 @@ export class Feed {
     return this.bee.close()
   }
 
-  async profile(): Promise<Valid<ProfileRecord> | null> {
-    const entry = await this.guard(this.bee.get(PROFILE_KEY, this.readOptions()), null)
+  async profile(readOptions = this.readOptions()): Promise<Valid<ProfileRecord> | null> {
+    const entry = await this.guard(this.bee.get(PROFILE_KEY, readOptions), null)
     if (!entry) return null
     const record = this.decode(entry.value, 'profile')
     return record?.type === 'profile' ? record : null

@@ -4,7 +4,7 @@ import * as b4a from '../bytes.js'
 import { toHex } from '../identity/encoding.js'
 import type { Feed, StoredPost } from './feed.js'
 import { BACKLINK_PREFIX, POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
-import { isUnavailable } from './feed.js'
+import { isUnavailable, LOCAL_ONLY } from './feed.js'
 import type { PostRef } from './records.js'
 import { Resource } from '../lifecycle.js'
 import { SearchIndex, type SearchHit, type SearchPost } from './search.js'
@@ -64,13 +64,15 @@ export class LocalIndex extends Resource {
   private readonly initialWindow: number
   private readonly queues = new Map<string, Promise<UpdateResult>>()
 
+  /** Built on the first search, then kept up to date; while building, changes wait in `pending`. */
+  private search: SearchIndex | null = null
+  private pending: SearchChanges | null = null
+  private building: Promise<SearchIndex> | null = null
+
   /**
    * @param opts.initialWindow how many of the newest posts of a feed to index the first time it
    *   is seen; older ones are read from the feed on demand (`feed ID --before`). Infinity = all.
    */
-  /** Built on the first search, then kept up to date; while building, changes wait in `pending`. */
-  private search: SearchIndex | null = null
-  private pending: SearchChanges | null = null
 
   constructor(core: Hypercore, opts: { now?: () => number; initialWindow?: number } = {}) {
     super()
@@ -146,7 +148,8 @@ export class LocalIndex extends Resource {
             if (left && (await this.addBacklink(batch, feed, left.key, left.value))) changed++
           }
         }
-        const profile = await feed.profile()
+        // What is here only: indexing never waits on the network for a name (it comes with a later update).
+        const profile = await feed.profile(LOCAL_ONLY)
         if (profile) {
           const person = await batch.get('person/' + hex)
           if (person?.value.n !== profile.name || person.value.i !== profile.bio) {
@@ -226,38 +229,65 @@ export class LocalIndex extends Resource {
 
   /**
    * Posts (text, topics, attached file names) and people (name, bio) indexed here that match
-   * `query`, best first. The first search builds the full-text index from the stored documents.
+   * `query`, best first. The first search builds the full-text index from the stored documents;
+   * `read` gives the posts indexed by an earlier version without them (read from what is here,
+   * then kept), so a home made before search finds its old posts too.
    */
-  async find(query: string, opts: { limit?: number; kind?: 'post' | 'person' } = {}): Promise<SearchHit[]> {
-    return (await this.searchIndex()).query(query, opts)
+  async find(query: string, opts: { limit?: number; kind?: 'post' | 'person'; read?: (ref: PostRef) => Promise<StoredPost | null> } = {}): Promise<SearchHit[]> {
+    return (await this.searchIndex(opts.read)).query(query, opts)
   }
 
-  private async searchIndex(): Promise<SearchIndex> {
-    if (this.search) return this.search
-    if (this.pending) {
-      await new Promise<void>((resolve) => this.pending!.push(() => resolve()))
-      return this.search!
-    }
+  private searchIndex(read?: (ref: PostRef) => Promise<StoredPost | null>): Promise<SearchIndex> {
+    if (this.search) return Promise.resolve(this.search)
+    this.building ??= this.buildSearch(read).finally(() => {
+      this.building = null
+    })
+    return this.building
+  }
+
+  private async buildSearch(read?: (ref: PostRef) => Promise<StoredPost | null>): Promise<SearchIndex> {
     const pending: SearchChanges = []
     this.pending = pending
-    const built = new SearchIndex({ now: this.now })
-    for await (const entry of this.db.createReadStream(rangeOf('by/'))) {
-      if (entry.value.s) built.addPost(searchPost(entry.key.slice('by/'.length), entry.value.s))
+    try {
+      const built = new SearchIndex({ now: this.now })
+      const missing: Array<{ key: string; value: IndexValue; ref: PostRef }> = []
+      for await (const entry of this.db.createReadStream(rangeOf('by/'))) {
+        if (entry.value.s) built.addPost(searchPost(entry.key.slice('by/'.length), entry.value.s))
+        else if (read) {
+          const ref = parseRefPath(entry.key.slice('by/'.length))
+          if (ref) missing.push({ key: entry.key, value: entry.value, ref })
+        }
+      }
+      for await (const entry of this.db.createReadStream(rangeOf('person/'))) {
+        built.setPerson({ author: entry.key.slice('person/'.length), name: entry.value.n ?? '', bio: entry.value.i ?? '' })
+      }
+      if (missing.length > 0 && read) {
+        const batch = this.db.batch()
+        for (const m of missing) {
+          const post = await read(m.ref).catch(() => null)
+          const s = post ? searchable(post) : null
+          if (!s) continue
+          await batch.put(m.key, { ...m.value, s })
+          built.addPost(searchPost(m.key.slice('by/'.length), s))
+        }
+        await batch.flush()
+      }
+      // What updates flushed while the documents were read, again (adds and removes are idempotent).
+      for (const change of pending) change(built)
+      this.search = built
+      return built
+    } finally {
+      this.pending = null // a failed build is tried again by the next search
     }
-    for await (const entry of this.db.createReadStream(rangeOf('person/'))) {
-      built.setPerson({ author: entry.key.slice('person/'.length), name: entry.value.n ?? '', bio: entry.value.i ?? '' })
-    }
-    this.search = built
-    this.pending = null
-    // What updates flushed while the documents were read, again (adds and removes are idempotent);
-    // then whoever waited for the build.
-    for (const change of pending) change(built)
-    return built
   }
 
   private applySearch(change: (s: SearchIndex) => void): void {
-    if (this.search) change(this.search)
-    else this.pending?.push(change)
+    try {
+      if (this.search) change(this.search)
+      else this.pending?.push(change)
+    } catch {
+      this.search = null // out of step with what is stored: rebuilt from it by the next search
+    }
   }
 
   /**
@@ -331,6 +361,10 @@ export class LocalIndex extends Resource {
     if (await this.db.get('interest/' + name)) return false
     await this.db.put('interest/' + name, {})
     return true
+  }
+
+  async hasInterest(name: string): Promise<boolean> {
+    return (await this.db.get('interest/' + name)) !== null
   }
 
   /** Forget an interest topic; false when it was not remembered. */

@@ -54,7 +54,11 @@ export class Finding {
   /** Someone's profile, newest posts and follows, waiting up to `timeoutMs` for a peer with their feed. */
   look(author: Buffer, opts: { limit?: number; timeoutMs?: number } = {}): Promise<LookResult> {
     const feed = this.feeds.of(author)
-    return this.presence.near(feed, Date.now() + (opts.timeoutMs ?? 8000), async (reachable) => ({
+    // Ours, or followed: here already and kept live, so read at once (never wait for a peer).
+    const here = feed === this.feeds.own || this.relations.isFollowing(feed.authorHex)
+    const read = <T>(fn: (reachable: boolean) => Promise<T>): Promise<T> =>
+      here ? fn(feed === this.feeds.own || feed.core.peers.length > 0) : this.presence.near(feed, Date.now() + (opts.timeoutMs ?? 8000), fn)
+    return read(async (reachable) => ({
       profile: feed === this.feeds.own ? await this.whoami() : await this.reading.profile(feed),
       posts: await this.reading.feed(author, { limit: opts.limit ?? 10 }),
       follows: await this.relations.followsOf(author),
@@ -73,15 +77,21 @@ export class Finding {
     const found = await this.presence.discover(topic, start + Math.max(1000, timeoutMs * 0.6))
     const deadline = Math.max(start + timeoutMs, Date.now() + 2000)
     const here = found.people.filter((p) => p.via.startsWith('topic '))
-    const authors = new Map<string, Buffer>([[this.feeds.own.authorHex, this.feeds.own.author]])
-    for (const feed of this.relations.followed()) authors.set(feed.authorHex, feed.author)
-    for (const person of here) authors.set(toHex(parseId(person.id)), parseId(person.id))
-    const perAuthor = await Promise.all(
-      [...authors.values()].map((author) =>
+    // Ours and those followed are here (live): read at once. The others through whoever has them.
+    const local = new Map<string, Buffer>([[this.feeds.own.authorHex, this.feeds.own.author]])
+    for (const feed of this.relations.followed()) local.set(feed.authorHex, feed.author)
+    const remote = new Map<string, Buffer>()
+    for (const person of here) {
+      const key = parseId(person.id)
+      if (!local.has(toHex(key))) remote.set(toHex(key), key)
+    }
+    const perAuthor = await Promise.all([
+      ...[...local.values()].map((author) => this.reading.feed(author, { limit: TOPIC_READ })),
+      ...[...remote.values()].map((author) =>
         // One unreachable feed leaves only its own posts out.
         this.presence.near(this.feeds.of(author), deadline, () => this.reading.feed(author, { limit: TOPIC_READ })).catch(() => [] as PostView[])
       )
-    )
+    ])
     const posts = perAuthor
       .flat()
       .filter((p) => !p.deleted && p.topics.includes(found.topic))

@@ -192,6 +192,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     const bio = fields.bio ?? current?.bio ?? ''
     await this.own.setProfile(current?.avatar ? { name, bio, avatar: current.avatar } : { name, bio })
     this.presence.hello = { name, bio }
+    await this.index.update(this.own) // search finds us by the new name
     return this.whoami()
   }
 
@@ -341,6 +342,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
    */
   async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; bt?: BtOptions; waitMs?: number } = {}): Promise<void> {
     if (this.presence.network) return
+    if (this.closing) throw new ChrysalisError('CLOSED', 'the node was closed; open it again to go online')
     const network = await this.presence.online(opts)
     if (this.closing) return // closed while going online: nothing more to start
     await this.transfers.attach(network, opts.bt ?? {})

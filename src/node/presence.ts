@@ -99,7 +99,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const interests = await this.index.interests()
     const announced = (async () => {
       await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
-      for (const name of interests) await this.announce(name)
+      await Promise.all(interests.map((name) => this.announce(name)))
       await network.flush()
     })().finally(() => {
       for (const d of done) d()
@@ -303,7 +303,12 @@ export class Presence extends EventEmitter<PresenceEvents> {
   private announce(name: string, opts: { lookAgain?: boolean } = {}): Promise<void> {
     const network = this.network
     if (!network) return Promise.resolve()
-    const joining = network.joinInterest(name, opts).then(
+    const joining = (async () => {
+      // Left meanwhile (topic leave while going online): never joined again behind the user's back.
+      if (!(await this.index.hasInterest(name))) return
+      await network.joinInterest(name, opts)
+      if (!(await this.index.hasInterest(name))) await network.leaveInterest(name)
+    })().then(
       () => {
         if (this.joining.get(name) === joining) this.joining.delete(name)
       },
@@ -333,7 +338,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     network.on('peer', onPeer)
     for (const peer of network.list()) onPeer(peer)
-    this.announce(normal).then(
+    this.announce(normal, { lookAgain: true }).then(
       async () => {
         for (const peer of network.list()) onPeer(peer)
         for (const person of await this.followedByFollows(seen)) if (!stopped) onPerson(person)

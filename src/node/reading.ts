@@ -98,7 +98,8 @@ export class Reading {
     const limit = opts.limit ?? 20
     const posts: PostView[] = []
     const people: SearchResult['people'] = []
-    for (const hit of await this.index.find(query, { limit: 4 * limit })) {
+    const read = (ref: PostRef): Promise<StoredPost | null> => this.feeds.of(ref.author).getPost(ref.id, LOCAL_ONLY)
+    for (const hit of await this.index.find(query, { limit: 4 * limit, read })) {
       if (this.relations.isBlocked(hit.author)) continue
       if (hit.kind === 'person') {
         if (people.length >= limit) continue

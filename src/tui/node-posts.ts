@@ -69,10 +69,6 @@ export function lookAvailability(c: Controller, posts: Array<PostView | null>): 
   }
 }
 
-/**
- * A thread's posts; once loaded, the post it was opened for (a notification's comment) is
- * selected. Loaded again (a comment arrived), the selection stays on the post it was on.
- */
 /** Search results for the screen the reducer pushed (node.search: posts and people indexed here). */
 export async function search(c: Controller, query: string): Promise<void> {
   const node = c.need()
@@ -81,6 +77,10 @@ export async function search(c: Controller, query: string): Promise<void> {
   c.update((s) => updateTop(s, 'search', (x) => (x.query === query ? { ...x, people: found.people, posts: found.posts, selected: 0, loading: false } : x)))
 }
 
+/**
+ * A thread's posts; once loaded, the post it was opened for (a notification's comment) is
+ * selected. Loaded again (a comment arrived), the selection stays on the post it was on.
+ */
 export async function loadThread(c: Controller, ref: string): Promise<void> {
   const thread = await c.need().thread(ref)
   c.update((s) =>
