@@ -8,6 +8,9 @@ const external = fs
   .readdirSync('node_modules')
   .filter((name) => fs.existsSync(`node_modules/${name}/prebuilds`) || fs.existsSync(`node_modules/${name}/binding.gyp`))
 
+// Chunks are named by hash: without this, every build would leave the previous ones behind.
+fs.rmSync('dist/bundle', { recursive: true, force: true })
+
 await build({
   // The hash worker is a file of its own: worker threads start from a file (hash-pool.ts).
   entryPoints: { launch: 'src/cli/launch.ts', 'hash-worker': 'src/transfer/hash-worker.ts' },
