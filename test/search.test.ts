@@ -39,6 +39,19 @@ test('search: a word of a post, a topic, an attachment file name, a person by na
   t.alike((await ada.search('osborne')).people, [])
 })
 
+test('search: a blocked author with many matching posts does not crowd out the others', async (t) => {
+  const ada = await makeNode(t, 'Ada')
+  const spam = await makeNode(t, 'Spammer')
+  replicate(t, internals(ada).store, internals(spam).store)
+  const mine = await ada.post({ text: 'Kaypro II manual' })
+  for (let i = 0; i < 10; i++) await spam.post({ text: `Kaypro deals ${i}` })
+  await ada.follow(spam.identity.publicKey)
+  await ada.refresh({ update: true })
+  t.is((await ada.search('kaypro', { limit: 20 })).posts.length, 11, 'all found while followed')
+  await ada.block(spam.identity.publicKey)
+  t.alike((await ada.search('kaypro', { limit: 2 })).posts.map((p) => p.ref), [mine.ref], 'blocked: left out before the limit')
+})
+
 test('search: the documents are kept in the index; a reopened node finds what it found before', async (t) => {
   const ada = await makeNode(t, 'Ada')
   const post = await ada.post({ text: 'Osborne 1 brochure, 1981' })

@@ -1,4 +1,5 @@
 import { displayLine } from '../display.js'
+import { normalizeTopic } from '../feeds/records.js'
 import { type Command, type Context, seconds, str, usage } from './commands.js'
 import { formatPeople, formatPosts, formatProfile } from './format.js'
 
@@ -103,7 +104,7 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const name = ctx.args[0]!
+      const name = normalizeTopic(ctx.args[0]!)
       const left = await ctx.withNode((node) => node.leaveTopic(name))
       ctx.print(left ? `Left "${displayLine(name)}": you are no longer announced there.` : `You were not on "${displayLine(name)}".`, { topic: name, left })
     }

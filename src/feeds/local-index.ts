@@ -233,7 +233,7 @@ export class LocalIndex extends Resource {
    * `read` gives the posts indexed by an earlier version without them (read from what is here,
    * then kept), so a home made before search finds its old posts too.
    */
-  async find(query: string, opts: { limit?: number; kind?: 'post' | 'person'; read?: (ref: PostRef) => Promise<StoredPost | null> } = {}): Promise<SearchHit[]> {
+  async find(query: string, opts: { limit?: number; kind?: 'post' | 'person'; exclude?: (author: string) => boolean; read?: (ref: PostRef) => Promise<StoredPost | null> } = {}): Promise<SearchHit[]> {
     return (await this.searchIndex(opts.read)).query(query, opts)
   }
 

@@ -78,11 +78,12 @@ export class SearchIndex {
   }
 
   /** Best first: relevance, with newer posts a little ahead. Empty for a query with no words. */
-  query(text: string, opts: { limit?: number; kind?: 'post' | 'person' } = {}): SearchHit[] {
+  query(text: string, opts: { limit?: number; kind?: 'post' | 'person'; exclude?: (author: string) => boolean } = {}): SearchHit[] {
     if (text.trim() === '') return []
     const now = this.now()
     const hits = this.mini.search(text, {
-      ...(opts.kind ? { filter: (r) => r['kind'] === opts.kind } : {}),
+      // Left out before the limit counts, so that excluded authors never crowd out the others.
+      filter: (r) => (!opts.kind || r['kind'] === opts.kind) && !opts.exclude?.(r['author'] as string),
       boostDocument: (_id, _term, stored) => {
         const at = typeof stored?.['at'] === 'number' ? stored['at'] : 0
         return at > 0 ? 1 + Math.max(0, 1 - (now - at) / YEAR_MS) : 1

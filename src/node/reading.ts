@@ -99,12 +99,12 @@ export class Reading {
     const posts: PostView[] = []
     const people: SearchResult['people'] = []
     const read = (ref: PostRef): Promise<StoredPost | null> => this.feeds.of(ref.author).getPost(ref.id, LOCAL_ONLY)
-    for (const hit of await this.index.find(query, { limit: 4 * limit, read })) {
-      if (this.relations.isBlocked(hit.author)) continue
+    const exclude = (author: string): boolean => this.relations.isBlocked(author)
+    for (const hit of await this.index.find(query, { limit: 2 * limit, exclude, read })) {
       if (hit.kind === 'person') {
         if (people.length >= limit) continue
         const key = b4a.from(hit.id, 'hex')
-        const profile = await this.feeds.of(key).profile()
+        const profile = await this.feeds.of(key).profile(LOCAL_ONLY)
         people.push({ id: encodeId(key), fingerprint: fingerprint(key), name: profile?.name ?? null, bio: profile?.bio ?? '', following: this.relations.isFollowing(hit.id) })
       } else if (posts.length < limit) {
         const stored = await this.feeds.ofHex(hit.author).getPost(parseInt(hit.id.slice(65), 16), LOCAL_ONLY)
