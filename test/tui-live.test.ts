@@ -8,6 +8,7 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import { openHostedNode, type HostedNode } from '../src/cli/host.js'
 import { ChrysalisNode } from '../src/node/node.js'
+import { untilDeadline } from '../src/node/deadline.js'
 import { threadRows, type UiState } from '../src/tui/store.js'
 import { K, mountTui } from './helpers-tui.js'
 import { makeNode, onlineNode, tmpDir, waitFor } from './helpers.js'
@@ -136,11 +137,7 @@ test('never wait for the network: quitting while going online ends it at once; n
   })
   t.is(hosted.dhtNodes(), 0, 'nothing answers on that port')
   const closed = hosted.close().then(() => 'closed')
-  const late = new Promise<string>((resolve) => {
-    const timer = setTimeout(() => resolve('still closing'), 5000)
-    void closed.then(() => clearTimeout(timer))
-  })
-  t.is(await Promise.race([closed, late]), 'closed', 'closed within 5 s (going online alone takes longer)')
+  t.is(await untilDeadline(closed, Date.now() + 5000), 'closed', 'closed within 5 s (going online alone takes longer)')
   await t.exception(hosted.online, /destroyed/i, 'going online ended, unfinished')
   t.absent(served, 'other commands are not answered by a closed node')
   // The home is free again: the node closed whole.

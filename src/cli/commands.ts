@@ -283,13 +283,9 @@ export const COMMANDS: Record<string, Command> = {
     args: [0, 0],
     usesNode: true,
     async run(ctx) {
-      const timeoutMs = seconds(ctx, 'timeout', 10)
-      const deadline = Date.now() + timeoutMs
-      const result = await ctx.withNode(async (node) => {
-        ctx.progress('going online…')
-        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
+      const result = await withOnlineNode(ctx, seconds(ctx, 'timeout', 10), 'going online…', (node, timeoutMs) => {
         ctx.progress(`syncing ${node.followingCount()} followed feed(s)…`)
-        return node.sync({ timeoutMs: Math.max(1, deadline - Date.now()) })
+        return node.sync({ timeoutMs })
       })
       const lines = result.feeds.map(
         (f) => `${(f.name !== null ? displayLine(f.name) : '(no name)').padEnd(20)} ${f.reachable ? '' : '(no peer has it now) '}${f.changedPosts} new or changed post(s), ${f.length} blocks`
@@ -307,13 +303,9 @@ export const COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const timeoutMs = seconds(ctx, 'timeout', 10)
-      const deadline = Date.now() + timeoutMs
-      const result = await ctx.withNode(async (node) => {
-        ctx.progress(`looking for people on "${ctx.args[0]!}"…`)
-        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
-        return node.discover(ctx.args[0]!, { timeoutMs: Math.max(1, deadline - Date.now()) })
-      })
+      const result = await withOnlineNode(ctx, seconds(ctx, 'timeout', 10), `looking for people on "${ctx.args[0]!}"…`, (node, timeoutMs) =>
+        node.discover(ctx.args[0]!, { timeoutMs })
+      )
       const lines = result.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}\n  ${p.bio ? displayLine(p.bio) + ' · ' : ''}${p.via}${p.following ? ' · following' : ''}`)
       ctx.print(lines.length ? lines.join('\n') : `Nobody found on "${result.topic}" yet.`, result)
     }
@@ -444,12 +436,26 @@ export function list(ctx: Context, name: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
 
-function limit(ctx: Context): number {
+/** --limit: digits only, from 1 to `max`; `fallback` when not given. */
+export function limit(ctx: Context, fallback = 20, max = 1000): number {
   const v = str(ctx, 'limit')
-  if (v === undefined) return 20
+  if (v === undefined) return fallback
   const n = Number(v)
-  if (!/^\d+$/.test(v) || n < 1 || n > 1000) throw usage(`--limit takes a whole number from 1 to 1000, not "${v}"`)
+  if (!/^\d+$/.test(v) || n < 1 || n > max) throw usage(`--limit takes a whole number from 1 to ${max}, not "${v.slice(0, 20)}"`)
   return n
+}
+
+/**
+ * Open the node, take it online and run `work` within one --timeout: going online gets at most
+ * half of it (for the DHT to take our announcements), `work` what is left (`remainingMs`).
+ */
+export function withOnlineNode<T>(ctx: Context, timeoutMs: number, progress: string, work: (node: ChrysalisNode, remainingMs: number) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  return ctx.withNode(async (node) => {
+    ctx.progress(progress)
+    await ctx.online(node, { waitMs: timeoutMs / 2 })
+    return work(node, Math.max(1, deadline - Date.now()))
+  })
 }
 
 function portOption(ctx: Context, name: string, fallback: string): number {

@@ -1,6 +1,6 @@
 import { displayLine } from '../display.js'
 import { normalizeTopic } from '../feeds/records.js'
-import { type Command, type Context, seconds, str, usage } from './commands.js'
+import { type Command, limit, seconds, withOnlineNode } from './commands.js'
 import { formatPeople, formatPosts, formatProfile } from './format.js'
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
@@ -20,8 +20,8 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const limit = limitOf(ctx, 20)
-      const found = await ctx.withNode((node) => node.search(ctx.args[0]!, { limit }))
+      const n = limit(ctx, 20, 100)
+      const found = await ctx.withNode((node) => node.search(ctx.args[0]!, { limit: n }))
       const people = found.people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}${p.bio ? `\n  ${displayLine(p.bio)}` : ''}${p.following ? '\n  following' : ''}`)
       const human = [
         ...(people.length ? ['People:', ...people, ''] : []),
@@ -38,14 +38,8 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const limit = limitOf(ctx, 10)
-      const timeoutMs = seconds(ctx, 'timeout', 8)
-      const deadline = Date.now() + timeoutMs
-      const seen = await ctx.withNode(async (node) => {
-        ctx.progress('looking for their feed…')
-        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
-        return node.look(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
-      })
+      const n = limit(ctx, 10, 100)
+      const seen = await withOnlineNode(ctx, seconds(ctx, 'timeout', 8), 'looking for their feed…', (node, timeoutMs) => node.look(ctx.args[0]!, { limit: n, timeoutMs }))
       const name = seen.profile.name !== null ? displayLine(seen.profile.name) : 'them'
       ctx.print(
         [
@@ -85,14 +79,10 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
     args: [1, 1],
     usesNode: true,
     async run(ctx) {
-      const limit = limitOf(ctx, 20)
-      const timeoutMs = seconds(ctx, 'timeout', 10)
-      const deadline = Date.now() + timeoutMs
-      const view = await ctx.withNode(async (node) => {
-        ctx.progress(`looking for people and posts on "${ctx.args[0]!}"…`)
-        await ctx.online(node, { waitMs: timeoutMs / 2 }) // half for the DHT to take our announcements, the rest for the work
-        return node.topicView(ctx.args[0]!, { limit, timeoutMs: Math.max(1, deadline - Date.now()) })
-      })
+      const n = limit(ctx, 20, 100)
+      const view = await withOnlineNode(ctx, seconds(ctx, 'timeout', 10), `looking for people and posts on "${ctx.args[0]!}"…`, (node, timeoutMs) =>
+        node.topicView(ctx.args[0]!, { limit: n, timeoutMs })
+      )
       const who = view.people.length ? `${plural(view.people.length, 'person', 'people')} found there now` : 'nobody else found there now'
       ctx.print([`#${view.topic} · ${who}`, '', formatPosts(view.posts, `No posts on #${view.topic} yet: post one with #${view.topic} in it.`)].join('\n'), view)
     }
@@ -109,12 +99,5 @@ export const PEOPLE_COMMANDS: Record<string, Command> = {
       ctx.print(left ? `Left "${displayLine(name)}": you are no longer announced there.` : `You were not on "${displayLine(name)}".`, { topic: name, left })
     }
   }
-}
-
-function limitOf(ctx: Context, fallback: number): number {
-  const raw = str(ctx, 'limit') ?? String(fallback)
-  const limit = Number(raw)
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > 100) throw usage(`--limit takes a whole number from 1 to 100, not "${raw.slice(0, 20)}"`)
-  return limit
 }
 

@@ -182,15 +182,7 @@ export class LocalIndex extends Resource {
     const id = `${author}/${postIdHex(post.id)}`
     const byKey = `by/${id}`
     const s = searchable(post)
-    const existing = await batch.get(byKey)
-    if (existing) {
-      // Indexed by a version without search: add what search needs, once.
-      if (!existing.value.s && s) {
-        await batch.put(byKey, { ...existing.value, s })
-        changes.push((x) => x.addPost(searchPost(id, s)))
-      }
-      return false
-    }
+    if (await batch.get(byKey)) return false // indexed already (by an older version: the first search adds its document)
     if (s) changes.push((x) => x.addPost(searchPost(id, s)))
     const reply = post.record.reply
     const value: IndexValue = s ? { s } : {}
