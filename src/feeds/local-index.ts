@@ -301,6 +301,21 @@ export class LocalIndex extends Resource {
     return out
   }
 
+  /**
+   * Authors (hex) by their newest top-level post, newest first, as far as the newest `scan`
+   * timeline entries reach: who has been active lately.
+   */
+  async recentAuthors(scan = 10_000): Promise<string[]> {
+    const seen = new Set<string>()
+    let n = 0
+    for await (const entry of this.db.createReadStream(rangeOf('tl/'), { reverse: true })) {
+      const author = entry.key.split('/')[2]
+      if (author !== undefined) seen.add(author)
+      if (++n >= scan) break
+    }
+    return [...seen]
+  }
+
   /** Every comment indexed under a thread root, oldest first by author then id. */
   async thread(root: PostRef): Promise<ThreadEntry[]> {
     const out: ThreadEntry[] = []

@@ -55,6 +55,12 @@ export interface NetworkOptions {
  *   await net.joinFeed(feed.discoveryKey)
  *   await net.flush()
  */
+/**
+ * Connections at most: one to each followed author online and to each peer serving a feed, so
+ * above hyperswarm's default of 64 (a node following 1,000 people with 100 of them online).
+ */
+export const MAX_PEERS = 256
+
 /** How long closing waits for the DHT to take our unannouncements. */
 const CLOSE_GRACE_MS = 500
 
@@ -79,7 +85,7 @@ export class Network extends Resource<NetworkEvents> {
     this.swarm = new Hyperswarm({
       keyPair: opts.keyPair,
       dht: opts.dht,
-      maxPeers: opts.maxPeers ?? 64,
+      maxPeers: opts.maxPeers ?? MAX_PEERS,
       firewall: (remotePublicKey) => this.banned.has(toHex(remotePublicKey))
     })
     this.swarm.on('connection', (conn, info) => this.onConnection(conn, info))
@@ -103,9 +109,8 @@ export class Network extends Resource<NetworkEvents> {
   }
 
   /**
-   * Announce and look up a feed's topic (its discovery key). Authors announce their own feed;
-   * followers join as client and server too, so they serve what they follow while the author
-   * is offline.
+   * Announce and look up a feed's topic (its discovery key): the own feed, and the few followed
+   * feeds this node serves for others while their authors are away (protocol.md §8.4).
    */
   async joinFeed(discoveryKey: Buffer): Promise<void> {
     const key = toHex(discoveryKey)
@@ -117,8 +122,32 @@ export class Network extends Resource<NetworkEvents> {
 
   async leaveFeed(discoveryKey: Buffer): Promise<void> {
     const key = toHex(discoveryKey)
-    if (!this.feeds.delete(key)) return
-    await this.swarm.leave(discoveryKey)
+    const discovery = this.feeds.get(key)
+    if (!discovery) return
+    this.feeds.delete(key)
+    // This join's session only: a lookup of the same topic in flight goes on.
+    await discovery.destroy()
+  }
+
+  /** Whether this node announces a feed's topic now. */
+  servesFeed(discoveryKey: Buffer): boolean {
+    return this.feeds.has(toHex(discoveryKey))
+  }
+
+  /**
+   * Look a feed's topic up once, without announcing it and without staying on it (no refresh
+   * every ten minutes): whoever announces it (its author, or a follower serving it) is connected
+   * to, and the connection stays. Resolves once the lookup is done.
+   */
+  async lookupFeed(discoveryKey: Buffer): Promise<void> {
+    if (this.closing) return
+    const session = this.swarm.join(discoveryKey, { server: false, client: true })
+    try {
+      await session.flushed()
+    } finally {
+      // Ours only: a join of the same topic (a served feed) stays.
+      await session.destroy().catch(() => {})
+    }
   }
 
   /** Join any other topic (a torrent's); refreshed once so simultaneous joiners meet. */

@@ -329,9 +329,9 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   // Network (Presence; the torrents follow it online)
 
   /**
-   * Go online: one swarm keyed by the identity; announce the own feed; join every followed
-   * feed's topic as client and server (followers serve what they follow); seed every torrent
-   * and go on with unfinished downloads.
+   * Go online: one swarm keyed by the identity; announce the own feed and interest topics; serve
+   * the most recently active followed feeds and look the others up on demand (protocol.md §8.4);
+   * seed every torrent and go on with unfinished downloads.
    *
    * @param opts.bootstrap DHT bootstrap nodes; null = the public HyperDHT.
    * @param opts.dht an already-made DHT node (tests pass a testnet node).

@@ -12,6 +12,7 @@ import { createDht } from '../net/dht.js'
 import { Network, type Peer } from '../net/network.js'
 import { interestTopic } from '../net/topics.js'
 import { firstPeer, untilDeadline } from './deadline.js'
+import { FeedFinder } from './finder.js'
 import type { FeedSet } from './feed-set.js'
 import type { Relations } from './relations.js'
 
@@ -53,6 +54,8 @@ export interface FeedSyncResult {
 export class Presence extends EventEmitter<PresenceEvents> {
   /** Null until online(). */
   network: Network | null = null
+  /** Finds followed feeds (protocol.md §8.4); null until online(). */
+  private finder: FeedFinder | null = null
   /** What our hello says about us (the node updates it with the profile). */
   hello = { name: '', bio: '' }
   private readonly identity: Identity
@@ -77,8 +80,9 @@ export class Presence extends EventEmitter<PresenceEvents> {
   }
 
   /**
-   * Go online: announce the own feed; join every followed feed's topic as client and server
-   * (followers serve what they follow) and every remembered interest topic.
+   * Go online: announce the own feed and every remembered interest topic, serve the most recently
+   * active followed feeds and look the others up on demand (FeedFinder, protocol.md §8.4).
+   * Resolves once the announcements landed, or after `waitMs`; lookups go on in the background.
    */
   async online(opts: { bootstrap?: DhtNodeAddress[] | null; dht?: HyperDHT; waitMs?: number }): Promise<Network> {
     if (this.network) return this.network
@@ -90,25 +94,33 @@ export class Presence extends EventEmitter<PresenceEvents> {
       hello: () => ({ ...this.hello, topics: network.interestNames() })
     })
     this.network = network
+    const finder = new FeedFinder(network)
+    this.finder = finder
     this.feeds.goOnline()
     network.on('notify', (peer, message, done) => this.emit('notify', peer.publicKey, message.id, done))
     network.on('peer', (peer) => this.emit('peer', peer.publicKey))
-    const feeds = [this.feeds.own, ...this.relations.followed()]
-    const done = feeds.map((f) => f.core.findingPeers())
+    const done = this.feeds.own.core.findingPeers()
     for (const feed of this.relations.followed()) this.keepLive(feed)
     const interests = await this.index.interests()
+    const followed = await this.activeFirst(this.relations.followed())
     const announced = (async () => {
-      await Promise.all(feeds.map((f) => network.joinFeed(f.core.discoveryKey)))
-      await Promise.all(interests.map((name) => this.announce(name)))
+      await Promise.all([network.joinFeed(this.feeds.own.core.discoveryKey), finder.follow(followed), ...interests.map((name) => this.announce(name))])
       await network.flush()
-    })().finally(() => {
-      for (const d of done) d()
-    })
+    })().finally(done)
     // Announcing waits on the DHT: on a network that does not answer, going online must not hang.
     // What is not announced by then goes on in the background.
     announced.catch(() => {}) // the network closed while announcing
     await untilDeadline(announced, Date.now() + (opts.waitMs ?? 5000))
     return network
+  }
+
+  /** Followed feeds, the most recently active first (by their newest indexed post), then the rest. */
+  private async activeFirst(feeds: Feed[]): Promise<Feed[]> {
+    const rank = new Map((await this.index.recentAuthors()).map((hex, i) => [hex, i]))
+    return feeds
+      .map((feed, i) => ({ feed, r: rank.get(feed.authorHex) ?? rank.size + i }))
+      .sort((a, b) => a.r - b.r)
+      .map((x) => x.feed)
   }
 
   /** Never go online implicitly: which DHT to use (public, or a loopback one in tests) is the caller's choice. */
@@ -119,21 +131,19 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   /** A feed just followed: find its peers (when online) and keep it live. */
   async watch(feed: Feed): Promise<void> {
-    if (!this.network) return
-    const done = feed.core.findingPeers()
+    if (!this.network || !this.finder) return
     // The author, when online, announces this topic: no direct connection attempt needed (one to
     // an offline author would hold up the flush for its whole timeout).
-    await this.network.joinFeed(feed.core.discoveryKey)
-    await this.network.flush()
-    done()
     this.keepLive(feed)
+    await this.finder.add(feed)
+    await this.network.flush()
   }
 
   /** A feed no longer followed: stop downloading it and leave its topic. */
   async unwatch(feed: Feed): Promise<void> {
     this.liveFeeds.get(feed.authorHex)?.()
     this.liveFeeds.delete(feed.authorHex)
-    await this.network?.leaveFeed(feed.core.discoveryKey)
+    await this.finder?.remove(feed)
   }
 
   /**
@@ -143,6 +153,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
    */
   async syncFeeds(deadline: number, opts: { recover?: boolean } = {}): Promise<{ feeds: FeedSyncResult[]; recovered: boolean | null }> {
     const network = this.requireOnline()
+    // Feeds no peer holds now are looked up again (a sync is asked for), FIND_CONCURRENCY at once.
+    await untilDeadline(this.finder!.lookAll(), deadline)
     await untilDeadline(network.flush(), deadline)
     const followed = this.relations.followed()
     // Live indexing (new blocks as they arrive) may index a feed before we do: count both.
@@ -208,7 +220,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     if (!network || feed === this.feeds.own) return read(network !== null)
     const hex = feed.authorHex
     if (this.relations.isFollowing(hex)) {
-      // On its topic already (watch): only wait for a peer, as for anyone else.
+      // Found on demand: looked up now unless a peer holds it already.
+      if (feed.core.peers.length === 0) await untilDeadline(this.finder!.find(feed), deadline)
       const reachable = await firstPeer(feed, deadline)
       if (reachable) await untilDeadline(feed.core.update({ wait: true }).catch(() => false), deadline)
       return read(reachable)
@@ -375,6 +388,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
   /** Stop the live feeds and leave the swarm. */
   async close(): Promise<void> {
     this.stopLive()
+    this.finder?.close()
     await this.network?.close()
   }
 
