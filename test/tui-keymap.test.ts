@@ -13,7 +13,7 @@ import { Controller } from '../src/tui/controller.js'
 import { field } from '../src/tui/field.js'
 import { bindingsOf, contextOf, footerOf, helpOf, KEYMAP, type Context } from '../src/tui/keymap.js'
 import { NO_KEY } from '../src/tui/keys.js'
-import { initialState, newCompose, Store, type UiState } from '../src/tui/store.js'
+import { initialState, newCompose, Store, type ProfileState, type UiState } from '../src/tui/store.js'
 import { themeFor } from '../src/tui/theme.js'
 import type { PostView, ProfileView } from '../src/node/views.js'
 import { makeNode, waitFor } from './helpers.js'
@@ -41,6 +41,8 @@ function post(i: number, author = ME): PostView {
 }
 
 const me: ProfileView = { id: ME, fingerprint: 'abcd-efgh', name: 'Ada', bio: '', feedKey: 'f' }
+const OTHER = 'them'.padEnd(52, 'x')
+const profileOf = (id: string): ProfileState => ({ kind: 'profile', id, profile: me, posts: [post(0, id)], follows: [], following: false, blocked: false, selected: 0, loading: false, next: null, loadingMore: false, followers: null })
 const base: UiState = {
   ...initialState({ columns: 80, rows: 24 }, 1_700_000_000_000),
   mode: 'main',
@@ -80,7 +82,8 @@ const FIXTURES: Record<Context, UiState> = {
   thread: { ...base, stack: [{ kind: 'thread', ref: post(0).ref, thread: { root: post(0), rootRef: post(0).ref, comments: [], count: 0 }, selected: 0, loading: false, want: null }] },
   attachments: { ...base, stack: [{ kind: 'attachments', post: { ...post(0), attachments: [{ name: 'a.pdf', size: 1, infohash: 'a'.repeat(64) }] }, selected: 0, magnets: {} }] },
   search: { ...base, stack: [{ kind: 'search', query: 'kaypro', people: [], posts: [post(0)], selected: 0, loading: false }] },
-  profile: { ...base, stack: [{ kind: 'profile', id: ME, profile: me, posts: [post(0)], follows: [], following: false, blocked: false, selected: 0, loading: false }] },
+  profile: { ...base, stack: [{ ...profileOf(OTHER), profile: { ...me, id: OTHER, name: 'Grace' }, posts: [post(0, OTHER)] }] },
+  'own-profile': { ...base, stack: [profileOf(ME)] },
   people: { ...base, tab: 'people' },
   'people-discover': { ...base, tab: 'people', people: { ...base.people, section: 'discover' } },
   notifications: { ...base, tab: 'notifications' },

@@ -20,7 +20,7 @@ export type Action =
   | { type: 'compose' }
   | { type: 'move'; to: Move }
   | { type: 'answer'; yes: boolean }
-  // Posts: the timeline, a thread, a profile, the notifications
+  // Posts: the timeline, a thread, a profile (yours too), the notifications
   | { type: 'open' }
   | { type: 'reply' }
   | { type: 'edit-post' }
@@ -46,6 +46,7 @@ export type Action =
   | { type: 'export-torrent' }
   // Identity
   | { type: 'edit-profile' }
+  | { type: 'my-profile' }
   | { type: 'backup' }
   | { type: 'show-phrase' }
   | { type: 'hide-phrase' }

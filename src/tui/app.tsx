@@ -65,7 +65,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
     )
   }
   const t = top(s)
-  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? ' › Profile' : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : t?.kind === 'search' ? ' › Search' : ''
+  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? (t.id === s.me?.id ? ' › Your profile' : ' › Profile') : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : t?.kind === 'search' ? ' › Search' : ''
   // Full titles when they fit beside the badge and where we are, else short ones.
   const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
   const short = full > width

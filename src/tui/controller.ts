@@ -33,6 +33,7 @@ export type TuiNode = Pick<
   | 'followsOf'
   | 'timeline'
   | 'feed'
+  | 'getPost'
   | 'thread'
   | 'notifications'
   | 'watchTopic'

@@ -5,6 +5,7 @@ import * as account from './node-account.js'
 import * as files from './node-files.js'
 import * as people from './node-people.js'
 import * as posts from './node-posts.js'
+import * as own from './node-profile.js'
 import { selectedPost, selectedTransfer } from './reducer.js'
 import { top, type UiState } from './store.js'
 
@@ -17,7 +18,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
   // A screen was pushed (a thread, a profile, a transfer's details): load what it shows.
   const pushed = after.stack.length > before.stack.length ? top(after) : null
   if (pushed?.kind === 'thread') c.run(() => posts.loadThread(c, pushed.ref))
-  if (pushed?.kind === 'profile') c.run(() => people.loadProfile(c, pushed.id))
+  if (pushed?.kind === 'profile') c.run(() => (pushed.id === after.me?.id ? own.loadOwnProfile(c) : people.loadProfile(c, pushed.id)))
   if (pushed?.kind === 'transfer') files.loadTransfer(c, pushed.infohash)
   if (pushed?.kind === 'attachments') files.loadAttachments(c, pushed.post)
   if (pushed?.kind === 'search') c.run(() => posts.search(c, pushed.query))
@@ -30,16 +31,20 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
       if (after.tab === 'transfers') c.tick()
       return
     case 'move': {
+      const mine = top(after)?.kind === 'profile' ? own.ownProfile(after) : null
+      if (mine && mine === top(after)) {
+        if (mine.selected >= mine.posts.length - pageOf(after)) c.run(() => own.loadMoreOwn(c))
+        return posts.lookAvailability(c, mine.posts.slice(mine.selected, mine.selected + pageOf(after)))
+      }
       if (top(after) || after.tab !== 'timeline' || after.mode !== 'main') return
       const t = after.timeline
       if (t.selected >= t.posts.length - 50) c.run(() => posts.loadMore(c))
-      const page = Math.max(1, Math.floor((after.size.rows - 6) / 3))
-      return posts.lookAvailability(c, t.posts.slice(t.selected, t.selected + page))
+      return posts.lookAvailability(c, t.posts.slice(t.selected, t.selected + pageOf(after)))
     }
     case 'answer': {
       const q = before.confirm
       if (!a.yes || !q) return
-      if (q.action === 'delete-post') return c.run(() => posts.deletePost(c, q.target))
+      if (q.action === 'delete-post') return c.run(() => posts.deletePost(c, q.target).then(() => own.updateOwnPost(c, q.target)))
       if (q.action === 'cancel-transfer') return c.run(() => files.cancelTransfer(c, q.target))
       return c.run(() => account.showPhrase(c))
     }
@@ -50,7 +55,13 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     }
     case 'reload': {
       const t = top(before)
+      if (t && t === own.ownProfile(before)) return c.run(() => own.loadOwnProfile(c))
       return c.run(() => (t?.kind === 'thread' ? posts.loadThread(c, t.ref) : posts.refreshTimeline(c)))
+    }
+    case 'back': {
+      // Back on your profile from a thread: what you wrote or changed there shows in the list.
+      const mine = own.ownProfile(after)
+      return mine && mine === top(after) && before.stack.length > after.stack.length ? c.run(() => own.loadOwnProfile(c)) : undefined
     }
     case 'toggle-follow': {
       const t = top(before)
@@ -100,7 +111,6 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
       return value ? c.run(() => posts.attach(c, value)) : undefined
     }
     case 'help':
-    case 'back':
     case 'compose':
     case 'open':
     case 'reply':
@@ -116,6 +126,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'cancel-transfer':
     case 'export-torrent':
     case 'edit-profile':
+    case 'my-profile':
     case 'backup':
     case 'show-phrase':
     case 'hide-phrase':
@@ -142,7 +153,7 @@ function submit(c: Controller, before: UiState, after: UiState): void {
       case 'reply':
         return c.run(() => posts.comment(c, p.target, value))
       case 'edit':
-        return c.run(() => posts.editPost(c, p.target, value))
+        return c.run(() => posts.editPost(c, p.target, value).then(() => own.updateOwnPost(c, p.target)))
       case 'topic':
         return value.trim() === '' ? undefined : c.run(() => people.discover(c, value.trim()))
       case 'follow-id':
@@ -170,4 +181,9 @@ function submit(c: Controller, before: UiState, after: UiState): void {
   if (st.step === 'create') c.run(() => account.createIdentity(c, st.name.value.trim(), st.bio.value.trim()).finally(done))
   if (st.step === 'restore-phrase') c.run(() => account.restore(c, { phrase: st.phrase.value }).finally(done))
   if (st.step === 'restore-backup') c.run(() => account.restore(c, { file: st.file.value.trim(), passphrase: st.passphrase.value }).finally(done))
+}
+
+/** Items a page of a list of posts shows (posts take 3 rows each). */
+function pageOf(s: UiState): number {
+  return Math.max(1, Math.floor((s.size.rows - 6) / 3))
 }

@@ -87,6 +87,7 @@ const NEWLINE = b(['enter'], 'Enter', 'new line', fixed({ type: 'newline' }))
 const LINES = b(['up', 'down'], '↑↓', 'line up, down', (p) => ({ type: 'line', by: p.name === 'up' ? -1 : 1 }), 'help')
 const IDENTITY_KEYS: Binding[] = [
   b(['e'], 'e', 'edit profile', fixed({ type: 'edit-profile' })),
+  b(['p'], 'p', 'your posts', fixed({ type: 'my-profile' })),
   b(['b'], 'b', 'export backup', fixed({ type: 'backup' })),
   b(['w'], 'w', 'recovery words', fixed({ type: 'show-phrase' }))
 ]
@@ -157,6 +158,14 @@ export const KEYMAP = {
     b(['b'], 'b', 'block/unblock', fixed({ type: 'toggle-block' })),
     b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help')
   ], true),
+  'own-profile': screen('Your profile', [
+    ...list('posts'),
+    b(['enter'], 'Enter', 'thread', fixed({ type: 'open' })),
+    b(['e'], 'e', 'edit', fixed({ type: 'edit-post' })),
+    b(['d'], 'd', 'delete', fixed({ type: 'delete-post' })),
+    b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help'),
+    b(['u'], 'u', 'reload', fixed({ type: 'reload' }), 'help')
+  ], true),
   search: screen('Search', [...list('results'), b(['enter'], 'Enter', 'open', fixed({ type: 'open' }))], true),
   attachments: screen('Attached files', [
     ...list('files'),
@@ -223,7 +232,7 @@ export function contextOf(s: UiState): Context {
   if (s.help) return 'help'
   const t = top(s)
   if (t?.kind === 'compose') return t.focus === 0 ? 'compose-text' : t.focus === 1 ? 'compose-topics' : 'compose-attach'
-  if (t) return t.kind
+  if (t) return t.kind === 'profile' && t.id === s.me?.id ? 'own-profile' : t.kind
   if (s.tab === 'identity') {
     if (s.identity.phrase !== null) return 'identity-phrase'
     if (s.identity.edit) return 'identity-edit'

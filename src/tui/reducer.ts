@@ -90,6 +90,8 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       const file = path.join(s.downloads, `${item.name.replace(/[/\\]/g, '_')}.torrent`)
       return withPrompt(s, { kind: 'export-torrent', title: 'Export .torrent to', field: field(file), target: item.infohash, multiline: false, candidates: [] })
     }
+    case 'my-profile':
+      return s.me ? pushProfile(s, s.me.id) : s
     case 'edit-profile':
       return { ...s, identity: { ...s.identity, edit: { name: field(s.me?.name ?? ''), bio: field(s.me?.bio ?? ''), focus: 0 } } }
     case 'backup':
@@ -165,11 +167,13 @@ function pushThread(s: UiState, ref: string, want: string | null = null): UiStat
   return push(s, { kind: 'thread', ref, thread: null, selected: 0, loading: true, want })
 }
 
+/** Someone's profile; your own (from Identity, or p on a post of yours) pages through all your posts. */
 function pushProfile(s: UiState, id: string): UiState {
-  // What the discover list said of them shows at once; their feed fills in the rest.
+  // What is known of them shows at once (you; what the discover list said); their feed fills in the rest.
   const found = s.people.found.find((p) => p.id === id)
-  const profile = found ? { id, fingerprint: found.fingerprint, name: found.name, bio: found.bio, feedKey: '' } : null
-  return push(s, { kind: 'profile', id, profile, posts: [], follows: [], following: found?.following ?? false, blocked: false, selected: 0, loading: true })
+  const profile = id === s.me?.id ? s.me : found ? { id, fingerprint: found.fingerprint, name: found.name, bio: found.bio, feedKey: '' } : null
+  const following = found?.following ?? false
+  return push(s, { kind: 'profile', id, profile, posts: [], follows: [], following, blocked: false, selected: 0, loading: true, next: null, loadingMore: false, followers: null })
 }
 
 function withPrompt(s: UiState, prompt: Prompt): UiState {
@@ -253,7 +257,7 @@ function open(s: UiState): UiState {
   const t = top(s)
   if (t?.kind === 'profile') {
     const post = t.posts[t.selected]
-    return post ? pushThread(s, post.root ?? post.ref) : s
+    return post ? pushThread(s, post.root ?? post.ref, post.root ? post.ref : null) : s
   }
   if (t?.kind === 'search') {
     const row = searchRows(t)[t.selected]

@@ -74,6 +74,15 @@ export interface ProfileState {
   blocked: boolean
   selected: number
   loading: boolean
+  /**
+   * Your own profile only (node-profile.ts): its posts are paged from your feed; the id of the
+   * oldest one loaded, to read older ones from, or null once all are loaded. Others' stay null.
+   */
+  next: string | null
+  /** An older page is being read. */
+  loadingMore: boolean
+  /** People following you, when the node can say (not yet: see node-profile.ts); null: not shown. */
+  followers: number | null
 }
 
 export interface ComposeState {

@@ -43,11 +43,14 @@ export function useWindow(selected: number, count: number, heightOf: (i: number)
   return { start, end }
 }
 
-/** "12–18 of 10000" on the right of a title line, when a list is longer than its window. */
-export function ScrollInfo({ start, end, count }: { start: number; end: number; count: number }) {
+/**
+ * "12–18 of 10000" on the right of a title line, when a list is longer than its window;
+ * "of 50+" when `more` are still to be read.
+ */
+export function ScrollInfo({ start, end, count, more = false }: { start: number; end: number; count: number; more?: boolean }) {
   const theme = useTheme()
-  if (count <= end - start) return null
-  return <Text color={theme.muted}>{`${start + 1}–${end} of ${count}${end < count ? ' ↓' : ''}`}</Text>
+  if (count <= end - start && !more) return null
+  return <Text color={theme.muted}>{`${start + 1}–${end} of ${count}${more ? '+' : ''}${end < count || more ? ' ↓' : ''}`}</Text>
 }
 
 /** A text field: the value with a visible cursor; masked for passphrases. */
@@ -131,24 +134,29 @@ export function attachmentLine(a: AttachmentView, availability: Record<string, n
   return `▣ ${clean(a.name)} ${bytes(a.size)}${peers}`
 }
 
-/** A post in a list: the author line, the first line of text, and its files if any (postRows). */
+/**
+ * A post in a list: the author line, the first line of text, and its files if any (postRows);
+ * `comment`: a comment says so (a profile lists posts and comments together).
+ */
 export const PostRow = memo(function PostRow({
   post,
   selected,
   width,
   now,
-  availability
+  availability,
+  comment = false
 }: {
   post: PostView
   selected: boolean
   width: number
   now: number
   availability: Record<string, number | null>
+  comment?: boolean
 }) {
   const theme = useTheme()
   const topics = post.topics.length ? ' ' + post.topics.map((t) => `#${t}`).join(' ') : ''
   const comments = post.comments ? `  ${post.comments} comment${post.comments === 1 ? '' : 's'}` : ''
-  const head = `${authorLabel(post)} · ${age(post.createdAt, now)}${post.editedAt ? ' · edited' : ''}`
+  const head = `${authorLabel(post)} · ${age(post.createdAt, now)}${post.editedAt ? ' · edited' : ''}${comment && post.replyTo ? ' · comment' : ''}`
   const files = post.attachments.map((a) => attachmentLine(a, availability)).join('  ')
   const body = post.deleted ? '(deleted by its author)' : oneLine(post.text, width - 4)
   return (

@@ -110,6 +110,12 @@ export function ProfileScreen({ s, p, dims }: { s: UiState; p: ProfileState; dim
   const pr = p.profile
   const mine = p.id === s.me?.id
   const relation = mine ? 'this is you' : p.blocked ? 'blocked' : p.following ? 'following' : 'not following'
+  const names = p.follows.map((f) => (f.name ? oneLine(f.name, 20) : f.fingerprint)).join(', ')
+  const follows = mine
+    ? `Following ${p.loading ? '…' : `${p.follows.length}${names ? `: ${names}` : ''}`}${p.followers === null ? '' : ` · followers ${p.followers}`}`
+    : `Follows: ${p.follows.length ? names : p.loading ? '…' : 'nobody yet'}`
+  const title = `${mine ? 'Your posts and comments, newest first' : 'Posts and comments'}${p.loading || p.loadingMore ? ' (loading…)' : ''}`
+  const empty = mine ? 'You have not posted yet: c writes your first post.' : 'Nothing here yet (or their feed is not reachable now).'
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -117,17 +123,17 @@ export function ProfileScreen({ s, p, dims }: { s: UiState; p: ProfileState; dim
         <Text color={theme.muted}>{` ${pr?.fingerprint ?? ''} · ${relation}`}</Text>
       </Text>
       <Text wrap="truncate-end" color={theme.muted}>{`ID ${p.id}`}</Text>
-      <Text wrap="truncate-end">{pr?.bio ? oneLine(pr.bio, dims.width) : p.loading ? 'Loading…' : '(no bio)'}</Text>
+      <Text wrap="truncate-end">{pr?.bio ? oneLine(pr.bio, dims.width) : p.loading && !mine ? 'Loading…' : mine ? '(no bio: 5, then e, adds one)' : '(no bio)'}</Text>
       <Text wrap="truncate-end" color={theme.muted}>
-        {`Follows: ${p.follows.length ? p.follows.map((f) => (f.name ? oneLine(f.name, 20) : f.fingerprint)).join(', ') : p.loading ? '…' : 'nobody yet'}`}
+        {follows}
       </Text>
       <Box justifyContent="space-between" height={1}>
-        <Text bold>{`Posts and comments${p.loading ? ' (loading…)' : ''}`}</Text>
-        <ScrollInfo start={start} end={end} count={p.posts.length} />
+        <Text bold>{title}</Text>
+        <ScrollInfo start={start} end={end} count={p.posts.length} more={p.next !== null} />
       </Box>
-      {p.posts.length === 0 && !p.loading ? <Text color={theme.muted}>Nothing here yet (or their feed is not reachable now).</Text> : null}
+      {p.posts.length === 0 && !p.loading ? <Text color={theme.muted}>{empty}</Text> : null}
       {p.posts.slice(start, end).map((post, i) => (
-        <PostRow key={post.ref} post={post} selected={start + i === p.selected} width={dims.width} now={s.now} availability={s.availability} />
+        <PostRow key={post.ref} post={post} selected={start + i === p.selected} width={dims.width} now={s.now} availability={s.availability} comment />
       ))}
     </Box>
   )
