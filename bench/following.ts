@@ -1,14 +1,14 @@
 // One node following 1,000 feeds (issue 13): time to go online, RSS, a 50-post timeline query and
 // how fast a followed author's new post reaches it, with every author offline and with 100 of
-// them online. The authors and the loopback DHT run in a child process (following_world.ts).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+// them online. This process makes the homes; each scenario runs in a process of its own
+// (following_node.ts), which starts the authors and the loopback DHT (following_world.ts).
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import { pipeline } from 'node:stream'
 import Corestore from 'corestore'
-import type { DhtNodeAddress } from 'hyperdht'
 import { Identity } from '../src/identity/keys.js'
 import { saveIdentity } from '../src/identity/home.js'
 import { encodeId } from '../src/identity/encoding.js'
@@ -19,43 +19,6 @@ import type { Row } from './feeds.js'
 
 const POSTS_PER_AUTHOR = 5
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))]!
-}
-
-const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`
-
-interface World {
-  bootstrap: DhtNodeAddress[]
-  post(i: number): void
-  close(): Promise<void>
-}
-
-async function world(seedDir: string, seedsFile: string, online: number): Promise<World> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'following_world.ts'), seedDir, seedsFile, String(online)], { stdio: 'pipe' })
-  child.stderr.pipe(process.stderr)
-  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const first = await lines.next()
-  if (first.done) throw new Error('the bench world exited before it was ready')
-  const { bootstrap } = JSON.parse(first.value) as { bootstrap: DhtNodeAddress[] }
-  void (async () => {
-    for (;;) if ((await lines.next()).done) return // drain the `posted` answers
-  })()
-  return {
-    bootstrap,
-    post: (i) => child.stdin.write(`post ${i}\n`),
-    close: async () => {
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child.once('exit', resolve))
-    }
-  }
-}
 
 /**
  * Seed `n` authors' feeds (a profile and a few posts each), copy them into a follower's home,
@@ -106,78 +69,24 @@ async function setup(dir: string, n: number, online: number): Promise<{ home: st
   return { home, seeds, seedDir, seedsFile, followMs }
 }
 
-async function scenario(label: string, home: string, w: World, online: number, seeds: Identity[]): Promise<Row[]> {
-  const rows: Row[] = []
-  const node = await ChrysalisNode.open({ home })
-  const t0 = performance.now()
-  await node.online({ bootstrap: w.bootstrap })
-  const onlineMs = performance.now() - t0
-  rows.push({ what: `${label}: time to go online`, value: `${onlineMs.toFixed(0)} ms` })
-
-  // Every followed feed looked up (or, with authors online, every online author connected).
-  const finder = node['presence']['finder']!
-  const settled = performance.now()
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    const s = finder.stats()
-    const reachable = node.status().feedsReachable
-    if (s.queued === 0 && s.running === 0 && reachable >= online) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  const status = node.status()
-  rows.push({ what: `${label}: all followed feeds looked up`, value: `${(performance.now() - settled + onlineMs).toFixed(0)} ms after going online began; ${status.feedsReachable} of ${status.feeds} feeds with a peer, ${status.peers} connections` })
-  global.gc?.()
-  rows.push({ what: `${label}: RSS`, value: mb(process.memoryUsage().rss) })
-
-  const times: number[] = []
-  for (let i = 0; i < 21; i++) {
-    const t = performance.now()
-    const page = await node.timeline({ limit: 50 })
-    times.push(performance.now() - t)
-    if (page.posts.length !== 50) throw new Error(`expected 50 posts, got ${page.posts.length}`)
-  }
-  rows.push({ what: `${label}: timeline query of 50 posts (median of 21)`, value: `${median(times).toFixed(1)} ms (max ${Math.max(...times).toFixed(1)})` })
-
-  if (online > 0) {
-    const latencies: number[] = []
-    for (let k = 0; k < 30; k++) {
-      const i = (k * 37) % online
-      const id = encodeId(seeds[i]!.publicKey)
-      const seen = new Promise<void>((resolve) => {
-        const on = (e: { id: string }): void => {
-          if (e.id !== id) return
-          node.off('feed-update', on)
-          resolve()
-        }
-        node.on('feed-update', on)
-      })
-      const t = performance.now()
-      w.post(i)
-      await seen
-      latencies.push(performance.now() - t)
-    }
-    rows.push({ what: `${label}: a followed author's new post in the follower's index (30 posts)`, value: `p50 ${median(latencies).toFixed(0)} ms, p90 ${quantile(latencies, 0.9).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms` })
-  }
-  await node.close()
-  return rows
-}
-
 export async function followingBench(n = 1000, online = 100): Promise<Row[]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chrysalis-bench-following-'))
   try {
-    const { home, seeds, seedDir, seedsFile, followMs } = await setup(dir, n, online)
+    const { home, seedDir, seedsFile, followMs } = await setup(dir, n, online)
     const rows: Row[] = [{ what: `following ${n}: follow them all (offline, each indexed)`, value: `${(followMs / 1000).toFixed(1)} s` }]
+    // Each scenario in a fresh process: its RSS is the follower's alone (not this setup's).
     for (const up of [0, online]) {
-      const w = await world(seedDir, seedsFile, up)
-      try {
-        rows.push(...(await scenario(`following ${n}, ${up === 0 ? 'authors offline' : `${up} authors online`}`, home, w, up, seeds)))
-      } finally {
-        await w.close()
-      }
+      const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(import.meta.dirname, 'following_node.ts'), home, seedDir, seedsFile, String(up)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      const [code] = (await once(child, 'exit')) as [number | null]
+      if (code !== 0) throw new Error(`the follower bench exited with ${code}`)
+      rows.push(...(JSON.parse(out) as Row[]))
     }
     return rows
   } finally {
-    await fs.rm(dir, { recursive: true, force: true })
+    if (process.env.BENCH_KEEP) console.error(`kept ${dir}`)
+    else await fs.rm(dir, { recursive: true, force: true })
   }
 }
 
