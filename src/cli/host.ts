@@ -1,6 +1,4 @@
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import type { DhtNodeAddress } from 'hyperdht'
 import { ChrysalisError, isChrysalisError } from '../errors.js'
 import { createDht, parseBootstrap } from '../net/dht.js'
@@ -18,12 +16,6 @@ import type { BtFlags } from './bt-flags.js'
  *
  *   const node = await openWhenFree(home, { notice: null, onServing: () => refuseIfServing(home) })
  */
-
-/** ~/Downloads when there is one (where people look), else HOME/downloads. */
-export function defaultDownloads(home: string): string {
-  const downloads = path.join(os.homedir(), 'Downloads')
-  return fs.existsSync(downloads) ? downloads : path.join(home, 'downloads')
-}
 
 /** BtOptions from the flags, the environment and HOME/config.json (flags win, then the environment). */
 export async function btOf(home: string, bootstrapFlags: string[], flags: BtFlags): Promise<BtOptions> {

@@ -4,7 +4,7 @@ import { isChrysalisError } from '../errors.js'
 import { resolveHome } from '../identity/home.js'
 import { runTui } from '../tui/run.js'
 import { BT_OPTIONS, btFlagsOf } from './bt-flags.js'
-import { defaultDownloads } from './host.js'
+import { defaultDownloads } from './downloads.js'
 
 /**
  * `chrysalis [tui]` from the executable: draw the UI first, load the node and the network when

@@ -1,5 +1,5 @@
 import { str, type Command } from './commands.js'
-import { defaultDownloads } from './host.js'
+import { defaultDownloads } from './downloads.js'
 
 /**
  * `chrysalis tui` through main() (the executable starts the UI itself, see launch.ts): the
