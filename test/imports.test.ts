@@ -49,3 +49,27 @@ test('imports: no circle among src/ modules (static or dynamic, at run time)', (
   t.ok(files.length > 50, `${files.length} source files read`)
   t.alike(circles, [], 'no module imports itself through others')
 })
+
+/** The src/ files a file loads before it runs: its static imports, transitively (not `import()`). */
+function staticClosure(file: string, known: Set<string>): Set<string> {
+  const seen = new Set<string>()
+  const walk = (f: string): void => {
+    if (seen.has(f)) return
+    seen.add(f)
+    const text = fs.readFileSync(f, 'utf-8').replace(/^(?:import|export) type [^;]*?from\s+['"][^'"]+['"]/gms, '')
+    for (const m of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const base = path.resolve(path.dirname(f), m[1]!).replace(/\.js$/, '')
+      const target = [`${base}.ts`, `${base}.tsx`].find((x) => known.has(x))
+      if (target) walk(target)
+    }
+  }
+  walk(file)
+  return seen
+}
+
+test('imports: the TUI launcher draws its first frame without loading the node or the network (they come by import())', (t) => {
+  const known = new Set(sources(SRC))
+  const loaded = [...staticClosure(path.join(SRC, 'cli', 'tui-launch.ts'), known)].map((f) => path.relative(SRC, f))
+  const heavy = loaded.filter((f) => /^(node\/node|net\/|transfer\/transfers|cli\/host|cli\/main)/.test(f))
+  t.alike(heavy, [], 'tui-launch.ts loads none of node/node.ts, net/, transfer/transfers.ts, cli/host.ts, cli/main.ts before it runs')
+})
