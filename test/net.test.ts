@@ -8,7 +8,7 @@ import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { MAX_MESSAGE_BYTES, NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
+import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, NOTIFY_LIMITS, PROTOCOL, ack, followAck, followNotice, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
@@ -65,12 +65,21 @@ test('message and topic vectors: exact bytes both ways', (t) => {
     t.is(ack.encode(v.message).toString('hex'), v.hex)
     t.alike(ack.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
+  for (const [codec, list] of [[followNotice, vectors.followNotice], [followAck, vectors.followAck]] as const) {
+    t.ok(list.length >= 1)
+    for (const v of list) {
+      t.is(codec.encode(v.message).toString('hex'), v.hex)
+      t.alike(codec.decode(Buffer.from(v.hex, 'hex')), v.message)
+    }
+  }
+  // A first-revision hello says nothing of messages: its sender handles notify and ack only.
+  for (const v of vectors.earlier) t.alike(hello.decode(Buffer.from(v.hex, 'hex')), v.message, v.what)
 })
 
-const CODECS = { hello, notify, ack } as const
+const CODECS = { hello, notify, ack, followNotice, followAck } as const
 
 test('growth vectors: a later revision\'s flag bits and appended fields are skipped; truncated, unannounced trailing bytes refused', (t) => {
-  t.ok(vectors.future.length >= 3 && vectors.refused.length >= 5, 'the vectors are there')
+  t.ok(vectors.future.length >= 5 && vectors.refused.length >= 10, 'the vectors are there')
   for (const v of vectors.future) {
     t.alike(CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), v.message, `decodes: ${v.what}`)
   }
@@ -87,7 +96,7 @@ test('growth vectors: a later revision\'s flag bits and appended fields are skip
 })
 
 test('messages: hello and notify round trip; garbage refused', (t) => {
-  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
+  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'], messages: MESSAGE_TYPES.length }
   t.alike(hello.decode(hello.encode(ada)), ada)
   t.alike(notify.decode(notify.encode({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
   t.exception(() => hello.decode(Buffer.from('garbage')), /version|end|limit/)
@@ -118,7 +127,7 @@ test('hello exchange between two nodes on an interest topic', async (t) => {
   const [fromB, fromA] = await Promise.all([peerNamed(a.net, 'Bob'), peerNamed(b.net, 'Ada')])
   t.is(fromB.id, b.identity.id, "the connection's remote key is Bob's identity")
   t.is(fromA.id, a.identity.id)
-  t.alike(fromA.hello, { name: 'Ada', bio: "Ada's bio", topics: ['vintage-manuals'] })
+  t.alike(fromA.hello, { name: 'Ada', bio: "Ada's bio", topics: ['vintage-manuals'], messages: 4 }, 'a hello says it handles the four messages')
   t.ok(fromA.foundVia.has('vintage-manuals') || fromB.foundVia.has('vintage-manuals'), 'the client side knows which topic found the peer')
 })
 
@@ -181,7 +190,7 @@ test('a peer of a later revision (unknown flag bits, appended fields) is heard; 
   t.alike(a.net.peer(later.keyPair.publicKey)?.hello, future.message, 'its hello reads as the fields this revision knows')
 
   const bad = once(a.net, 'bad-peer')
-  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [] }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
+  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [], messages: 2 }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
   const [badKey, reason] = (await bad) as [Buffer, string]
   t.ok(badKey.equals(garbled.keyPair.publicKey), 'the sender of a notify that does not decode is reported')
   t.ok(/unknown notification kind/.test(reason), `the reason names the fault: ${reason}`)
@@ -253,7 +262,7 @@ test('a notification flood: at most the burst is processed, the flooder is disco
     })
     if (!ch) return
     mux.cork()
-    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [] }))
+    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [], messages: 2 }))
     for (let i = 0; i < 1000; i++) ch.messages[0]!.send(notify.encode({ kind: 'comment', id: 1_790_000_000_000 + i }))
     mux.uncork()
   })

@@ -82,6 +82,7 @@ const FIXTURES: Record<Context, UiState> = {
   search: { ...base, stack: [{ kind: 'search', query: 'kaypro', people: [], posts: [post(0)], selected: 0, loading: false }] },
   profile: { ...base, stack: [{ kind: 'profile', id: ME, profile: me, posts: [post(0)], follows: [], following: false, blocked: false, selected: 0, loading: false }] },
   people: { ...base, tab: 'people' },
+  'people-followers': { ...base, tab: 'people', people: { ...base.people, section: 'followers' } },
   'people-discover': { ...base, tab: 'people', people: { ...base.people, section: 'discover' } },
   notifications: { ...base, tab: 'notifications' },
   transfers: { ...base, tab: 'transfers' },
