@@ -7,6 +7,7 @@ import Protomux from 'protomux'
 import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
+import { encodeId } from '../src/identity/encoding.js'
 import { Network, type Peer } from '../src/net/network.js'
 import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, NOTIFY_LIMITS, PROTOCOL, ack, followAck, followNotice, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
@@ -277,4 +278,47 @@ test('a notification flood: at most the burst is processed, the flooder is disco
   const acked = await b.net.deliver(a.identity.publicKey, { kind: 'mention', id: 1_790_000_000_500 }, Date.now() + 15_000)
   t.ok(acked, "another peer's notification is processed and acknowledged")
   t.is(seen.get(b.identity.id), 1)
+})
+
+test('follow notices: a first-revision peer is not sent one and stays; a message type this revision does not know is ignored', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+  const notices: string[] = []
+  a.net.on('follow-notice', (peer, notice, done) => {
+    notices.push(`${peer.id} ${notice.at}`)
+    done()
+  })
+
+  // A peer of the first revision: a hello without bit 0, a channel of two messages.
+  const old = rawPeer(t, testnet, Buffer.from(vectors.earlier[0]!.hex, 'hex'))
+  await waitFor(() => a.net.peer(old.keyPair.publicKey) !== null, 10_000, 'the old peer')
+  t.is(a.net.peer(old.keyPair.publicKey)?.hello?.messages, 2, 'its hello says it handles notify and ack')
+  const started = Date.now()
+  t.is(await a.net.deliverFollowNotice(old.keyPair.publicKey, { at: 1 }, Date.now() + 10_000), 'old-peer', 'it is not sent a message it would drop')
+  t.ok(Date.now() - started < 5000, 'said at once, not at the deadline')
+  t.ok(a.net.peer(old.keyPair.publicKey), 'still connected')
+
+  // A peer of a later revision with six messages: it sends type 5, unknown here, then a follow
+  // notice. Protomux drops the first; the channel goes on and the notice is answered.
+  const later = new Hyperswarm({ keyPair: Identity.generate().keyPair(), dht: testnet.createNode() })
+  t.teardown(() => later.destroy())
+  const acked = new Promise<Uint8Array>((resolve) => {
+    later.on('connection', (conn) => {
+      conn.on('error', () => {})
+      const raw = { encoding: c.raw, onmessage: () => {} }
+      const ch = Protomux.from(conn).createChannel({
+        protocol: PROTOCOL,
+        handshake: c.raw,
+        messages: [raw, raw, raw, { encoding: c.raw, onmessage: (m: Uint8Array) => resolve(m) }, raw, raw]
+      })
+      if (!ch) return
+      ch.open(hello.encode({ name: 'Lin', bio: '', topics: [], messages: 6 }))
+      ch.messages[5]!.send(Buffer.from('a message of a later revision'))
+      ch.messages[2]!.send(followNotice.encode({ at: 1_790_000_005_000 }))
+    })
+  })
+  later.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  t.alike(followAck.decode(await acked), { at: 1_790_000_005_000 }, 'the follow notice is acknowledged with its at')
+  t.alike(notices, [`${encodeId(later.keyPair.publicKey)} 1790000005000`], 'and was handed on once')
+  t.ok(a.net.peer(later.keyPair.publicKey), 'the later peer stays connected')
 })

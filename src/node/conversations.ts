@@ -50,7 +50,9 @@ export class Conversations {
 
   /**
    * A follow or unfollow record was written (null: none was): tell `target` to read it again (a
-   * follow notice, protocol.md §8.3), queued until acknowledged like a comment's notify.
+   * follow notice, protocol.md §8.3), queued until acknowledged like a comment's notify. Call it
+   * after Presence.watch(): a direct connection begun while the swarm flushes a lookup can hold
+   * that flush for good (hyperswarm counts it as pending and may never count it done).
    */
   async queueFollowNotice(target: Buffer, record: { at: number } | null): Promise<void> {
     if (!record) return

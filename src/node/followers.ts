@@ -30,6 +30,8 @@ const READ_MS = 8000
  */
 export class Followers {
   private readonly d: FollowerDeps
+  /** Notices being read, by sender: one at a time each, so that a repeated one waits and notifies nothing. */
+  private readonly reading = new Map<string, Promise<boolean>>()
 
   constructor(deps: FollowerDeps) {
     this.d = deps
@@ -42,7 +44,21 @@ export class Followers {
    * them. Blocked senders are answered unread. False when their feed could not be read in time:
    * the notice is not acknowledged, so they send it again later.
    */
-  async onNotice(from: Buffer): Promise<boolean> {
+  onNotice(from: Buffer): Promise<boolean> {
+    const key = toHex(from)
+    const next = (this.reading.get(key) ?? Promise.resolve(true)).then(
+      () => this.read(from),
+      () => this.read(from)
+    )
+    this.reading.set(key, next)
+    const clear = (): void => {
+      if (this.reading.get(key) === next) this.reading.delete(key)
+    }
+    next.then(clear, clear)
+    return next
+  }
+
+  private async read(from: Buffer): Promise<boolean> {
     const me = this.d.feeds.own.author
     if (this.d.relations.isBlocked(toHex(from)) || b4a.equals(from, me)) return true
     const feed = this.d.feeds.of(from)

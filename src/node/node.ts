@@ -288,10 +288,11 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   async follow(id: string | Buffer): Promise<PersonView> {
     const target = this.relations.other(id, 'follow')
-    await this.conversations.queueFollowNotice(target, await this.relations.follow(target)) // "X followed you"
+    const record = await this.relations.follow(target)
     const feed = this.feeds.of(target)
     await this.presence.watch(feed)
     await this.index.update(feed)
+    await this.conversations.queueFollowNotice(target, record) // "X followed you"; after watch() (see there)
     return this.relations.person(target)
   }
 
