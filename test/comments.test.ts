@@ -6,6 +6,12 @@ import { ChrysalisNode } from '../src/node/node.js'
 import { Identity } from '../src/identity/keys.js'
 import { markRecovering, saveIdentity } from '../src/identity/home.js'
 import { parseRef } from '../src/feeds/layout.js'
+import type { PostNotificationView } from '../src/node/views.js'
+
+/** Comments and mentions (follows notify too: test/followers.test.ts). */
+async function postNotes(node: ChrysalisNode): Promise<PostNotificationView[]> {
+  return (await node.notifications()).filter((n): n is PostNotificationView => n.kind !== 'follow')
+}
 
 async function online(nodes: ChrysalisNode[], testnet: Awaited<ReturnType<typeof createTestnet>>): Promise<void> {
   for (const n of nodes) await n.online({ dht: testnet.createNode() })
@@ -24,8 +30,8 @@ test('a comment by someone the author does not follow reaches the author and eve
   const comment = await bob.comment(post.ref, 'Pages 40-52 are the schematics.')
   const mention = await bob.post({ text: `thanks @${ada.identity.id} for the scan` })
 
-  await waitFor(async () => (await ada.notifications()).length === 2, 15_000, 'two notifications at Ada')
-  const notes = await ada.notifications()
+  await waitFor(async () => (await postNotes(ada)).length === 2, 15_000, 'two notifications at Ada')
+  const notes = await postNotes(ada)
   const seen = notes.map((n) => `${n.kind} ${n.post?.ref}`).sort()
   t.alike(seen, [`comment ${comment.ref}`, `mention ${mention.ref}`], 'a comment and a mention, each verified from Bob\'s feed')
   const thread = await ada.thread(post.ref)
@@ -85,10 +91,10 @@ test('blocking: a blocked identity\'s comments are not backlinked or notified', 
   }
   await mallory.comment(post.ref, 'spam spam spam')
   const good = await bob.comment(post.ref, 'useful answer')
-  await waitFor(async () => (await ada.notifications()).length >= 1, 15_000, "Bob's notification")
+  await waitFor(async () => (await postNotes(ada)).length >= 1, 15_000, "Bob's notification")
   await waitFor(async () => (await internals(mallory).index.outgoing()).length === 0, 15_000, "the ack of Mallory's notify")
   t.pass("Mallory's notify was acknowledged all the same (so she stops retrying)")
-  t.alike((await ada.notifications()).map((n) => n.post?.ref), [good.ref], 'only Bob notified Ada')
+  t.alike((await postNotes(ada)).map((n) => n.post?.ref), [good.ref], 'only Bob notified Ada')
   t.alike((await ada.thread(post.ref)).comments.map((c) => c.ref), [good.ref], 'only Bob was backlinked')
 })
 
@@ -102,13 +108,17 @@ test('a node restart keeps follows, timeline, notifications and interests', asyn
   await bob.discover('vintage-manuals', { timeoutMs: 2000 })
   await bob.sync({ timeoutMs: 10_000 })
   const comment = await bob.comment(post.ref, 'thanks!')
-  await waitFor(async () => (await ada.notifications()).length === 1, 15_000, 'the notification')
+  await waitFor(async () => (await postNotes(ada)).length === 1, 15_000, 'the notification')
+  await waitFor(async () => (await ada.followers()).length === 1, 15_000, "Bob's follow")
 
   const home = ada.home
   await ada.close()
   const again = await ChrysalisNode.open({ home })
   t.teardown(() => again.close())
-  t.is((await again.notifications())[0]?.post?.ref, comment.ref, 'notifications survive (readable offline)')
+  const [kept] = await postNotes(again)
+  t.is(kept?.post?.ref, comment.ref, 'notifications survive (readable offline)')
+  t.alike((await again.followers()).map((p) => p.name), ['Bob'], 'followers survive')
+  t.alike((await again.notifications()).map((n) => n.kind), ['comment', 'follow'], 'so does the follow notification')
   t.alike((await again.thread(post.ref)).comments.map((c) => c.ref), [comment.ref], 'the thread, offline')
 
   const bobHome = bob.home

@@ -49,7 +49,7 @@ test('demo: a newcomer finds the collectors, reads, comments, is answered and fe
   }, 20_000, "Ada's answer")
   t.comment(`answered in ${Date.now() - asked} ms: ${answer!.text}`)
   t.is(answer!.author, ada.id, 'Ada answers')
-  await waitFor(async () => (await me.notifications()).some((n) => n.post?.ref === answer!.ref), 10_000, 'a notification of the answer')
+  await waitFor(async () => (await me.notifications()).some((n) => 'post' in n && n.post?.ref === answer!.ref), 10_000, 'a notification of the answer')
   t.is((await me.thread(kaypro.ref)).count, 7, 'one answer, no collector answered another')
 
   const [target] = await me.files.resolve(kaypro.ref)

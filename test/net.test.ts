@@ -7,8 +7,9 @@ import Protomux from 'protomux'
 import Corestore from 'corestore'
 import c from 'compact-encoding'
 import { Identity } from '../src/identity/keys.js'
+import { encodeId } from '../src/identity/encoding.js'
 import { Network, type Peer } from '../src/net/network.js'
-import { MAX_MESSAGE_BYTES, NOTIFY_LIMITS, PROTOCOL, ack, hello, notify } from '../src/net/messages.js'
+import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, NOTIFY_LIMITS, PROTOCOL, ack, followAck, followNotice, hello, notify } from '../src/net/messages.js'
 import { interestTopic } from '../src/net/topics.js'
 import { parseBootstrap } from '../src/net/dht.js'
 import { Feed, OwnFeed } from '../src/feeds/feed.js'
@@ -65,12 +66,21 @@ test('message and topic vectors: exact bytes both ways', (t) => {
     t.is(ack.encode(v.message).toString('hex'), v.hex)
     t.alike(ack.decode(Buffer.from(v.hex, 'hex')), v.message)
   }
+  for (const [codec, list] of [[followNotice, vectors.followNotice], [followAck, vectors.followAck]] as const) {
+    t.ok(list.length >= 1)
+    for (const v of list) {
+      t.is(codec.encode(v.message).toString('hex'), v.hex)
+      t.alike(codec.decode(Buffer.from(v.hex, 'hex')), v.message)
+    }
+  }
+  // A first-revision hello says nothing of messages: its sender handles notify and ack only.
+  for (const v of vectors.earlier) t.alike(hello.decode(Buffer.from(v.hex, 'hex')), v.message, v.what)
 })
 
-const CODECS = { hello, notify, ack } as const
+const CODECS = { hello, notify, ack, followNotice, followAck } as const
 
 test('growth vectors: a later revision\'s flag bits and appended fields are skipped; truncated, unannounced trailing bytes refused', (t) => {
-  t.ok(vectors.future.length >= 3 && vectors.refused.length >= 5, 'the vectors are there')
+  t.ok(vectors.future.length >= 5 && vectors.refused.length >= 10, 'the vectors are there')
   for (const v of vectors.future) {
     t.alike(CODECS[v.codec as keyof typeof CODECS].decode(Buffer.from(v.hex, 'hex')), v.message, `decodes: ${v.what}`)
   }
@@ -87,7 +97,7 @@ test('growth vectors: a later revision\'s flag bits and appended fields are skip
 })
 
 test('messages: hello and notify round trip; garbage refused', (t) => {
-  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'] }
+  const ada = { name: 'Ada', bio: 'Kaypro collector', topics: ['vintage-manuals', 'cp-m'], messages: MESSAGE_TYPES.length }
   t.alike(hello.decode(hello.encode(ada)), ada)
   t.alike(notify.decode(notify.encode({ kind: 'comment', id: 123456 })), { kind: 'comment', id: 123456 })
   t.exception(() => hello.decode(Buffer.from('garbage')), /version|end|limit/)
@@ -118,7 +128,7 @@ test('hello exchange between two nodes on an interest topic', async (t) => {
   const [fromB, fromA] = await Promise.all([peerNamed(a.net, 'Bob'), peerNamed(b.net, 'Ada')])
   t.is(fromB.id, b.identity.id, "the connection's remote key is Bob's identity")
   t.is(fromA.id, a.identity.id)
-  t.alike(fromA.hello, { name: 'Ada', bio: "Ada's bio", topics: ['vintage-manuals'] })
+  t.alike(fromA.hello, { name: 'Ada', bio: "Ada's bio", topics: ['vintage-manuals'], messages: 4 }, 'a hello says it handles the four messages')
   t.ok(fromA.foundVia.has('vintage-manuals') || fromB.foundVia.has('vintage-manuals'), 'the client side knows which topic found the peer')
 })
 
@@ -181,7 +191,7 @@ test('a peer of a later revision (unknown flag bits, appended fields) is heard; 
   t.alike(a.net.peer(later.keyPair.publicKey)?.hello, future.message, 'its hello reads as the fields this revision knows')
 
   const bad = once(a.net, 'bad-peer')
-  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [] }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
+  const garbled = rawPeer(t, testnet, hello.encode({ name: 'Mallory', bio: '', topics: [], messages: 2 }), [Buffer.from(vectors.refused.find((v) => v.codec === 'notify')!.hex, 'hex')])
   const [badKey, reason] = (await bad) as [Buffer, string]
   t.ok(badKey.equals(garbled.keyPair.publicKey), 'the sender of a notify that does not decode is reported')
   t.ok(/unknown notification kind/.test(reason), `the reason names the fault: ${reason}`)
@@ -253,7 +263,7 @@ test('a notification flood: at most the burst is processed, the flooder is disco
     })
     if (!ch) return
     mux.cork()
-    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [] }))
+    ch.open(hello.encode({ name: 'Mallory', bio: '', topics: [], messages: 2 }))
     for (let i = 0; i < 1000; i++) ch.messages[0]!.send(notify.encode({ kind: 'comment', id: 1_790_000_000_000 + i }))
     mux.uncork()
   })
@@ -268,4 +278,47 @@ test('a notification flood: at most the burst is processed, the flooder is disco
   const acked = await b.net.deliver(a.identity.publicKey, { kind: 'mention', id: 1_790_000_000_500 }, Date.now() + 15_000)
   t.ok(acked, "another peer's notification is processed and acknowledged")
   t.is(seen.get(b.identity.id), 1)
+})
+
+test('follow notices: a first-revision peer is not sent one and stays; a message type this revision does not know is ignored', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['vintage-manuals'])
+  const notices: string[] = []
+  a.net.on('follow-notice', (peer, notice, done) => {
+    notices.push(`${peer.id} ${notice.at}`)
+    done()
+  })
+
+  // A peer of the first revision: a hello without bit 0, a channel of two messages.
+  const old = rawPeer(t, testnet, Buffer.from(vectors.earlier[0]!.hex, 'hex'))
+  await waitFor(() => a.net.peer(old.keyPair.publicKey) !== null, 10_000, 'the old peer')
+  t.is(a.net.peer(old.keyPair.publicKey)?.hello?.messages, 2, 'its hello says it handles notify and ack')
+  const started = Date.now()
+  t.is(await a.net.deliverFollowNotice(old.keyPair.publicKey, { at: 1 }, Date.now() + 10_000), 'old-peer', 'it is not sent a message it would drop')
+  t.ok(Date.now() - started < 5000, 'said at once, not at the deadline')
+  t.ok(a.net.peer(old.keyPair.publicKey), 'still connected')
+
+  // A peer of a later revision with six messages: it sends type 5, unknown here, then a follow
+  // notice. Protomux drops the first; the channel goes on and the notice is answered.
+  const later = new Hyperswarm({ keyPair: Identity.generate().keyPair(), dht: testnet.createNode() })
+  t.teardown(() => later.destroy())
+  const acked = new Promise<Uint8Array>((resolve) => {
+    later.on('connection', (conn) => {
+      conn.on('error', () => {})
+      const raw = { encoding: c.raw, onmessage: () => {} }
+      const ch = Protomux.from(conn).createChannel({
+        protocol: PROTOCOL,
+        handshake: c.raw,
+        messages: [raw, raw, raw, { encoding: c.raw, onmessage: (m: Uint8Array) => resolve(m) }, raw, raw]
+      })
+      if (!ch) return
+      ch.open(hello.encode({ name: 'Lin', bio: '', topics: [], messages: 6 }))
+      ch.messages[5]!.send(Buffer.from('a message of a later revision'))
+      ch.messages[2]!.send(followNotice.encode({ at: 1_790_000_005_000 }))
+    })
+  })
+  later.join(interestTopic('vintage-manuals').topic, { server: false, client: true })
+  t.alike(followAck.decode(await acked), { at: 1_790_000_005_000 }, 'the follow notice is acknowledged with its at')
+  t.alike(notices, [`${encodeId(later.keyPair.publicKey)} 1790000005000`], 'and was handed on once')
+  t.ok(a.net.peer(later.keyPair.publicKey), 'the later peer stays connected')
 })

@@ -85,6 +85,7 @@ const FIXTURES: Record<Context, UiState> = {
   profile: { ...base, stack: [{ ...profileOf(OTHER), profile: { ...me, id: OTHER, name: 'Grace' }, posts: [post(0, OTHER)] }] },
   'own-profile': { ...base, stack: [profileOf(ME)] },
   people: { ...base, tab: 'people' },
+  'people-followers': { ...base, tab: 'people', people: { ...base.people, section: 'followers' } },
   'people-discover': { ...base, tab: 'people', people: { ...base.people, section: 'discover' } },
   notifications: { ...base, tab: 'notifications' },
   transfers: { ...base, tab: 'transfers' },

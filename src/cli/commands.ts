@@ -6,7 +6,7 @@ import type { DhtNodeAddress } from 'hyperdht'
 import { startBootstrap } from '../net/dht.js'
 import { MainlineDht } from '../transfer/discovery/dht.js'
 import { encodeId, parseId } from '../identity/encoding.js'
-import { formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
+import { formatNotification, formatPeople, formatPost, formatPosts, formatProfile, formatThread } from './format.js'
 import type { BtOptions, BtStatus } from '../transfer/bt-options.js'
 import type { NodeConfig } from './bt-config.js'
 import type { HostedNode } from './host.js'
@@ -241,16 +241,13 @@ export const COMMANDS: Record<string, Command> = {
 
   notifications: {
     usage: 'notifications [--limit N]',
-    summary: 'comments on your posts and mentions of you, newest first',
+    summary: 'comments on your posts, mentions of you and who followed you, newest first',
     options: { ...LIMIT },
     args: [0, 0],
     usesNode: true,
     async run(ctx) {
       const list = await ctx.withNode((node) => node.notifications({ limit: limit(ctx) }))
-      const human = list.map((n) =>
-        n.post ? `${n.kind === 'comment' ? 'Comment' : 'Mention'}:\n${formatPost(n.post, { indent: '  ' })}` : `${n.kind} ${n.ref ?? ''} (not available here now)`
-      )
-      ctx.print(human.length ? human.join('\n\n') : 'No notifications yet.', { notifications: list })
+      ctx.print(list.length ? list.map(formatNotification).join('\n\n') : 'No notifications yet.', { notifications: list })
     }
   },
 

@@ -1,5 +1,5 @@
 import { displayLine } from '../display.js'
-import type { PersonView, PostView, ProfileView, ThreadNode, ThreadView } from '../node/views.js'
+import type { FollowerView, NotificationView, PersonView, PostView, ProfileView, ThreadNode, ThreadView } from '../node/views.js'
 import { formatBytes } from '../units.js'
 
 export { formatBytes }
@@ -54,6 +54,23 @@ export function formatPeople(people: PersonView[], empty: string): string {
   if (people.length === 0) return empty
   return people.map((p) => `${p.name !== null ? displayLine(p.name) : '(no name)'} (${p.fingerprint})  ${p.id}`).join('\n')
 }
+
+/** Who follows you, each with whether you follow them back. */
+export function formatFollowers(people: FollowerView[], empty: string): string {
+  if (people.length === 0) return empty
+  return people.map((p) => `${nameOf(p)} (${p.fingerprint})  ${p.id}${p.following ? '\n  you follow them too' : ''}`).join('\n')
+}
+
+/** One notification: a comment or mention with its post, or "NAME (fingerprint) followed you". */
+export function formatNotification(n: NotificationView): string {
+  if (n.kind === 'follow') {
+    const p = n.person
+    return `${nameOf(p)} (${p.fingerprint}) followed you\n  ${p.following ? `you follow them too: ${p.id}` : `follow back: chrysalis follow ${p.id}`}`
+  }
+  return n.post ? `${n.kind === 'comment' ? 'Comment' : 'Mention'}:\n${formatPost(n.post, { indent: '  ' })}` : `${n.kind} ${n.ref ?? ''} (not available here now)`
+}
+
+const nameOf = (p: PersonView): string => (p.name !== null ? displayLine(p.name) : '(no name)')
 
 export function shortRef(ref: string): string {
   const [author = '', id = ''] = ref.split('/')

@@ -1,7 +1,7 @@
 import { displayLine } from '../display.js'
 import { normalizeTopic } from '../feeds/records.js'
 import { type Command, limit, seconds, withOnlineNode } from './commands.js'
-import { formatPeople, formatPosts, formatProfile } from './format.js'
+import { formatFollowers, formatPeople, formatPosts, formatProfile } from './format.js'
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
 
@@ -13,6 +13,19 @@ const TIMEOUT_OPT = { type: 'string', value: 'S', help: 'seconds to wait for the
  * the topics where people find you (you are on a topic once you post, comment or discover there).
  */
 export const PEOPLE_COMMANDS: Record<string, Command> = {
+  followers: {
+    usage: 'followers [--limit N]',
+    summary: 'the identities that follow you: each told your node, and its own feed said so',
+    options: { limit: LIMIT_OPT },
+    args: [0, 0],
+    usesNode: true,
+    async run(ctx) {
+      const n = limit(ctx, 50, 100)
+      const people = await ctx.withNode((node) => node.followers({ limit: n }))
+      ctx.print(formatFollowers(people, 'Nobody follows you yet (or has told your node: it learns of a follow when online).'), { followers: people })
+    }
+  },
+
   search: {
     usage: 'search QUERY [--limit N]',
     summary: 'find posts (by words, #topics, file names) and people (by name, bio) among everything your node has indexed',

@@ -29,8 +29,8 @@ export function answerNewcomers(
   }
 
   const onNotification = (n: NotificationView): void => {
+    if (stopped || n.kind !== 'comment' || !n.post || n.post.deleted) return
     const comment = n.post
-    if (stopped || n.kind !== 'comment' || !comment || comment.deleted) return
     if (!shouldAnswer(comment, me, opts.collectors)) return
     const p = answer(comment).catch((err: unknown) => {
       opts.log(`${spec.name} could not answer: ${err instanceof Error ? err.message : String(err)}`)

@@ -24,14 +24,19 @@ import { SearchIndex, type SearchHit, type SearchPost } from './search.js'
  *   cur/<author hex>                              -> { v: indexed version, skipped }
  *   interest/<topic name>                         an interest topic the user joined
  *   person/<author hex>                           what search finds an indexed feed's author by -> { n: name, i: bio }
- *   notif/<time>/<author hex>/<id hex>            a comment or mention addressed to me -> { k }
- *   out/<target hex>/<id hex>                     a notification still to deliver -> { k }
+ *   notif/<time>/<author hex>/<id hex>            a comment or mention addressed to me -> { k };
+ *                                                 a follow of me: <id hex> is the follow record's time -> { k: 'follow' }
+ *   out/<target hex>/<id hex>                     a notification still to deliver -> { k }; a follow
+ *                                                 notice (k 'follow'): <id hex> is the record's time,
+ *                                                 one per target
+ *   follower/<author hex>                         someone whose feed says they follow me -> { fa: their
+ *                                                 record's time, fs: since (min of it and when I learned it) }
  *
  * The time of a timeline entry is min(createdAt, time of indexing): an author cannot pin posts
  * to the top of everyone's timeline by dating them in the future.
  */
 /** `s` on by/ entries: what search finds a post by (text, topics, file names, time); `n`, `i` on person/ entries: name, bio. */
-type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; b?: 1; x?: 1; s?: Searchable; n?: string; i?: string }
+type IndexValue = { v?: number; skipped?: number; p?: string; tl?: string; th?: string; k?: string; b?: 1; x?: 1; s?: Searchable; n?: string; i?: string; fa?: number; fs?: number }
 type Searchable = { t: string; g: string[]; f: string[]; a: number }
 type SearchChanges = Array<(s: SearchIndex) => void>
 type IndexBee = Hyperbee<string, IndexValue>
@@ -417,6 +422,48 @@ export class LocalIndex extends Resource {
 
   async delivered(target: Uint8Array, id: number): Promise<void> {
     await this.db.del(`out/${toHex(target)}/${postIdHex(id)}`)
+  }
+
+  /** Queue a follow notice for `target` about our record of time `at`, replacing an older one for them. */
+  async queueFollowNotice(target: Uint8Array, at: number): Promise<void> {
+    const older: string[] = []
+    for await (const entry of this.db.createReadStream(rangeOf(`out/${toHex(target)}/`))) if (entry.value.k === 'follow') older.push(entry.key)
+    const batch = this.db.batch()
+    for (const key of older) await batch.del(key)
+    await batch.put(`out/${toHex(target)}/${postIdHex(at)}`, { k: 'follow' })
+    await batch.flush()
+  }
+
+  /**
+   * `author`'s feed says they follow us, by their record of time `at`: remember them, and a 'follow'
+   * notification the first time this record is seen. True when it is new.
+   */
+  async addFollower(author: Uint8Array, at: number, now: number): Promise<boolean> {
+    const key = `follower/${toHex(author)}`
+    if ((await this.db.get(key))?.value.fa === at) return false
+    const batch = this.db.batch()
+    await batch.put(key, { fa: at, fs: Math.min(at, now) })
+    await batch.put(`notif/${postIdHex(now)}/${toHex(author)}/${postIdHex(at)}`, { k: 'follow' })
+    await batch.flush()
+    return true
+  }
+
+  /** `author`'s feed no longer says they follow us; false when they were not a follower. */
+  async removeFollower(author: Uint8Array): Promise<boolean> {
+    const key = `follower/${toHex(author)}`
+    if (!(await this.db.get(key))) return false
+    await this.db.del(key)
+    return true
+  }
+
+  /** Who follows us, as their feeds said when they told us; newest first. */
+  async followers(): Promise<Array<{ author: Buffer; since: number }>> {
+    const out: Array<{ author: Buffer; since: number }> = []
+    for await (const entry of this.db.createReadStream(rangeOf('follower/'))) {
+      const hex = entry.key.slice('follower/'.length)
+      if (/^[0-9a-f]{64}$/.test(hex)) out.push({ author: b4a.from(hex, 'hex'), since: entry.value.fs ?? 0 })
+    }
+    return out.sort((a, b) => b.since - a.since)
   }
 
   async skippedCount(author: Uint8Array): Promise<number> {

@@ -5,7 +5,7 @@ import type Corestore from 'corestore'
 import type { KeyPair } from '../identity/keys.js'
 import { encodeId, toHex } from '../identity/encoding.js'
 import { DecodeError } from '../codec/primitives.js'
-import { NOTIFY_LIMITS, PROTOCOL, encodings, type Ack, type Hello, type Notify } from './messages.js'
+import { MESSAGE_TYPES, NOTIFY_LIMITS, PROTOCOL, encodings, type Ack, type FollowNotice, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
 import { Resource } from '../lifecycle.js'
 
@@ -21,8 +21,8 @@ export interface Peer {
 interface PeerState extends Peer {
   conn: SwarmConnection
   channel: Channel<Hello>
-  /** The channel's messages, as registered (protocol.md §8.2): 0 notify, 1 ack. */
-  send: { notify: Message<Notify>; ack: Message<Ack> }
+  /** The channel's messages, as registered (protocol.md §8.2): 0 notify, 1 ack, 2 follow-notice, 3 follow-ack. */
+  send: { notify: Message<Notify>; ack: Message<Ack>; followNotice: Message<FollowNotice>; followAck: Message<FollowNotice> }
 }
 
 export interface NetworkEvents {
@@ -31,6 +31,8 @@ export interface NetworkEvents {
   'peer-leave': [Peer]
   /** Process the notification, then call `done` to acknowledge it. */
   notify: [Peer, Notify, () => void]
+  /** Someone says they followed or unfollowed us: read their feed, then call `done` to acknowledge it. */
+  'follow-notice': [Peer, FollowNotice, () => void]
   /** A peer sent something that does not decode (or broke a rule); it was disconnected. */
   'bad-peer': [Buffer, string]
   /** A new connection's muxer, for other protocols (torrents) to open their channels on. */
@@ -41,8 +43,8 @@ export interface NetworkOptions {
   keyPair: KeyPair
   store: Corestore
   dht: HyperDHT
-  /** The current hello to send to new peers (name, bio, interest topics). */
-  hello: () => Hello
+  /** The current hello to send to new peers (name, bio, interest topics); the network adds `messages`. */
+  hello: () => Omit<Hello, 'messages'>
   maxPeers?: number
 }
 
@@ -67,7 +69,7 @@ const CLOSE_GRACE_MS = 500
 export class Network extends Resource<NetworkEvents> {
   readonly swarm: Hyperswarm
   private readonly store: Corestore
-  private readonly hello: () => Hello
+  private readonly hello: () => Omit<Hello, 'messages'>
   private readonly peers = new Map<string, PeerState>()
   private readonly interests = new Map<string, { topic: Buffer; discovery: Discovery }>()
   private readonly feeds = new Map<string, Discovery>()
@@ -303,7 +305,9 @@ export class Network extends Resource<NetworkEvents> {
     if (channel === null) return // this connection already has our channel
     const send = {
       notify: channel.addMessage({ encoding: encodings.notify, onmessage: (m) => this.guard(conn, () => state && this.onNotify(state, m)) }),
-      ack: channel.addMessage({ encoding: encodings.ack, onmessage: (m) => this.guard(conn, () => state && this.onAck(state, m)) })
+      ack: channel.addMessage({ encoding: encodings.ack, onmessage: (m) => this.guard(conn, () => state && this.onAck(state, m)) }),
+      followNotice: channel.addMessage({ encoding: encodings.followNotice, onmessage: (m) => this.guard(conn, () => state && this.onFollowNotice(state, m)) }),
+      followAck: channel.addMessage({ encoding: encodings.followAck, onmessage: (m) => this.guard(conn, () => state && this.onFollowAck(state, m)) })
     }
     const foundVia = new Set<string>()
     for (const topic of info.topics) {
@@ -322,7 +326,7 @@ export class Network extends Resource<NetworkEvents> {
       if (bucket && refill(bucket, Date.now()) >= NOTIFY_LIMITS.burst) this.buckets.delete(key)
       if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
-    channel.open(this.hello())
+    channel.open({ ...this.hello(), messages: MESSAGE_TYPES.length })
     this.emit('connection', conn.remotePublicKey, mux)
   }
 
@@ -340,6 +344,24 @@ export class Network extends Resource<NetworkEvents> {
       acked = true
       state.send.ack.send({ id: message.id })
     })
+  }
+
+  /** A follow notice takes a token from the same bucket as notifies: each costs us a feed read. */
+  private onFollowNotice(state: PeerState, message: FollowNotice): void {
+    if (!state.hello) throw new DecodeError('a follow notice before hello')
+    if (!this.takeToken(toHex(state.publicKey))) return
+    let acked = false
+    this.emit('follow-notice', publicPeer(state), message, () => {
+      if (acked || state.channel.closed) return
+      acked = true
+      state.send.followAck.send({ at: message.at })
+    })
+  }
+
+  private onFollowAck(state: PeerState, { at }: FollowNotice): void {
+    const key = `${toHex(state.publicKey)}/follow/${at}`
+    this.acks.get(key)?.()
+    this.acks.delete(key)
   }
 
   /** One notification token of this sender, or false (dropped); a flood throws (disconnect). */
@@ -372,19 +394,41 @@ export class Network extends Resource<NetworkEvents> {
    * send, and wait for its acknowledgement. False when it could not be done before the deadline.
    */
   async deliver(publicKey: Buffer, message: Notify, deadline: number): Promise<boolean> {
+    const sent = await this.sendAndAwaitAck(publicKey, `${toHex(publicKey)}/${message.id}`, (p) => p.send.notify.send(message), deadline)
+    return sent === 'acked'
+  }
+
+  /**
+   * Deliver a follow notice, like `deliver`. 'old-peer' at once when the identity is connected but
+   * its hello says it does not handle follow notices (a peer of the first revision, which would
+   * drop it unanswered): the caller keeps it for when that peer is updated.
+   */
+  deliverFollowNotice(publicKey: Buffer, notice: FollowNotice, deadline: number): Promise<'acked' | 'failed' | 'old-peer'> {
+    const handles = (p: Peer): boolean => (p.hello?.messages ?? 0) > MESSAGE_TYPES.indexOf('follow-ack')
+    return this.sendAndAwaitAck(publicKey, `${toHex(publicKey)}/follow/${notice.at}`, (p) => p.send.followNotice.send(notice), deadline, handles)
+  }
+
+  /** Connect to an identity directly (by public key, no topic), send, and wait for the ack filed under `key`. */
+  private async sendAndAwaitAck(
+    publicKey: Buffer,
+    key: string,
+    send: (peer: PeerState) => void,
+    deadline: number,
+    handles: (peer: Peer) => boolean = () => true
+  ): Promise<'acked' | 'failed' | 'old-peer'> {
     this.joinPeer(publicKey)
     try {
-      return await this.sendAndAwaitAck(publicKey, message, deadline)
+      const peer = await this.waitForPeer(publicKey, deadline)
+      if (!peer) return 'failed'
+      if (!handles(peer)) return 'old-peer'
+      return (await this.awaitAck(publicKey, key, send, deadline)) ? 'acked' : 'failed'
     } finally {
       // hyperswarm retries explicit peers forever: release it (an open connection stays open).
       this.leavePeer(publicKey)
     }
   }
 
-  private async sendAndAwaitAck(publicKey: Buffer, message: Notify, deadline: number): Promise<boolean> {
-    const peer = await this.waitForPeer(publicKey, deadline)
-    if (!peer) return false
-    const key = `${toHex(publicKey)}/${message.id}`
+  private awaitAck(publicKey: Buffer, key: string, send: (peer: PeerState) => void, deadline: number): Promise<boolean> {
     let fail = (): void => {}
     const acked = new Promise<boolean>((resolve) => {
       const settle = (ok: boolean): void => {
@@ -397,7 +441,9 @@ export class Network extends Resource<NetworkEvents> {
       this.acks.set(key, onAck)
       fail = () => settle(false)
     })
-    if (!this.notify(publicKey, message)) fail()
+    const peer = this.peers.get(toHex(publicKey))
+    if (!peer || peer.hello === null) fail()
+    else send(peer) // queued even when it reports backpressure
     return acked
   }
 

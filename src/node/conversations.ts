@@ -9,7 +9,7 @@ import { firstPeer, untilDeadline } from './deadline.js'
 import type { FeedSet } from './feed-set.js'
 import type { Reading } from './reading.js'
 import type { Relations } from './relations.js'
-import type { NotificationView } from './views.js'
+import type { FollowerView, NotificationView } from './views.js'
 
 /** What Conversations reads and writes: the node's parts, injected. */
 export interface ConversationDeps {
@@ -21,6 +21,8 @@ export interface ConversationDeps {
   reading: Reading
   now(): number
   notify(n: NotificationView): void
+  /** Someone who followed us, as the followers list shows them (Followers.view). */
+  follower(author: Buffer, since: number): Promise<FollowerView>
 }
 
 /**
@@ -46,6 +48,18 @@ export class Conversations {
     if (this.d.presence.network) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
   }
 
+  /**
+   * A follow or unfollow record was written (null: none was): tell `target` to read it again (a
+   * follow notice, protocol.md §8.3), queued until acknowledged like a comment's notify. Call it
+   * after Presence.watch(): a direct connection begun while the swarm flushes a lookup can hold
+   * that flush for good (hyperswarm counts it as pending and may never count it done).
+   */
+  async queueFollowNotice(target: Buffer, record: { at: number } | null): Promise<void> {
+    if (!record) return
+    await this.d.index.queueFollowNotice(target, record.at)
+    if (this.d.presence.network) void this.deliverTo(target, Date.now() + 15_000)
+  }
+
   /** Deliver what is queued for one identity, if it can be reached before the deadline. */
   async deliverTo(target: Buffer, deadline: number): Promise<number> {
     const network = this.d.presence.network
@@ -53,7 +67,11 @@ export class Conversations {
     let n = 0
     for (const item of await this.d.index.outgoing()) {
       if (!item.target.equals(target)) continue
-      if (!(await network.deliver(target, { kind: item.kind === 'mention' ? 'mention' : 'comment', id: item.id }, deadline))) break
+      if (item.kind === 'follow') {
+        const sent = await network.deliverFollowNotice(target, { at: item.id }, deadline)
+        if (sent === 'old-peer') continue // kept for when they run a version that reads it
+        if (sent === 'failed') break
+      } else if (!(await network.deliver(target, { kind: item.kind === 'mention' ? 'mention' : 'comment', id: item.id }, deadline))) break
       await this.d.index.delivered(target, item.id)
       n++
     }
@@ -95,11 +113,16 @@ export class Conversations {
     }
   }
 
-  /** Comments on you and mentions of you, newest first. */
+  /** Comments on you, mentions of you and follows of you, newest first. */
   async list(opts: { limit?: number } = {}): Promise<NotificationView[]> {
     const out: NotificationView[] = []
     for (const n of await this.d.index.notifications(opts.limit ?? 50)) {
       if (this.d.relations.isBlocked(toHex(n.ref.author))) continue
+      if (n.kind === 'follow') {
+        // The ref's id is the follow record's time (LocalIndex.addFollower).
+        out.push({ kind: 'follow', at: n.at, person: await this.d.follower(n.ref.author, Math.min(n.ref.id, n.at)) })
+        continue
+      }
       const stored = await this.d.feeds.of(n.ref.author).getPost(n.ref.id)
       out.push({ kind: n.kind === 'mention' ? 'mention' : 'comment', at: n.at, post: stored ? await this.d.reading.view(stored) : null, ref: formatRef(n.ref) })
     }

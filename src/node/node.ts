@@ -18,13 +18,14 @@ import { Transfers } from '../transfer/transfers.js'
 import type { BtOptions } from '../transfer/bt-options.js'
 import { Conversations } from './conversations.js'
 import { FeedSet } from './feed-set.js'
+import { Followers } from './followers.js'
 import { Finding, type LookResult, type TopicView } from './finding.js'
 import { NodeFiles } from './files.js'
 import { Presence, type DiscoveredPerson } from './presence.js'
 import { Reading, type SearchResult } from './reading.js'
 import { Relations } from './relations.js'
 import { openStore, STORE_DIR } from './store.js'
-import type { AttachmentView, DiscoverResult, NodeStatus, NotificationView, PersonView, PostView, ProfileView, SyncResult, ThreadView } from './views.js'
+import type { AttachmentView, DiscoverResult, FollowerView, NodeStatus, NotificationView, PersonView, PostView, ProfileView, SyncResult, ThreadView } from './views.js'
 
 export type { DiscoveredPerson, DiscoverResult, LookResult, NodeStatus, SearchResult, SyncResult, TopicView }
 export { STORE_DIR }
@@ -41,7 +42,7 @@ export interface NodeOptions {
 export interface NodeEvents {
   /** A followed feed brought new or changed posts into the index. */
   'feed-update': [{ id: string; changed: number }]
-  /** Someone commented on your post or mentioned you (verified from their feed). */
+  /** Someone commented on your post, mentioned you or followed you (verified from their feed). */
   notification: [NotificationView]
 }
 
@@ -72,6 +73,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   private readonly reading: Reading
   private readonly presence: Presence
   private readonly conversations: Conversations
+  private readonly followedBy: Followers
   private readonly finding: Finding
 
   private constructor(home: string, identity: Identity, store: { store: Corestore; release: () => void }, transfers: Transfers, opts: NodeOptions) {
@@ -88,6 +90,8 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     this.relations = new Relations(this.feeds)
     this.reading = new Reading(this.feeds, this.index, this.relations)
     this.presence = new Presence({ identity, store: this.store, feeds: this.feeds, index: this.index, relations: this.relations })
+    const notify = (n: NotificationView): void => void this.emit('notification', n)
+    this.followedBy = new Followers({ feeds: this.feeds, index: this.index, relations: this.relations, now, notify })
     this.conversations = new Conversations({
       feeds: this.feeds,
       index: this.index,
@@ -95,11 +99,13 @@ export class ChrysalisNode extends Resource<NodeEvents> {
       presence: this.presence,
       reading: this.reading,
       now,
-      notify: (n) => this.emit('notification', n)
+      notify,
+      follower: (author, since) => this.followedBy.view(author, since)
     })
     this.finding = new Finding({ feeds: this.feeds, relations: this.relations, reading: this.reading, presence: this.presence, whoami: () => this.whoami() })
     this.presence.on('feed-update', (e) => this.emit('feed-update', e))
     this.presence.on('notify', (from, id, done) => void this.conversations.onNotify(from, id).then(done, done))
+    this.presence.on('follow-notice', (from, done) => void this.followedBy.onNotice(from).then((read) => read && done(), done)) // unread: sent again later
     this.presence.on('peer', (publicKey) => void this.conversations.deliverTo(publicKey, Date.now() + 10_000))
     this.files = new NodeFiles({
       transfers,
@@ -282,23 +288,28 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   async follow(id: string | Buffer): Promise<PersonView> {
     const target = this.relations.other(id, 'follow')
-    await this.relations.follow(target)
+    const record = await this.relations.follow(target)
     const feed = this.feeds.of(target)
     await this.presence.watch(feed)
     await this.index.update(feed)
+    await this.conversations.queueFollowNotice(target, record) // "X followed you"; after watch() (see there)
     return this.relations.person(target)
   }
 
   async unfollow(id: string | Buffer): Promise<PersonView> {
     const target = this.relations.other(id, 'unfollow')
-    if (!(await this.relations.unfollow(target))) throw new ChrysalisError('NOT_FOUND', 'you do not follow this identity; see `chrysalis following`')
+    const record = await this.relations.unfollow(target)
+    if (!record) throw new ChrysalisError('NOT_FOUND', 'you do not follow this identity; see `chrysalis following`')
+    await this.conversations.queueFollowNotice(target, record) // they take us off their followers
     await this.presence.unwatch(this.feeds.of(target))
     return this.relations.person(target)
   }
 
   async block(id: string | Buffer): Promise<PersonView> {
     const target = this.relations.other(id, 'block')
-    if (await this.relations.block(target)) await this.presence.unwatch(this.feeds.of(target))
+    const unfollowed = await this.relations.block(target)
+    await this.conversations.queueFollowNotice(target, unfollowed)
+    if (unfollowed) await this.presence.unwatch(this.feeds.of(target))
     return this.relations.person(target)
   }
 
@@ -323,6 +334,11 @@ export class ChrysalisNode extends Resource<NodeEvents> {
 
   followingCount(): number {
     return this.relations.followingCount()
+  }
+
+  /** Who follows you, newest first, as their feeds said when they told you (§8.3); `following`: you follow them back. */
+  followers(opts: { limit?: number } = {}): Promise<FollowerView[]> {
+    return this.followedBy.list(opts)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -414,7 +430,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     return { ...this.presence.status(), recovering: this.recovering, bt: this.transfers.btStatus() }
   }
 
-  /** Comments on you and mentions of you, newest first. */
+  /** Comments on you, mentions of you and follows of you, newest first. */
   notifications(opts: { limit?: number } = {}): Promise<NotificationView[]> {
     return this.conversations.list(opts)
   }

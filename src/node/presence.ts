@@ -21,6 +21,8 @@ export interface PresenceEvents {
   'feed-update': [{ id: string; changed: number }]
   /** A peer says its post `id` concerns us (never trusted: Conversations reads it). */
   notify: [from: Buffer, id: number, done: () => void]
+  /** A peer says it followed or unfollowed us (never trusted: Followers reads its feed). */
+  'follow-notice': [from: Buffer, done: () => void]
   /** A peer finished its hello. */
   peer: [publicKey: Buffer]
 }
@@ -98,6 +100,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.finder = finder
     this.feeds.goOnline()
     network.on('notify', (peer, message, done) => this.emit('notify', peer.publicKey, message.id, done))
+    network.on('follow-notice', (peer, _notice, done) => this.emit('follow-notice', peer.publicKey, done))
     network.on('peer', (peer) => this.emit('peer', peer.publicKey))
     const done = this.feeds.own.core.findingPeers()
     for (const feed of this.relations.followed()) this.keepLive(feed)

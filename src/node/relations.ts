@@ -5,13 +5,14 @@ import type { Feed } from '../feeds/feed.js'
 import { BLOCK_PREFIX, FOLLOW_PREFIX } from '../feeds/layout.js'
 import { untilDeadline } from './deadline.js'
 import type { FeedSet } from './feed-set.js'
+import type { RelationRecord } from '../feeds/records.js'
 import type { PersonView } from './views.js'
 
 /**
  * Whom this identity follows and blocks: the two sets, read from the own feed at open and written
  * back to it on every change, and the people views built from them.
  *
- *   const { followed } = await relations.follow(target) // false when already followed
+ *   const record = await relations.follow(target) // null when already followed
  */
 export class Relations {
   private readonly feeds: FeedSet
@@ -34,25 +35,27 @@ export class Relations {
     return target
   }
 
-  async follow(target: Buffer): Promise<void> {
+  /** Follow; the record written, or null when `target` was followed already. */
+  async follow(target: Buffer): Promise<RelationRecord | null> {
     const hex = toHex(target)
     if (this.blocked.has(hex)) throw new ChrysalisError('BAD_STATE', 'you blocked this identity; unblock it first with `chrysalis unblock ID`')
-    if (this.following.has(hex)) return
-    await this.feeds.own.setRelation('follow', target)
+    if (this.following.has(hex)) return null
+    const record = await this.feeds.own.setRelation('follow', target)
     this.following.add(hex)
+    return record
   }
 
-  /** Stop following; false when `target` was not followed. */
-  async unfollow(target: Buffer): Promise<boolean> {
+  /** Stop following; the unfollow record written, or null when `target` was not followed. */
+  async unfollow(target: Buffer): Promise<RelationRecord | null> {
     const hex = toHex(target)
-    if (!this.following.has(hex)) return false
-    await this.feeds.own.setRelation('unfollow', target)
+    if (!this.following.has(hex)) return null
+    const record = await this.feeds.own.setRelation('unfollow', target)
     this.following.delete(hex)
-    return true
+    return record
   }
 
-  /** Block (which also unfollows); true when `target` was followed until now. */
-  async block(target: Buffer): Promise<boolean> {
+  /** Block (which also unfollows); the unfollow record when `target` was followed until now. */
+  async block(target: Buffer): Promise<RelationRecord | null> {
     const unfollowed = await this.unfollow(target)
     if (!this.blocked.has(toHex(target))) {
       await this.feeds.own.setRelation('block', target)

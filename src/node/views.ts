@@ -83,12 +83,27 @@ export function postView(post: StoredPost, authorName: string | null): PostView 
   }
 }
 
-export interface NotificationView {
+/** Someone who follows you (as their feed said when they told you), and whether you follow them back. */
+export interface FollowerView extends PersonView {
+  following: boolean
+}
+
+/** A comment on your post or a mention of you, or someone who followed you; switch on `kind`. */
+export type NotificationView = PostNotificationView | FollowNotificationView
+
+export interface PostNotificationView {
   kind: 'comment' | 'mention'
   at: number
   /** The comment or post; null when its author's feed does not hold it here now. */
   post: PostView | null
   ref?: string
+}
+
+export interface FollowNotificationView {
+  kind: 'follow'
+  /** When you learned it. */
+  at: number
+  person: FollowerView
 }
 
 export interface NodeStatus {
@@ -107,7 +122,7 @@ export interface SyncResult {
   peers: number
   /** For a restored identity: whether its feed was found (null when not recovering). */
   recovered: boolean | null
-  /** Notifications (comments, mentions) delivered to the people concerned. */
+  /** Notifications (comments, mentions, follow notices) delivered to the people concerned. */
   delivered: number
   /** Comments by people you do not follow, fetched for threads you can see. */
   fetchedComments: number

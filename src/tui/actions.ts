@@ -33,7 +33,7 @@ export type Action =
   | { type: 'discover' }
   | { type: 'search' }
   | { type: 'follow-id' }
-  | { type: 'other-section' }
+  | { type: 'other-section'; by: 1 | -1 }
   | { type: 'toggle-follow' }
   | { type: 'toggle-block' }
   | { type: 'unfollow' }

@@ -43,6 +43,8 @@ export type TuiNode = Pick<
 > & {
   /** Look before you follow (a profile read from the network); test doubles may leave it out. */
   look?: ChrysalisNode['look']
+  /** Who follows you; test doubles may leave it out. */
+  followers?: ChrysalisNode['followers']
   /** Search what is indexed here; test doubles may leave it out. */
   search?: ChrysalisNode['search']
   /** `bt` is the BitTorrent side (BtStatus); read only when there. */

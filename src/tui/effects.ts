@@ -66,7 +66,15 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'toggle-follow': {
       const t = top(before)
       if (t?.kind === 'profile') return t.id === before.me?.id ? undefined : c.run(() => people.setFollow(c, t.id, !t.following))
-      const person = before.people.found[before.people.foundSelected]
+      if (!t && before.tab === 'notifications') {
+        // Follow back someone who followed you (a comment's author: its profile has f).
+        const note = before.notifications.items[before.notifications.selected]
+        if (!note) return
+        if (note.kind !== 'follow') return c.info("f follows back someone who followed you; p opens this author's profile.")
+        return note.person.following ? c.info(`You follow ${note.person.name ?? note.person.fingerprint} already.`) : c.run(() => people.setFollow(c, note.person.id, true))
+      }
+      const p = before.people
+      const person = p.section === 'followers' ? p.followers[p.followerSelected] : p.found[p.foundSelected]
       return person ? c.run(() => people.setFollow(c, person.id, !person.following)) : undefined
     }
     case 'toggle-block': {

@@ -40,6 +40,8 @@ const MOVES: Record<string, Move> = {
 const moveTo = (p: Pressed): Action => ({ type: 'move', to: MOVES[p.name ?? ''] ?? 'down' })
 const typed = (p: Pressed): Action => ({ type: 'type', input: p.input, key: p.key })
 const byKey = (p: Pressed): 1 | -1 => (p.name === 'shift-tab' || p.name === 'up' ? -1 : 1)
+/** ←→ on People: the previous or next pane (Following, Followers, Discover). */
+const section = (p: Pressed): Action => ({ type: 'other-section', by: p.name === 'left' ? -1 : 1 })
 
 /** A list: the footer shows ↑↓; help shows the rest. */
 const list = (does = 'move'): Binding[] => [
@@ -179,17 +181,30 @@ export const KEYMAP = {
     b(['i'], 'i', 'follow ID', fixed({ type: 'follow-id' })),
     b(['x'], 'x', 'unfollow', fixed({ type: 'unfollow' })),
     b(['b'], 'b', 'block', fixed({ type: 'block' })),
-    b(['left', 'right'], '←→', 'discover', fixed({ type: 'other-section' }), 'help')
+    b(['left', 'right'], '←→', 'followers, discover', section, 'help')
+  ]),
+  'people-followers': screen('People: followers', [
+    ...list(),
+    b(['f'], 'f', 'follow back/unfollow', fixed({ type: 'toggle-follow' })),
+    b(['enter', 'p'], 'Enter', 'profile', fixed({ type: 'open' })),
+    b(['left', 'right'], '←→', 'following, discover', section),
+    b(['d'], 'd', 'discover', fixed({ type: 'discover' }), 'help'),
+    b(['i'], 'i', 'follow ID', fixed({ type: 'follow-id' }), 'help')
   ]),
   'people-discover': screen('People: discover', [
     ...list(),
     b(['f'], 'f', 'follow/unfollow', fixed({ type: 'toggle-follow' })),
     b(['enter', 'p'], 'Enter', 'profile', fixed({ type: 'open' })),
     b(['d'], 'd', 'topic', fixed({ type: 'discover' })),
-    b(['left', 'right'], '←→', 'following', fixed({ type: 'other-section' })),
+    b(['left', 'right'], '←→', 'followers, following', section),
     b(['i'], 'i', 'follow ID', fixed({ type: 'follow-id' }), 'help')
   ]),
-  notifications: screen('Notifications', [...list(), b(['enter'], 'Enter', 'open thread', fixed({ type: 'open' }))]),
+  notifications: screen('Notifications', [
+    ...list(),
+    b(['enter'], 'Enter', 'open', fixed({ type: 'open' })),
+    b(['p'], 'p', 'profile', fixed({ type: 'author' })),
+    b(['f'], 'f', 'follow back', fixed({ type: 'toggle-follow' }))
+  ]),
   transfers: screen('Transfers', [
     b(['a'], 'a', 'add magnet', fixed({ type: 'add-fetch' })),
     ...list().map((x) => ({ ...x, show: 'help' as const })),
@@ -239,7 +254,7 @@ export function contextOf(s: UiState): Context {
     if (s.identity.backup) return 'identity-backup'
     return s.status.recovering ? 'identity-restored' : 'identity'
   }
-  if (s.tab === 'people' && s.people.section === 'discover') return 'people-discover'
+  if (s.tab === 'people' && s.people.section !== 'following') return `people-${s.people.section}`
   return s.tab
 }
 

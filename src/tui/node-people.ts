@@ -2,12 +2,18 @@ import type { Controller } from './controller.js'
 import { refreshTimeline } from './node-posts.js'
 import { clamp, updateTop } from './store.js'
 import { oneLine } from './text.js'
+import type { NotificationView } from '../node/views.js'
 
 /** What People, profiles and Notifications do through the node. */
 
+/** Following and Followers (a test double without `followers` has none). */
 export async function loadFollowing(c: Controller): Promise<void> {
-  const following = await c.need().followingList()
-  c.update((s) => ({ ...s, people: { ...s.people, following, selected: clamp(s.people.selected, following.length) } }))
+  const node = c.need()
+  const [following, followers] = await Promise.all([node.followingList(), node.followers ? node.followers({ limit: 500 }) : []])
+  c.update((s) => ({
+    ...s,
+    people: { ...s.people, following, selected: clamp(s.people.selected, following.length), followers, followerSelected: clamp(s.people.followerSelected, followers.length) }
+  }))
 }
 
 /** Watch a topic: people appear on Discover as they are found. */
@@ -25,6 +31,9 @@ export async function setFollow(c: Controller, id: string, follow: boolean): Pro
   const node = c.need()
   const person = follow ? await node.follow(id) : await node.unfollow(id)
   c.update((s) => ({ ...s, people: { ...s.people, found: s.people.found.map((p) => (p.id === id ? { ...p, following: follow } : p)) } }))
+  // "followed you" rows say whether you follow them back.
+  const back = (n: NotificationView): NotificationView => (n.kind === 'follow' && n.person.id === id ? { ...n, person: { ...n.person, following: follow } } : n)
+  c.update((s) => ({ ...s, notifications: { ...s.notifications, items: s.notifications.items.map(back) } }))
   c.update((s) => updateTop(s, 'profile', (p) => (p.id === id ? { ...p, following: follow } : p)))
   await loadFollowing(c)
   // A feed not synced yet has no name here: the name they said hello with will do.
@@ -71,9 +80,13 @@ export async function loadNotifications(c: Controller, fresh: boolean): Promise<
     const unread = s.tab === 'notifications' && s.stack.length === 0 ? 0 : s.notifications.unread + (fresh ? added : 0)
     return { ...s, notifications: { items, selected: clamp(s.notifications.selected, items.length), unread } }
   })
-  if (fresh && items[0]?.post) {
-    const p = items[0].post
-    c.info(`${items[0].kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${oneLine(p.text, 60)} (3 shows it)`)
+  const newest = items[0]
+  if (fresh && newest?.kind === 'follow') {
+    c.info(`${newest.person.name ?? newest.person.fingerprint} followed you (3 shows it; f there follows back).`)
+    if (c.state.tab === 'people') await loadFollowing(c)
+  } else if (fresh && newest && newest.kind !== 'follow' && newest.post) {
+    const p = newest.post
+    c.info(`${newest.kind === 'comment' ? 'New comment' : 'Mention'} from ${p.authorName ?? p.fingerprint}: ${oneLine(p.text, 60)} (3 shows it)`)
   }
   // A comment on our post, by someone we may not follow: the open thread shows it too.
   if (fresh) c.reloadSoon()

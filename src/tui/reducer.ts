@@ -3,7 +3,7 @@ import type { PostView } from '../node/views.js'
 import { checkExhaustive, type Action, type Move } from './actions.js'
 import { editField, field, moveLine, newLine, type Field } from './field.js'
 import { contextOf } from './keymap.js'
-import { clamp, newCompose, searchRows, TABS, threadRows, top, updateTop, type Prompt, type Pushed, type Tab, type UiState } from './store.js'
+import { clamp, newCompose, PEOPLE_SECTIONS, searchRows, TABS, threadRows, top, updateTop, type Prompt, type Pushed, type Tab, type UiState } from './store.js'
 
 /**
  * The state change an action makes, and nothing else: no node, no timers, no I/O. What an
@@ -23,7 +23,7 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
     case 'back':
       if (s.stack.length) return pop(s)
       if (s.message) return { ...s, message: null }
-      if (s.tab === 'people' && s.people.section === 'discover') return { ...s, people: { ...s.people, section: 'following' } }
+      if (s.tab === 'people' && s.people.section !== 'following') return { ...s, people: { ...s.people, section: 'following' } }
       return s
     case 'compose':
       return top(s)?.kind === 'compose' ? s : { ...push(s, s.draft ?? newCompose()), prompt: null }
@@ -66,6 +66,8 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       // On the list, the details open: the magnet is shown whole there, whatever the clipboard does.
       return !top(s) && s.tab === 'transfers' ? open(s) : s
     case 'author': {
+      const note = !top(s) && s.tab === 'notifications' ? s.notifications.items[s.notifications.selected] : undefined
+      if (note) return note.kind === 'follow' ? pushProfile(s, note.person.id) : note.post ? pushProfile(s, note.post.author) : s
       const post = selectedPost(s)
       return post ? pushProfile(s, post.author) : s
     }
@@ -75,8 +77,10 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       return withPrompt(s, { kind: 'topic', title: 'Discover people by interest topic', field: field(s.people.topic ?? 'vintage-manuals'), target: '', multiline: false })
     case 'follow-id':
       return withPrompt(s, { kind: 'follow-id', title: 'Follow by ID (paste it)', field: field(), target: '', multiline: false })
-    case 'other-section':
-      return { ...s, people: { ...s.people, section: s.people.section === 'following' ? 'discover' : 'following' } }
+    case 'other-section': {
+      const n = PEOPLE_SECTIONS.length
+      return { ...s, people: { ...s.people, section: PEOPLE_SECTIONS[(PEOPLE_SECTIONS.indexOf(s.people.section) + n + a.by) % n]! } }
+    }
     case 'add-fetch':
       return withPrompt(s, { kind: 'add-fetch', title: 'Fetch (magnet, infohash or .torrent)', field: field(), target: '', multiline: false, candidates: [] })
     case 'cancel-transfer': {
@@ -239,6 +243,7 @@ function moveIn(s: UiState, to: Move): UiState {
     case 'people': {
       const p = s.people
       if (p.section === 'discover') return { ...s, people: { ...p, foundSelected: moved(p.foundSelected, p.found.length, to, page(s, 2)) } }
+      if (p.section === 'followers') return { ...s, people: { ...p, followerSelected: moved(p.followerSelected, p.followers.length, to, page(s, 1)) } }
       return { ...s, people: { ...p, selected: moved(p.selected, p.following.length, to, page(s, 1)) } }
     }
     case 'notifications':
@@ -272,11 +277,13 @@ function open(s: UiState): UiState {
     }
     case 'people': {
       const p = s.people
-      const person = p.section === 'discover' ? p.found[p.foundSelected] : p.following[p.selected]
+      const person = p.section === 'discover' ? p.found[p.foundSelected] : p.section === 'followers' ? p.followers[p.followerSelected] : p.following[p.selected]
       return person ? pushProfile(s, person.id) : s
     }
     case 'notifications': {
-      const post = s.notifications.items[s.notifications.selected]?.post
+      const note = s.notifications.items[s.notifications.selected]
+      if (note?.kind === 'follow') return pushProfile(s, note.person.id)
+      const post = note?.post
       return post ? pushThread(s, post.root ?? post.ref, post.ref) : s
     }
     case 'transfers': {

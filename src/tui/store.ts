@@ -1,5 +1,5 @@
 import type { DiscoveredPerson, SearchResult } from '../node/node.js'
-import type { NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
+import type { FollowerView, NotificationView, PersonView, PostView, ProfileView, ThreadView } from '../node/views.js'
 import type { TransferView } from '../transfer/transfers.js'
 import { field, type Field } from './field.js'
 import type { TuiBtStatus, TuiPeerInfo } from './controller.js'
@@ -18,6 +18,9 @@ export const TAB_TITLES: Record<Tab, string> = {
   transfers: 'Transfers',
   identity: 'Identity'
 }
+
+/** The People screen's panes, in ←→ order. */
+export const PEOPLE_SECTIONS = ['following', 'followers', 'discover'] as const
 
 export interface Message {
   kind: 'error' | 'info'
@@ -161,9 +164,12 @@ export interface UiState {
   me: ProfileView | null
   timeline: { posts: PostView[]; next: string | null; loading: boolean; selected: number; loaded: boolean }
   people: {
-    section: 'following' | 'discover'
+    /** The pane shown: ←→ goes through PEOPLE_SECTIONS. */
+    section: (typeof PEOPLE_SECTIONS)[number]
     following: PersonView[]
     selected: number
+    followers: FollowerView[]
+    followerSelected: number
     topic: string | null
     found: DiscoveredPerson[]
     foundSelected: number
@@ -201,7 +207,7 @@ export function initialState(size = { columns: 80, rows: 24 }, now = Date.now())
     status: { net: 'online', dhtNodes: null, online: false, peers: 0, feeds: 0, feedsReachable: 0, down: 0, up: 0, recovering: false, bt: null },
     me: null,
     timeline: { posts: [], next: null, loading: false, selected: 0, loaded: false },
-    people: { section: 'following', following: [], selected: 0, topic: null, found: [], foundSelected: 0 },
+    people: { section: 'following', following: [], selected: 0, followers: [], followerSelected: 0, topic: null, found: [], foundSelected: 0 },
     notifications: { items: [], selected: 0, unread: 0 },
     transfers: { items: [], selected: 0 },
     identity: { edit: null, backup: null, phrase: null },
