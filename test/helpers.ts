@@ -34,8 +34,12 @@ export async function makeNode(t: Test, name: string, opts: { now?: () => number
   return node
 }
 
-/** Replicate two corestores over an in-memory stream pair until the test ends. */
+/**
+ * Replicate two corestores over an in-memory stream pair until the test ends, every open core
+ * offered (a node's store offers none by itself: Presence attaches feeds per connection).
+ */
 export function replicate(t: Test, a: Corestore, b: Corestore): void {
+  for (const store of [a, b]) (store as unknown as { active: boolean }).active = true
   const s1 = a.replicate(true)
   const s2 = b.replicate(false)
   pipeline(s1, s2, s1, () => {})

@@ -2,6 +2,7 @@
 declare module 'hypercore' {
   import type { EventEmitter } from 'node:events'
   import type { Duplex } from 'node:stream'
+  import type Protomux from 'protomux'
 
   export interface KeyPair {
     publicKey: Buffer
@@ -53,7 +54,8 @@ declare module 'hypercore' {
     update(opts?: { wait?: boolean; force?: boolean }): Promise<boolean>
     download(range?: DownloadRange): Download
     findingPeers(): () => void
-    replicate(isInitiator: boolean | Duplex, opts?: { keepAlive?: boolean }): Duplex
+    /** A Protomux: attach this core to that connection's muxer. */
+    replicate(isInitiator: boolean | Duplex | Protomux, opts?: { keepAlive?: boolean }): Duplex
     session(opts?: object): Hypercore
     info(opts?: { storage?: boolean }): Promise<{ length: number; contiguousLength: number; byteLength: number }>
   }
@@ -70,7 +72,8 @@ declare module 'corestore' {
     | { keyPair: KeyPair; exclusive?: boolean }
 
   export default class Corestore {
-    constructor(storage: string | CoreStorage, opts?: { primaryKey?: Buffer; readOnly?: boolean })
+    /** `active: false`: open cores are not offered on every replication stream (they are attached one by one). */
+    constructor(storage: string | CoreStorage, opts?: { primaryKey?: Buffer; readOnly?: boolean; active?: boolean })
     get(opts: GetOptions): Hypercore
     replicate(isInitiator: boolean | Duplex, opts?: object): Duplex
     namespace(name: string): Corestore

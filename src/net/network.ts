@@ -5,8 +5,9 @@ import type Corestore from 'corestore'
 import type { KeyPair } from '../identity/keys.js'
 import { encodeId, toHex } from '../identity/encoding.js'
 import { DecodeError } from '../codec/primitives.js'
-import { MESSAGE_TYPES, NOTIFY_LIMITS, PROTOCOL, encodings, type Ack, type FollowNotice, type Hello, type Notify } from './messages.js'
+import { MESSAGE_TYPES, PROTOCOL, encodings, type Ack, type FollowNotice, type Hello, type Notify } from './messages.js'
 import { interestTopic } from './topics.js'
+import { SenderBuckets } from './rate.js'
 import { Resource } from '../lifecycle.js'
 
 export interface Peer {
@@ -45,6 +46,12 @@ export interface NetworkOptions {
   dht: HyperDHT
   /** The current hello to send to new peers (name, bio, interest topics); the network adds `messages`. */
   hello: () => Omit<Hello, 'messages'>
+  /**
+   * Called on each new connection with the topics through which we found the peer (none when it
+   * called us): attach the feeds it is for (`core.replicate(mux)`, protocol.md §8.4). Without
+   * it, the corestore's own policy applies.
+   */
+  offer?: (remote: Buffer, topics: Buffer[], mux: Protomux) => void
   maxPeers?: number
 }
 
@@ -70,6 +77,7 @@ export class Network extends Resource<NetworkEvents> {
   readonly swarm: Hyperswarm
   private readonly store: Corestore
   private readonly hello: () => Omit<Hello, 'messages'>
+  private readonly offer: NetworkOptions['offer'] | null
   private readonly peers = new Map<string, PeerState>()
   private readonly interests = new Map<string, { topic: Buffer; discovery: Discovery }>()
   private readonly feeds = new Map<string, Discovery>()
@@ -78,12 +86,13 @@ export class Network extends Resource<NetworkEvents> {
   private readonly banned = new Set<string>()
   private readonly acks = new Map<string, () => void>()
   /** Notification buckets by sender (hex key), kept across reconnections; refilled ones go. */
-  private readonly buckets = new Map<string, Bucket>()
+  private readonly buckets = new SenderBuckets()
 
   constructor(opts: NetworkOptions) {
     super()
     this.store = opts.store
     this.hello = opts.hello
+    this.offer = opts.offer ?? null
     this.swarm = new Hyperswarm({
       keyPair: opts.keyPair,
       dht: opts.dht,
@@ -322,11 +331,11 @@ export class Network extends Resource<NetworkEvents> {
       if (this.peers.get(key) !== state) return
       this.peers.delete(key)
       this.muxes.delete(key)
-      const bucket = this.buckets.get(key)
-      if (bucket && refill(bucket, Date.now()) >= NOTIFY_LIMITS.burst) this.buckets.delete(key)
+      this.buckets.release(key)
       if (state?.hello) this.emit('peer-leave', publicPeer(state))
     })
     channel.open({ ...this.hello(), messages: MESSAGE_TYPES.length })
+    this.offer?.(conn.remotePublicKey, info.topics, mux)
     this.emit('connection', conn.remotePublicKey, mux)
   }
 
@@ -337,7 +346,7 @@ export class Network extends Resource<NetworkEvents> {
 
   private onNotify(state: PeerState, message: Notify): void {
     if (!state.hello) throw new DecodeError('a notification before hello')
-    if (!this.takeToken(toHex(state.publicKey))) return
+    if (!this.buckets.take(toHex(state.publicKey))) return
     let acked = false
     this.emit('notify', publicPeer(state), message, () => {
       if (acked || state.channel.closed) return
@@ -349,7 +358,7 @@ export class Network extends Resource<NetworkEvents> {
   /** A follow notice takes a token from the same bucket as notifies: each costs us a feed read. */
   private onFollowNotice(state: PeerState, message: FollowNotice): void {
     if (!state.hello) throw new DecodeError('a follow notice before hello')
-    if (!this.takeToken(toHex(state.publicKey))) return
+    if (!this.buckets.take(toHex(state.publicKey))) return
     let acked = false
     this.emit('follow-notice', publicPeer(state), message, () => {
       if (acked || state.channel.closed) return
@@ -362,25 +371,6 @@ export class Network extends Resource<NetworkEvents> {
     const key = `${toHex(state.publicKey)}/follow/${at}`
     this.acks.get(key)?.()
     this.acks.delete(key)
-  }
-
-  /** One notification token of this sender, or false (dropped); a flood throws (disconnect). */
-  private takeToken(key: string): boolean {
-    let bucket = this.buckets.get(key)
-    if (!bucket) {
-      // Bounded: the oldest sender's bucket goes first (it is refilled, or nearly).
-      if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!)
-      this.buckets.set(key, (bucket = { tokens: NOTIFY_LIMITS.burst, at: Date.now(), drops: 0 }))
-    }
-    if (refill(bucket, Date.now()) >= 1) {
-      bucket.tokens--
-      bucket.drops = 0
-      return true
-    }
-    if (++bucket.drops > NOTIFY_LIMITS.floodDrops) {
-      throw new DecodeError(`a notification flood (more than ${NOTIFY_LIMITS.floodDrops} over the rate of ${NOTIFY_LIMITS.perSecond}/s)`)
-    }
-    return false
   }
 
   private onAck(state: PeerState, { id }: Ack): void {
@@ -481,23 +471,6 @@ export class Network extends Resource<NetworkEvents> {
       conn.destroy()
     }
   }
-}
-
-interface Bucket {
-  tokens: number
-  /** When `tokens` was last brought up to date. */
-  at: number
-  /** Notifications dropped since the last one accepted. */
-  drops: number
-}
-
-const MAX_BUCKETS = 4096
-
-/** Bring a bucket up to date; returns its tokens. */
-function refill(b: Bucket, now: number): number {
-  b.tokens = Math.min(NOTIFY_LIMITS.burst, b.tokens + ((now - b.at) / 1000) * NOTIFY_LIMITS.perSecond)
-  b.at = now
-  return b.tokens
 }
 
 function publicPeer(p: PeerState): Peer {

@@ -15,6 +15,8 @@ export class FeedSet {
   private readonly store: Corestore
   private readonly others = new Map<string, Feed>()
   private online = false
+  /** Called with each feed opened from now on (Presence offers it on the connections there are). */
+  onOpen: ((feed: Feed) => void) | null = null
 
   constructor(store: Corestore, own: OwnFeed) {
     this.store = store
@@ -29,8 +31,22 @@ export class FeedSet {
       feed = new Feed(this.store.get({ key: feedKeyOf(author) }), author)
       feed.online = this.online
       this.others.set(hex, feed)
+      this.onOpen?.(feed)
     }
     return feed
+  }
+
+  /** An identity's feed if it is open already (never opens one). */
+  opened(author: Buffer): Feed | null {
+    if (b4a.equals(author, this.own.author)) return this.own
+    return this.others.get(toHex(author)) ?? null
+  }
+
+  /** The open feed whose discovery key (its feed topic) this is, if any. */
+  byDiscoveryKey(discoveryKey: Buffer): Feed | null {
+    if (this.own.core.discoveryKey?.equals(discoveryKey)) return this.own
+    for (const feed of this.others.values()) if (feed.core.discoveryKey?.equals(discoveryKey)) return feed
+    return null
   }
 
   ofHex(hex: string): Feed {

@@ -45,9 +45,16 @@ export class FeedFinder {
   private closed = false
   private readonly timer: NodeJS.Timeout
 
-  constructor(network: Network, opts: { now?: () => number } = {}) {
+  private readonly beforeLookup: (feed: Feed) => void
+
+  /**
+   * @param opts.beforeLookup called before a feed is looked up: Presence offers it on the
+   *   connections there are (a peer we have may hold it: no lookup needed then).
+   */
+  constructor(network: Network, opts: { now?: () => number; beforeLookup?: (feed: Feed) => void } = {}) {
     this.network = network
     this.now = opts.now ?? Date.now
+    this.beforeLookup = opts.beforeLookup ?? (() => {})
     this.timer = setInterval(() => this.lookAgain(false), TICK_MS)
     this.timer.unref()
   }
@@ -101,6 +108,11 @@ export class FeedFinder {
   async lookAll(): Promise<void> {
     this.lookAgain(true)
     await Promise.all([...this.entries.values()].map((e) => e.pending ?? Promise.resolve()))
+  }
+
+  /** The feeds announced (served), whose heads are exchanged on every connection. */
+  servedFeeds(): Feed[] {
+    return [...this.served].map((hex) => this.entries.get(hex)?.feed).filter((f): f is Feed => f !== undefined)
   }
 
   /** How many feeds are announced, and lookups queued or running (status, tests). */
@@ -167,6 +179,7 @@ export class FeedFinder {
   }
 
   private async lookup(entry: Entry): Promise<void> {
+    this.beforeLookup(entry.feed)
     try {
       await this.network.lookupFeed(entry.feed.core.discoveryKey)
       await this.network.flush() // the peers found are connected to (or failed)

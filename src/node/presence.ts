@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type Corestore from 'corestore'
 import type HyperDHT from 'hyperdht'
+import type Protomux from 'protomux'
 import type { DhtNodeAddress } from 'hyperdht'
 import { ChrysalisError } from '../errors.js'
 import { encodeId, fingerprint, toHex } from '../identity/encoding.js'
@@ -93,11 +94,13 @@ export class Presence extends EventEmitter<PresenceEvents> {
       keyPair: this.identity.keyPair(),
       store: this.store,
       dht,
-      hello: () => ({ ...this.hello, topics: network.interestNames() })
+      hello: () => ({ ...this.hello, topics: network.interestNames() }),
+      offer: (remote, topics, mux) => this.offer(remote, topics, mux)
     })
     this.network = network
-    const finder = new FeedFinder(network)
+    const finder = new FeedFinder(network, { beforeLookup: (feed) => this.offerEverywhere(feed) })
     this.finder = finder
+    this.feeds.onOpen = (feed) => this.offerEverywhere(feed)
     this.feeds.goOnline()
     network.on('notify', (peer, message, done) => this.emit('notify', peer.publicKey, message.id, done))
     network.on('follow-notice', (peer, _notice, done) => this.emit('follow-notice', peer.publicKey, done))
@@ -115,6 +118,28 @@ export class Presence extends EventEmitter<PresenceEvents> {
     announced.catch(() => {}) // the network closed while announcing
     await untilDeadline(announced, Date.now() + (opts.waitMs ?? 5000))
     return network
+  }
+
+  /**
+   * The feeds a new connection is for (protocol.md §8.4): the own feed, the peer's feed when it is
+   * open here, the feed whose topic found the peer, and the served feeds (their heads are
+   * exchanged with every peer). Not every open feed: with 1,000 followed, that would be 1,000
+   * channels on each connection. A peer that asks for another feed we hold still gets it.
+   */
+  private offer(remote: Buffer, topics: Buffer[], mux: Protomux): void {
+    const feeds = new Set<Feed>([this.feeds.own, ...(this.finder?.servedFeeds() ?? [])])
+    const theirs = this.feeds.opened(remote)
+    if (theirs) feeds.add(theirs)
+    for (const topic of topics) {
+      const feed = this.feeds.byDiscoveryKey(topic)
+      if (feed) feeds.add(feed)
+    }
+    for (const feed of feeds) feed.core.replicate(mux)
+  }
+
+  /** Offer a feed on every connection there is (one just opened, or about to be looked up). */
+  private offerEverywhere(feed: Feed): void {
+    for (const { mux } of this.network?.connections() ?? []) feed.core.replicate(mux)
   }
 
   /** Followed feeds, the most recently active first (by their newest indexed post), then the rest. */

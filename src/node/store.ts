@@ -7,8 +7,9 @@ import { keepOwnerOnly } from '../fs.js'
 
 /**
  * HOME/store: the corestore (hypercore-storage on RocksDB) holding the own feed, its signing key
- * pair, followed feeds and the local index. RocksDB's defaults suit a server, not a home used by
- * one short CLI command after another, so three things are set here:
+ * pair, followed feeds and the local index. Its cores are not offered on every connection (see
+ * readyStore). RocksDB's defaults suit a server, not a home used by one short CLI command after
+ * another, so three things are set here:
  *
  * - The write buffer (memtable) is 1 MiB instead of 64 MiB. RocksDB preallocates each write-ahead
  *   log at 1.1 × the write buffer, so a serving node's store took 70 MB of disk for its first post.
@@ -61,7 +62,10 @@ export async function openStore(home: string): Promise<OpenedStore> {
 const DEVICE_FILE = 'CORESTORE'
 
 async function readyStore(dir: string): Promise<Corestore> {
-  const store = new Corestore(Hypercore.defaultStorage(dir, { writeBufferSize: WRITE_BUFFER_BYTES }))
+  // Not `active`: corestore would offer every open core on every connection (1,000 followed feeds
+  // × 100 connections = 100,000 channels, ~450 MB at its peak). Presence attaches the feeds each
+  // connection is for (protocol.md §8.4); a peer asking for a feed we hold still gets it.
+  const store = new Corestore(Hypercore.defaultStorage(dir, { writeBufferSize: WRITE_BUFFER_BYTES }), { active: false })
   try {
     await store.ready()
   } catch (err) {
