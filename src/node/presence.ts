@@ -247,6 +247,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const network = this.network
     if (!network || feed === this.feeds.own) return read(network !== null)
     const hex = feed.authorHex
+    // A peer we are connected to may hold it already (a lookup finds no new connection to it).
+    this.offerEverywhere(feed)
     if (this.relations.isFollowing(hex)) {
       // Found on demand: looked up now unless a peer holds it already.
       if (feed.core.peers.length === 0) await untilDeadline(this.finder!.find(feed), deadline)
