@@ -30,6 +30,8 @@ test('demo: a newcomer finds the collectors, reads, comments, is answered and fe
   const ada = community.collectors.find((c) => c.name === 'Ada Kaypro')!
   await me.follow(ada.id)
   await me.sync({ timeoutMs: 10_000 })
+  await waitFor(async () => (await me.followers()).some((f) => f.id === ada.id), 15_000, 'Ada following back')
+  t.ok((await me.notifications()).some((n) => n.kind === 'follow' && n.person.id === ada.id), 'Ada followed back: "Ada Kaypro followed you"')
   const posts = (await me.timeline()).posts.filter((p) => p.author === ada.id)
   t.is(posts.length, 3, "Ada's three posts in the timeline")
   const kaypro = posts.find((p) => p.attachments.some((a) => a.name === 'kaypro-ii-users-guide-1982.pdf'))!

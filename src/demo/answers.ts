@@ -4,7 +4,8 @@ import type { CollectorSpec } from './cast.js'
 
 /**
  * A collector answering newcomers: whoever is not a collector and comments on one of its posts
- * or comments gets a reply within seconds. Collectors never answer each other (that would loop).
+ * or comments gets a reply within seconds, and whoever follows it is followed back. Collectors
+ * never answer each other (that would loop).
  *
  *   const stop = answerNewcomers(node, spec, { collectors, log })
  *   await stop()   // before closing the node: waits for answers being written
@@ -28,7 +29,21 @@ export function answerNewcomers(
     opts.log(`${spec.name} answered ${comment.authorName ?? comment.author.slice(0, 8)}`)
   }
 
+  const followBack = async (id: string): Promise<void> => {
+    if (stopped) return
+    await node.follow(id)
+    opts.log(`${spec.name} followed back ${id.slice(0, 8)}`)
+  }
+
   const onNotification = (n: NotificationView): void => {
+    if (!stopped && n.kind === 'follow' && !n.person.following && !opts.collectors.has(n.person.id)) {
+      const p = followBack(n.person.id).catch((err: unknown) => {
+        opts.log(`${spec.name} could not follow back: ${err instanceof Error ? err.message : String(err)}`)
+      })
+      pending.add(p)
+      void p.finally(() => pending.delete(p))
+      return
+    }
     if (stopped || n.kind !== 'comment' || !n.post || n.post.deleted) return
     const comment = n.post
     if (!shouldAnswer(comment, me, opts.collectors)) return
