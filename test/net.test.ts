@@ -322,3 +322,16 @@ test('follow notices: a first-revision peer is not sent one and stays; a message
   t.alike(notices, [`${encodeId(later.keyPair.publicKey)} 1790000005000`], 'and was handed on once')
   t.ok(a.net.peer(later.keyPair.publicKey), 'the later peer stays connected')
 })
+
+test('closing the network ends every wait for a peer or an ack (none holds the process until its deadline)', async (t) => {
+  const testnet = await createTestnet(3)
+  t.teardown(() => testnet.destroy(), { order: Infinity })
+  const { net } = await makeNet(t, testnet, 'Ada')
+  const nobody = Identity.generate().publicKey
+  const hour = Date.now() + 3_600_000
+  const waiting = net.waitForPeer(nobody, hour)
+  const delivering = net.deliverFollowNotice(nobody, { at: 1 }, hour)
+  await net.close()
+  t.is(await waiting, null, 'the wait for a peer ends with the network')
+  t.is(await delivering, 'failed', 'so does a delivery')
+})

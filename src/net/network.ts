@@ -85,6 +85,8 @@ export class Network extends Resource<NetworkEvents> {
   private readonly muxes = new Map<string, Protomux>()
   private readonly banned = new Set<string>()
   private readonly acks = new Map<string, () => void>()
+  /** Ends every wait for a peer or an ack (close: none outlives the network, nor holds the process). */
+  private readonly waiting = new Set<() => void>()
   /** Notification buckets by sender (hex key), kept across reconnections; refilled ones go. */
   private readonly buckets = new SenderBuckets()
 
@@ -282,6 +284,7 @@ export class Network extends Resource<NetworkEvents> {
    * (announcements expire on their own).
    */
   protected async _close(): Promise<void> {
+    for (const stop of [...this.waiting]) stop()
     let timer: NodeJS.Timeout | undefined
     const graceful = await Promise.race([
       this.swarm.clear().then(() => true, () => false),
@@ -423,6 +426,7 @@ export class Network extends Resource<NetworkEvents> {
     const acked = new Promise<boolean>((resolve) => {
       const settle = (ok: boolean): void => {
         clearTimeout(timer)
+        this.waiting.delete(fail)
         if (this.acks.get(key) === onAck) this.acks.delete(key)
         resolve(ok)
       }
@@ -430,6 +434,7 @@ export class Network extends Resource<NetworkEvents> {
       const timer = setTimeout(() => settle(false), Math.max(0, deadline - Date.now()))
       this.acks.set(key, onAck)
       fail = () => settle(false)
+      this.waiting.add(fail)
     })
     const peer = this.peers.get(toHex(publicKey))
     if (!peer || peer.hello === null) fail()
@@ -447,12 +452,15 @@ export class Network extends Resource<NetworkEvents> {
         finish(p)
       }
       const timer = setTimeout(() => finish(null), Math.max(0, deadline - Date.now()))
+      const stop = (): void => finish(null)
       const finish = (p: Peer | null): void => {
         clearTimeout(timer)
+        this.waiting.delete(stop)
         this.off('peer', onPeer)
         resolve(p)
       }
       this.on('peer', onPeer)
+      this.waiting.add(stop)
     })
   }
 
