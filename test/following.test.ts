@@ -3,6 +3,7 @@ import createTestnet from 'hyperdht/testnet.js'
 import { Identity } from '../src/identity/keys.js'
 import { encodeId } from '../src/identity/encoding.js'
 import { SERVED_FEEDS } from '../src/node/finder.js'
+import { DELIVER_CONCURRENCY } from '../src/node/conversations.js'
 import type { ChrysalisNode } from '../src/node/node.js'
 import { internals, makeNode, waitFor } from './helpers.js'
 
@@ -65,8 +66,14 @@ test('following many: a followed author who was away when the node went online i
 
   await ada.online({ dht: testnet.createNode() })
   const post = await ada.post({ text: 'Osborne 1 schematics' })
-  // (sync also spends its timeout on follow notices owed to the strangers, who are never online)
+  // Sync also spends its timeout on the follow notices owed to the strangers (never online):
+  // each is a direct connection attempt, DELIVER_CONCURRENCY at a time.
+  const swarm = internals(bob).network!.swarm as unknown as { explicitPeers: Set<unknown> }
+  let dialling = 0
+  const sampler = setInterval(() => (dialling = Math.max(dialling, swarm.explicitPeers.size)), 5)
   const result = await bob.sync({ timeoutMs: 4000 })
+  clearInterval(sampler)
+  t.ok(dialling > 0 && dialling <= DELIVER_CONCURRENCY, `at most ${DELIVER_CONCURRENCY} identities dialled at once for notices (${dialling}), not all ${SERVED_FEEDS + 2}`)
   const row = result.feeds.find((f) => f.id === ada.identity.id)
   t.ok(row?.reachable, 'sync looked Ada up again and reached her')
   t.alike((await bob.timeline({ limit: 5 })).posts.map((p) => p.ref), [post.ref], 'and brought her post')

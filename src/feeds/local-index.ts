@@ -411,9 +411,10 @@ export class LocalIndex extends Resource {
     await this.db.put(`out/${toHex(target)}/${postIdHex(id)}`, { k: kind })
   }
 
-  async outgoing(): Promise<Array<{ target: Buffer; id: number; kind: string }>> {
+  /** Notifications still to deliver, to everyone or to one identity (`to`), by target then id. */
+  async outgoing(to?: Uint8Array): Promise<Array<{ target: Buffer; id: number; kind: string }>> {
     const out: Array<{ target: Buffer; id: number; kind: string }> = []
-    for await (const entry of this.db.createReadStream(rangeOf('out/'))) {
+    for await (const entry of this.db.createReadStream(rangeOf(to ? `out/${toHex(to)}/` : 'out/'))) {
       const [, target, id] = entry.key.split('/')
       if (target && id) out.push({ target: b4a.from(target, 'hex'), id: parseInt(id, 16), kind: entry.value.k ?? 'comment' })
     }

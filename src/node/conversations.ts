@@ -11,6 +11,9 @@ import type { Reading } from './reading.js'
 import type { Relations } from './relations.js'
 import type { FollowerView, NotificationView } from './views.js'
 
+/** Identities delivered to at once by flushOutbox (each a direct connection attempt). */
+export const DELIVER_CONCURRENCY = 16
+
 /** What Conversations reads and writes: the node's parts, injected. */
 export interface ConversationDeps {
   feeds: FeedSet
@@ -65,8 +68,7 @@ export class Conversations {
     const network = this.d.presence.network
     if (!network) return 0
     let n = 0
-    for (const item of await this.d.index.outgoing()) {
-      if (!item.target.equals(target)) continue
+    for (const item of await this.d.index.outgoing(target)) {
       if (item.kind === 'follow') {
         const sent = await network.deliverFollowNotice(target, { at: item.id }, deadline)
         if (sent === 'old-peer') continue // kept for when they run a version that reads it
@@ -78,11 +80,21 @@ export class Conversations {
     return n
   }
 
+  /**
+   * Deliver what is owed to everyone, DELIVER_CONCURRENCY identities at a time (each is a direct
+   * connection attempt: following 1,000 people offline owes 1,000 follow notices), until the
+   * deadline. Whoever is not reached now is reached when they connect, or at the next flush.
+   */
   async flushOutbox(deadline: number): Promise<number> {
     const targets = new Map<string, Buffer>()
     for (const item of await this.d.index.outgoing()) targets.set(toHex(item.target), item.target)
-    const counts = await Promise.all([...targets.values()].map((t) => this.deliverTo(t, deadline)))
-    return counts.reduce((a, b) => a + b, 0)
+    const queue = [...targets.values()]
+    let n = 0
+    const worker = async (): Promise<void> => {
+      for (let t = queue.shift(); t !== undefined && Date.now() < deadline; t = queue.shift()) n += await this.deliverTo(t, deadline)
+    }
+    await Promise.all(Array.from({ length: Math.min(DELIVER_CONCURRENCY, queue.length) }, worker))
+    return n
   }
 
   /**
