@@ -82,6 +82,7 @@ const FIXTURES: Record<Context, UiState> = {
   thread: { ...base, stack: [{ kind: 'thread', ref: post(0).ref, thread: { root: post(0), rootRef: post(0).ref, comments: [], count: 0 }, selected: 0, loading: false, want: null }] },
   attachments: { ...base, stack: [{ kind: 'attachments', post: { ...post(0), attachments: [{ name: 'a.pdf', size: 1, infohash: 'a'.repeat(64) }] }, selected: 0, magnets: {} }] },
   search: { ...base, stack: [{ kind: 'search', query: 'kaypro', people: [], posts: [post(0)], selected: 0, loading: false }] },
+  topic: { ...base, stack: [{ kind: 'topic', topic: 'vintage-manuals', name: 'vintage-manuals', posts: [post(0, OTHER)], people: 1, online: true, reading: 0, selected: 0, loading: false }] },
   profile: { ...base, stack: [{ ...profileOf(OTHER), profile: { ...me, id: OTHER, name: 'Grace' }, posts: [post(0, OTHER)] }] },
   'own-profile': { ...base, stack: [profileOf(ME)] },
   people: { ...base, tab: 'people' },

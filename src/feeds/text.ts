@@ -35,3 +35,10 @@ export function uniqueKeys(keys: Buffer[]): Buffer[] {
     return true
   })
 }
+
+/** A post's text, topics and mentions as written: the explicit ones merged with those the text names. */
+export function composePost(input: { text: string; topics?: string[]; mentions?: string[] }): { text: string; topics: string[]; mentions: Buffer[] } {
+  const topics = uniqueStrings([...(input.topics ?? []).map(normalizeTopic), ...extractTopics(input.text)])
+  const mentions = uniqueKeys([...(input.mentions ?? []).map((m) => parseId(m)), ...extractMentions(input.text)])
+  return { text: input.text, topics, mentions }
+}

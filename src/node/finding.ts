@@ -1,4 +1,5 @@
 import { parseId, toHex } from '../identity/encoding.js'
+import { interestTopic } from '../net/topics.js'
 import type { FeedSet } from './feed-set.js'
 import type { DiscoveredPerson, Presence } from './presence.js'
 import type { Reading } from './reading.js'
@@ -24,8 +25,18 @@ export interface TopicView {
   people: DiscoveredPerson[]
 }
 
+/** A live topic view as it grows (Finding.watchTopicPosts). */
+export interface TopicUpdate extends TopicView {
+  /** False when the node is not online: only what is here (yours, and the people you follow). */
+  online: boolean
+  /** Feeds of people found there still to read, or being read now. */
+  reading: number
+}
+
 /** How many of each author's newest posts a topic view reads (a few blocks of each feed). */
 const TOPIC_READ = 20
+/** Feeds of people found on a topic that a live topic view reads at once. */
+const TOPIC_READERS = 4
 
 /**
  * Finding people and things beyond whom you follow: someone's profile before you follow them,
@@ -78,8 +89,7 @@ export class Finding {
     const deadline = Math.max(start + timeoutMs, Date.now() + 2000)
     const here = found.people.filter((p) => p.via.startsWith('topic '))
     // Ours and those followed are here (live): read at once. The others through whoever has them.
-    const local = new Map<string, Buffer>([[this.feeds.own.authorHex, this.feeds.own.author]])
-    for (const feed of this.relations.followed()) local.set(feed.authorHex, feed.author)
+    const local = this.here()
     const remote = new Map<string, Buffer>()
     for (const person of here) {
       const key = parseId(person.id)
@@ -98,5 +108,83 @@ export class Finding {
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, opts.limit ?? 50)
     return { topic: found.topic, posts, people: here }
+  }
+
+  /**
+   * The topic view, live (the TUI): `onUpdate` gets the newest posts on the topic from what is
+   * here at once (yours and those of the people you follow, no network wait), then again as
+   * each person found there is read sparsely (their newest posts through whoever has their feed,
+   * TOPIC_READERS at once) and as followed feeds grow. Offline, only what is here (`online`
+   * false). Resolves once what is here was reported; the function it gives stops the reports
+   * (the interest stays remembered, as with discover).
+   */
+  async watchTopicPosts(topic: string, onUpdate: (view: TopicUpdate) => void, opts: { limit?: number; timeoutMs?: number } = {}): Promise<() => void> {
+    const normal = interestTopic(topic).name // a bad topic fails before anything is read
+    const online = this.presence.network !== null
+    const read = new Map<string, PostView[]>() // each author's newest posts, by key (hex)
+    const people: DiscoveredPerson[] = []
+    const queue: Buffer[] = []
+    let reading = 0
+    let stopped = false
+    const report = (): void => {
+      if (stopped) return
+      const posts = [...read]
+        .flatMap(([hex, list]) => (this.relations.isBlocked(hex) ? [] : list))
+        .filter((p) => !p.deleted && p.topics.includes(normal))
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, opts.limit ?? 50)
+      onUpdate({ topic: normal, posts, people: [...people], online, reading: reading + queue.length })
+    }
+    const readHere = async (author: Buffer): Promise<void> => void read.set(toHex(author), await this.reading.feed(author, { limit: TOPIC_READ }))
+    await Promise.all([...this.here().values()].map(readHere))
+    report()
+    if (!online) return () => void (stopped = true)
+    const pump = (): void => {
+      while (!stopped && reading < TOPIC_READERS && queue.length > 0) {
+        const author = queue.shift()!
+        reading++
+        this.presence
+          .near(this.feeds.of(author), Date.now() + (opts.timeoutMs ?? 10_000), () => this.reading.feed(author, { limit: TOPIC_READ }))
+          .then((posts) => void read.set(toHex(author), posts), () => {}) // one unreachable feed leaves only its own posts out
+          .finally(() => {
+            reading--
+            report()
+            pump()
+          })
+      }
+    }
+    const onPerson = (person: DiscoveredPerson): void => {
+      if (!person.via.startsWith('topic ')) return // watchTopic also names people your follows follow: not on the topic
+      people.push(person)
+      const key = parseId(person.id)
+      if (!read.has(toHex(key))) queue.push(key) // the people you follow are read already
+      pump()
+      report()
+    }
+    // A followed feed grew (new posts indexed): read it again.
+    const onFeed = (e: { id: string }): void => {
+      const key = parseId(e.id)
+      if (!stopped && this.relations.isFollowing(toHex(key))) readHere(key).then(report, () => {}) // the node is closing
+    }
+    this.presence.on('feed-update', onFeed)
+    let stopWatch: () => void
+    try {
+      stopWatch = await this.presence.watchTopic(normal, onPerson)
+    } catch (err) {
+      this.presence.off('feed-update', onFeed)
+      throw err
+    }
+    return () => {
+      stopped = true
+      stopWatch()
+      this.presence.off('feed-update', onFeed)
+    }
+  }
+
+  /** Authors whose feeds are here and live, read without waiting: ours and those followed, by key (hex). */
+  private here(): Map<string, Buffer> {
+    const local = new Map<string, Buffer>([[this.feeds.own.authorHex, this.feeds.own.author]])
+    for (const feed of this.relations.followed()) local.set(feed.authorHex, feed.author)
+    return local
   }
 }

@@ -12,14 +12,14 @@ import * as b4a from '../bytes.js'
 import { OwnFeed } from '../feeds/feed.js'
 import { formatRef, parseRef } from '../feeds/layout.js'
 import { LocalIndex } from '../feeds/local-index.js'
-import { normalizeTopic, type PostRef } from '../feeds/records.js'
-import { extractMentions, extractTopics, uniqueKeys, uniqueStrings } from '../feeds/text.js'
+import type { PostRef } from '../feeds/records.js'
+import { composePost } from '../feeds/text.js'
 import { Transfers } from '../transfer/transfers.js'
 import type { BtOptions } from '../transfer/bt-options.js'
 import { Conversations } from './conversations.js'
 import { FeedSet } from './feed-set.js'
 import { Followers } from './followers.js'
-import { Finding, type LookResult, type TopicView } from './finding.js'
+import { Finding, type LookResult, type TopicUpdate, type TopicView } from './finding.js'
 import { NodeFiles } from './files.js'
 import { Presence, type DiscoveredPerson } from './presence.js'
 import { Reading, type SearchResult } from './reading.js'
@@ -27,7 +27,7 @@ import { Relations } from './relations.js'
 import { openStore, STORE_DIR } from './store.js'
 import type { AttachmentView, DiscoverResult, FollowerView, NodeStatus, NotificationView, PersonView, PostView, ProfileView, SyncResult, ThreadView } from './views.js'
 
-export type { DiscoveredPerson, DiscoverResult, LookResult, NodeStatus, SearchResult, SyncResult, TopicView }
+export type { DiscoveredPerson, DiscoverResult, LookResult, NodeStatus, SearchResult, SyncResult, TopicUpdate, TopicView }
 export { STORE_DIR }
 export const TORRENTS_DIR = 'torrents'
 
@@ -420,6 +420,11 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     return this.presence.watchTopic(topic, onPerson)
   }
 
+  /** The topic view, live (the TUI): the posts here at once, then each found person's, read sparsely (Finding.watchTopicPosts). */
+  watchTopicPosts(topic: string, onUpdate: (view: TopicUpdate) => void): Promise<() => void> {
+    return this.finding.watchTopicPosts(topic, onUpdate)
+  }
+
   /** For `serve` and the TUI: also download each followed feed's whole history, to serve it. */
   live(): void {
     this.presence.live()
@@ -482,12 +487,6 @@ export class ChrysalisNode extends Resource<NodeEvents> {
   search(query: string, opts: { limit?: number } = {}): Promise<SearchResult> {
     return this.reading.search(query, opts)
   }
-}
-
-function composePost(input: { text: string; topics?: string[]; mentions?: string[] }): { text: string; topics: string[]; mentions: Buffer[] } {
-  const topics = uniqueStrings([...(input.topics ?? []).map(normalizeTopic), ...extractTopics(input.text)])
-  const mentions = uniqueKeys([...(input.mentions ?? []).map((m) => parseId(m)), ...extractMentions(input.text)])
-  return { text: input.text, topics, mentions }
 }
 
 /**

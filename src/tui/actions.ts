@@ -29,6 +29,8 @@ export type Action =
   | { type: 'author' }
   | { type: 'reload' }
   | { type: 'attachments' }
+  /** The posts on a topic: the selected post's, the one being discovered, else one typed. */
+  | { type: 'topic-posts' }
   // People
   | { type: 'discover' }
   | { type: 'search' }

@@ -10,6 +10,7 @@ import { IdentityScreen, SetupScreen } from './screens/identity.js'
 import { NotificationsScreen, PeopleScreen } from './screens/people.js'
 import { ComposeScreen, ProfileScreen, ThreadScreen, TimelineScreen } from './screens/posts.js'
 import { SearchScreen } from './screens/search.js'
+import { TopicScreen } from './screens/topic.js'
 import { AttachmentsScreen, TransferDetail, TransfersScreen } from './screens/transfers.js'
 import { FieldView, Keys, MultiFieldView, ThemeContext, useTheme, type Dims } from './widgets.js'
 
@@ -65,7 +66,7 @@ function Header({ s, width }: { s: UiState; width: number }) {
     )
   }
   const t = top(s)
-  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? (t.id === s.me?.id ? ' › Your profile' : ' › Profile') : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : t?.kind === 'search' ? ' › Search' : ''
+  const where = t?.kind === 'thread' ? ' › Thread' : t?.kind === 'profile' ? (t.id === s.me?.id ? ' › Your profile' : ' › Profile') : t?.kind === 'compose' ? ' › Compose' : t?.kind === 'transfer' ? ' › Transfer' : t?.kind === 'attachments' ? ' › Files' : t?.kind === 'search' ? ' › Search' : t?.kind === 'topic' ? ' › Topic' : ''
   // Full titles when they fit beside the badge and where we are, else short ones.
   const full = 10 + TABS.reduce((n, tab, i) => n + `  ${i + 1} ${TAB_TITLES[tab]}`.length, 0) + where.length + (s.notifications.unread ? 5 : 0)
   const short = full > width
@@ -102,6 +103,7 @@ function Body({ s, dims }: { s: UiState; dims: Dims }) {
   if (t?.kind === 'transfer') return <TransferDetail s={s} t={t} dims={dims} />
   if (t?.kind === 'attachments') return <AttachmentsScreen s={s} a={t} dims={dims} />
   if (t?.kind === 'search') return <SearchScreen s={s} t={t} dims={dims} />
+  if (t?.kind === 'topic') return <TopicScreen s={s} t={t} dims={dims} />
   switch (s.tab) {
     case 'timeline':
       return <TimelineScreen s={s} dims={dims} />

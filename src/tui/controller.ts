@@ -7,6 +7,7 @@ import { effect } from './effects.js'
 import { errorLine, userError } from './errors.js'
 import { loadFollowing, loadNotifications } from './node-people.js'
 import { loadThread, loadTimeline, lookAvailability, refreshTimeline } from './node-posts.js'
+import type { TopicWatch } from './node-topic.js'
 import { reduce } from './reducer.js'
 import { clamp, threadRows, top, updateTop, type Store, type UiState } from './store.js'
 
@@ -37,6 +38,7 @@ export type TuiNode = Pick<
   | 'thread'
   | 'notifications'
   | 'watchTopic'
+  | 'watchTopicPosts'
   | 'confirmNeverPosted'
   | 'on'
   | 'off'
@@ -122,6 +124,8 @@ export class Controller {
   readonly opts: ControllerOptions
   /** Stops watching the topic of Discover. */
   stopWatch: (() => void) | null = null
+  /** The live topic views, by their place on the stack (node-topic.ts). */
+  readonly topicWatches = new Map<number, TopicWatch>()
   private timer: NodeJS.Timeout | null = null
   private reloadTimer: NodeJS.Timeout | null = null
   private dhtNodes: (() => number) | null = null
@@ -239,6 +243,8 @@ export class Controller {
     if (this.timer) clearInterval(this.timer)
     if (this.reloadTimer) clearTimeout(this.reloadTimer)
     this.stopWatch?.()
+    for (const w of this.topicWatches.values()) w.stop?.()
+    this.topicWatches.clear()
     for (const u of this.unsubscribe) u()
     return Promise.resolve()
   }

@@ -6,6 +6,7 @@ import * as files from './node-files.js'
 import * as people from './node-people.js'
 import * as posts from './node-posts.js'
 import * as own from './node-profile.js'
+import * as topics from './node-topic.js'
 import { selectedPost, selectedTransfer } from './reducer.js'
 import { top, type UiState } from './store.js'
 
@@ -16,12 +17,14 @@ import { top, type UiState } from './store.js'
  */
 export function effect(c: Controller, a: Action, before: UiState, after: UiState): void {
   // A screen was pushed (a thread, a profile, a transfer's details): load what it shows.
+  topics.stopLeftWatches(c, after)
   const pushed = after.stack.length > before.stack.length ? top(after) : null
   if (pushed?.kind === 'thread') c.run(() => posts.loadThread(c, pushed.ref))
   if (pushed?.kind === 'profile') c.run(() => (pushed.id === after.me?.id ? own.loadOwnProfile(c) : people.loadProfile(c, pushed.id)))
   if (pushed?.kind === 'transfer') files.loadTransfer(c, pushed.infohash)
   if (pushed?.kind === 'attachments') files.loadAttachments(c, pushed.post)
   if (pushed?.kind === 'search') c.run(() => posts.search(c, pushed.query))
+  if (pushed?.kind === 'topic') c.run(() => topics.watchTopic(c, after.stack.length - 1, pushed.topic))
   switch (a.type) {
     case 'quit':
       return c.quit()
@@ -66,6 +69,13 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'toggle-follow': {
       const t = top(before)
       if (t?.kind === 'profile') return t.id === before.me?.id ? undefined : c.run(() => people.setFollow(c, t.id, !t.following))
+      if (t?.kind === 'topic') {
+        // The selected post's author, followed or not (People's Following list says which).
+        const post = selectedPost(before)
+        if (!post) return
+        if (post.author === before.me?.id) return c.info('That post is yours; f follows the author of a post by someone else.')
+        return c.run(() => people.setFollow(c, post.author, !before.people.following.some((p) => p.id === post.author)))
+      }
       if (!t && before.tab === 'notifications') {
         // Follow back someone who followed you (a comment's author: its profile has f).
         const note = before.notifications.items[before.notifications.selected]
@@ -126,6 +136,7 @@ export function effect(c: Controller, a: Action, before: UiState, after: UiState
     case 'delete-post':
     case 'author':
     case 'attachments':
+    case 'topic-posts':
     case 'discover':
     case 'search':
     case 'follow-id':
@@ -171,7 +182,8 @@ function submit(c: Controller, before: UiState, after: UiState): void {
       case 'add-fetch':
         return c.run(() => files.addFetch(c, value))
       case 'search':
-        return // the reducer pushed the results screen: loaded above
+      case 'topic-view':
+        return // the reducer pushed the screen: loaded above
       default:
         return checkExhaustive(p.kind)
     }

@@ -61,6 +61,7 @@ export const EVERYWHERE: readonly Binding[] = [
   b(['tab', 'shift-tab'], 'Tab S-Tab', 'next, previous screen', (p) => ({ type: 'next-tab', by: byKey(p) }), 'help'),
   b(['c'], 'c', 'compose a post', fixed({ type: 'compose' }), 'help'),
   b(['/'], '/', 'search posts, files, people', fixed({ type: 'search' }), 'help'),
+  b(['#'], '#', 'posts on a topic', fixed({ type: 'topic-posts' }), 'help'),
   b(['?'], '?', 'help', fixed({ type: 'help', open: true })),
   b(['q'], 'q', 'quit', fixed({ type: 'quit' }), 'help'),
   CTRL_C_HIDDEN
@@ -168,6 +169,13 @@ export const KEYMAP = {
     b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help'),
     b(['u'], 'u', 'reload', fixed({ type: 'reload' }), 'help')
   ], true),
+  topic: screen('Topic', [
+    ...list('posts'),
+    b(['enter'], 'Enter', 'thread', fixed({ type: 'open' })),
+    b(['f'], 'f', 'follow/unfollow author', fixed({ type: 'toggle-follow' })),
+    b(['p'], 'p', 'profile', fixed({ type: 'author' })),
+    b(['a'], 'a', 'files: magnet, peers', fixed({ type: 'attachments' }), 'help')
+  ], true),
   search: screen('Search', [...list('results'), b(['enter'], 'Enter', 'open', fixed({ type: 'open' }))], true),
   attachments: screen('Attached files', [
     ...list('files'),
@@ -196,6 +204,7 @@ export const KEYMAP = {
     b(['f'], 'f', 'follow/unfollow', fixed({ type: 'toggle-follow' })),
     b(['enter', 'p'], 'Enter', 'profile', fixed({ type: 'open' })),
     b(['d'], 'd', 'topic', fixed({ type: 'discover' })),
+    b(['v'], 'v', 'its posts', fixed({ type: 'topic-posts' })),
     b(['left', 'right'], '←→', 'followers, following', section),
     b(['i'], 'i', 'follow ID', fixed({ type: 'follow-id' }), 'help')
   ]),

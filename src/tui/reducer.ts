@@ -4,6 +4,7 @@ import { checkExhaustive, type Action, type Move } from './actions.js'
 import { editField, field, moveLine, newLine, type Field } from './field.js'
 import { contextOf } from './keymap.js'
 import { clamp, newCompose, PEOPLE_SECTIONS, searchRows, TABS, threadRows, top, updateTop, type Prompt, type Pushed, type Tab, type UiState } from './store.js'
+import { truncate } from './text.js'
 
 /**
  * The state change an action makes, and nothing else: no node, no timers, no I/O. What an
@@ -71,6 +72,8 @@ export function reduce(s: UiState, a: Action, now = Date.now()): UiState {
       const post = selectedPost(s)
       return post ? pushProfile(s, post.author) : s
     }
+    case 'topic-posts':
+      return topicPosts(s)
     case 'search':
       return withPrompt(s, { kind: 'search', title: 'Search posts, #topics, file names and people', field: field(), target: '', multiline: false })
     case 'discover':
@@ -180,6 +183,28 @@ function pushProfile(s: UiState, id: string): UiState {
   return push(s, { kind: 'profile', id, profile, posts: [], follows: [], following, blocked: false, selected: 0, loading: true, next: null, loadingMore: false, followers: null })
 }
 
+/** A topic's posts, live (node-topic.ts loads and watches them); the same topic on top stays. */
+function pushTopic(s: UiState, topic: string): UiState {
+  const t = top(s)
+  if (t?.kind === 'topic' && (t.topic === topic || t.name === topic)) return { ...s, prompt: null }
+  return { ...push(s, { kind: 'topic', topic, name: null, posts: [], people: 0, online: true, reading: 0, selected: 0, loading: true }), prompt: null }
+}
+
+/**
+ * # (and v on Discover): the posts on a topic. On Discover, the topic being discovered; on a
+ * post with one topic (besides the topic shown), that one; else a prompt, holding the post's
+ * first topic when it has several (the title names them all).
+ */
+function topicPosts(s: UiState): UiState {
+  const t = top(s)
+  if (!t && s.tab === 'people' && s.people.section === 'discover' && s.people.topic) return pushTopic(s, s.people.topic)
+  const shown = t?.kind === 'topic' ? t.name ?? t.topic : null
+  const topics = (selectedPost(s)?.topics ?? []).filter((x) => x !== shown)
+  if (topics.length === 1) return pushTopic(s, topics[0]!)
+  const title = topics.length > 1 ? truncate(`Posts on topic (${topics.map((x) => `#${x}`).join(' ')})`, 48) : 'Posts on topic'
+  return withPrompt(s, { kind: 'topic-view', title, field: field(topics[0] ?? ''), target: '', multiline: false })
+}
+
 function withPrompt(s: UiState, prompt: Prompt): UiState {
   return { ...s, prompt }
 }
@@ -192,7 +217,7 @@ function reply(ref: string, to: string): Prompt {
 export function selectedPost(s: UiState): PostView | null {
   const t = top(s)
   if (t?.kind === 'thread') return threadRows(t.thread)[t.selected]?.post ?? null
-  if (t?.kind === 'profile') return t.posts[t.selected] ?? null
+  if (t?.kind === 'profile' || t?.kind === 'topic') return t.posts[t.selected] ?? null
   if (!t && s.tab === 'timeline') return s.timeline.posts[s.timeline.selected] ?? null
   return null
 }
@@ -233,6 +258,7 @@ function moveIn(s: UiState, to: Move): UiState {
   if (s.mode === 'setup') return s.setup.step === 'choose' ? { ...s, setup: { ...s.setup, selected: moved(s.setup.selected, 3, to, 1) }, message: null } : s
   if (t?.kind === 'thread') return updateTop(s, 'thread', (x) => ({ ...x, selected: moved(x.selected, threadRows(x.thread).length, to, page(s, 2)) }))
   if (t?.kind === 'profile') return updateTop(s, 'profile', (x) => ({ ...x, selected: moved(x.selected, x.posts.length, to, page(s, 3)) }))
+  if (t?.kind === 'topic') return updateTop(s, 'topic', (x) => ({ ...x, selected: moved(x.selected, x.posts.length, to, page(s, 3)) }))
   if (t?.kind === 'transfer') return updateTop(s, 'transfer', (x) => ({ ...x, selected: moved(x.selected, x.peers.length, to, page(s, 1)) }))
   if (t?.kind === 'attachments') return updateTop(s, 'attachments', (x) => ({ ...x, selected: moved(x.selected, x.post.attachments.length, to, page(s, 1)) }))
   if (t?.kind === 'search') return updateTop(s, 'search', (x) => ({ ...x, selected: moved(x.selected, searchRows(x).length, to, page(s, 2)) }))
@@ -260,7 +286,7 @@ function moveIn(s: UiState, to: Move): UiState {
 /** Enter on a list item: its thread, profile or details. */
 function open(s: UiState): UiState {
   const t = top(s)
-  if (t?.kind === 'profile') {
+  if (t?.kind === 'profile' || t?.kind === 'topic') {
     const post = t.posts[t.selected]
     return post ? pushThread(s, post.root ?? post.ref, post.root ? post.ref : null) : s
   }
@@ -307,7 +333,8 @@ function submit(s: UiState, say: (text: string) => UiState): UiState {
   if (s.prompt) {
     const p = s.prompt
     const value = p.field.value.trim()
-    if (p.kind === 'topic' && value === '') return { ...say('Type a topic, like vintage-manuals.'), prompt: null }
+    if ((p.kind === 'topic' || p.kind === 'topic-view') && value.replace(/^#+/, '') === '') return { ...say('Type a topic, like vintage-manuals.'), prompt: null }
+    if (p.kind === 'topic-view') return pushTopic({ ...s, prompt: null }, value.replace(/^#+/, ''))
     if (p.kind === 'search') {
       if (value === '') return { ...say('Type a word to search for, like kaypro.'), prompt: null }
       return push({ ...s, prompt: null }, { kind: 'search', query: value, people: [], posts: [], selected: 0, loading: true })

@@ -38,7 +38,7 @@ export interface Confirm {
 
 /** A one-line (or multi-line) prompt over the current screen. */
 export interface Prompt {
-  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'export-torrent' | 'add-fetch' | 'search'
+  kind: 'reply' | 'edit' | 'follow-id' | 'topic' | 'topic-view' | 'export-torrent' | 'add-fetch' | 'search'
   title: string
   field: Field
   /** What the prompt acts on: a post ref, an infohash. */
@@ -119,6 +119,27 @@ export interface AttachmentsState {
   magnets: Record<string, string>
 }
 
+/**
+ * A topic as a place: the newest posts on it from everyone found there, followed or not, live
+ * (node-topic.ts watches it while the screen is on the stack).
+ */
+export interface TopicState {
+  kind: 'topic'
+  /** As asked for (a post's topic, the discovered one, or typed). */
+  topic: string
+  /** As the node normalised it; null until its first report. */
+  name: string | null
+  posts: PostView[]
+  /** People found on the topic so far. */
+  people: number
+  /** False: the node is offline and shows only what is here. */
+  online: boolean
+  /** Found people's feeds still being read. */
+  reading: number
+  selected: number
+  loading: boolean
+}
+
 /** Search results: people first, then posts; one list to move through. */
 export interface SearchState {
   kind: 'search'
@@ -134,7 +155,7 @@ export function searchRows(t: SearchState): Array<{ person: SearchResult['people
   return [...t.people.map((person) => ({ person })), ...t.posts.map((post) => ({ post }))]
 }
 
-export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState | SearchState
+export type Pushed = ThreadState | ProfileState | ComposeState | TransferState | AttachmentsState | SearchState | TopicState
 
 export interface UiState {
   mode: 'starting' | 'setup' | 'opening' | 'failed' | 'main' | 'closing'
