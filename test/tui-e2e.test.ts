@@ -99,10 +99,10 @@ test('tmux: identity → discover → follow → thread → comment and answer �
   await until(/you\s*\n.*Is this the complete scan\?/)
   // The collector answers within seconds: the thread shows it as it arrives, with a notification.
   await until(answerer.signOff, 30_000)
-  await until('Notifications (1)')
+  await until(/Notifications \([12]\)/) // the answer, and the collector following back
   keys('3')
-  await until(answerer.name)
-  keys('Enter')
+  await until(`${answerer.name} followed you`, 20_000)
+  keys('g', 'Enter') // the newest: the answer
   await until(answerer.signOff)
 
   // Fetch the scan from the thread's post.
