@@ -91,7 +91,7 @@ const LINES = b(['up', 'down'], '↑↓', 'line up, down', (p) => ({ type: 'line
 const IDENTITY_KEYS: Binding[] = [
   b(['e'], 'e', 'edit profile', fixed({ type: 'edit-profile' })),
   b(['p'], 'p', 'your posts', fixed({ type: 'my-profile' })),
-  b(['b'], 'b', 'export backup', fixed({ type: 'backup' })),
+  b(['b'], 'b', 'backup', fixed({ type: 'backup' })),
   b(['w'], 'w', 'recovery words', fixed({ type: 'show-phrase' }))
 ]
 const COMPOSE_KEYS: Binding[] = [
@@ -201,11 +201,11 @@ export const KEYMAP = {
   ]),
   'people-discover': screen('People: discover', [
     ...list(),
-    b(['f'], 'f', 'follow/unfollow', fixed({ type: 'toggle-follow' })),
+    b(['f'], 'f', 'follow', fixed({ type: 'toggle-follow' })),
     b(['enter', 'p'], 'Enter', 'profile', fixed({ type: 'open' })),
     b(['d'], 'd', 'topic', fixed({ type: 'discover' })),
     b(['v'], 'v', 'its posts', fixed({ type: 'topic-posts' })),
-    b(['left', 'right'], '←→', 'followers, following', section),
+    b(['left', 'right'], '←→', 'other lists', section),
     b(['i'], 'i', 'follow ID', fixed({ type: 'follow-id' }), 'help')
   ]),
   notifications: screen('Notifications', [
