@@ -82,7 +82,8 @@ export async function loadNotifications(c: Controller, fresh: boolean): Promise<
   })
   const newest = items[0]
   if (fresh && newest?.kind === 'follow') {
-    c.info(`${newest.person.name ?? newest.person.fingerprint} followed you (3 shows it; f there follows back).`)
+    const back = newest.person.following ? 'you follow them too' : 'f there follows back'
+    c.info(`${newest.person.name ?? newest.person.fingerprint} followed you (3 shows it; ${back}).`)
     if (c.state.tab === 'people') await loadFollowing(c)
   } else if (fresh && newest && newest.kind !== 'follow' && newest.post) {
     const p = newest.post
