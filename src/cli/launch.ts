@@ -11,7 +11,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 try {
   if (wantsTui(argv)) {
-    const { launchTui } = await import('./tui-launch.js')
+    const { launchTui } = await withoutFetch(() => import('./tui-launch.js'))
     process.exitCode = await launchTui(argv)
   } else {
     const { main } = await import('./main.js')
@@ -20,6 +20,22 @@ try {
 } catch (err) {
   process.stderr.write(`chrysalis: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exitCode = 1
+}
+
+/**
+ * Ink's layout engine (yoga, compiled by emscripten) asks `typeof fetch` while it loads, and on
+ * Node 20 that loads the whole built-in HTTP client (undici): 25–40 ms before the first frame,
+ * for nothing (yoga then reads its inlined binary anyway). The global is hidden while the UI
+ * loads and put back as it was (still lazy) for whoever needs it later.
+ */
+async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
+  const fetchProperty = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
+  if (fetchProperty?.configurable) delete (globalThis as { fetch?: unknown }).fetch
+  try {
+    return await load()
+  } finally {
+    if (fetchProperty?.configurable) Object.defineProperty(globalThis, 'fetch', fetchProperty)
+  }
 }
 
 /** `chrysalis` alone or `chrysalis tui`, with only the options the TUI takes. */
