@@ -134,12 +134,12 @@ export class Presence extends EventEmitter<PresenceEvents> {
       const feed = this.feeds.byDiscoveryKey(topic)
       if (feed) feeds.add(feed)
     }
-    for (const feed of feeds) feed.core.replicate(mux)
+    for (const feed of feeds) attach(feed, mux)
   }
 
   /** Offer a feed on every connection there is (one just opened, or about to be looked up). */
   private offerEverywhere(feed: Feed): void {
-    for (const { mux } of this.network?.connections() ?? []) feed.core.replicate(mux)
+    for (const { mux } of this.network?.connections() ?? []) attach(feed, mux)
   }
 
   /** Followed feeds, the most recently active first (by their newest indexed post), then the rest. */
@@ -472,4 +472,13 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     return people
   }
+}
+
+/**
+ * Replicate a feed over a connection. Given the connection's stream (not its muxer), hypercore
+ * skips a feed attached there already: offering one again (each read of it) must not pile up
+ * listeners and pairings on the stream.
+ */
+function attach(feed: Feed, mux: Protomux): void {
+  feed.core.replicate(mux.stream)
 }
