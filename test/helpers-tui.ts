@@ -53,6 +53,8 @@ export async function mountTui(
     env?: NodeJS.ProcessEnv
     /** How copying goes (the text is recorded in `copied` either way): sent to the terminal unless told. */
     copy?: Copied
+    /** Return before the node is open (a test that holds `openNode` back). */
+    background?: boolean
   }
 ): Promise<Tui> {
   const store = new Store(initialState(opts.size ?? { columns: 80, rows: 24 }))
@@ -75,7 +77,8 @@ export async function mountTui(
     r.unmount()
     await c.close()
   }, { order: -2 })
-  await c.start()
+  const started = c.start()
+  if (!opts.background) await started
   const frame = (): string => r.lastFrame() ?? ''
   return {
     c,

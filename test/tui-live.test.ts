@@ -4,12 +4,14 @@
 // background.
 import test from 'brittle'
 import dgram from 'node:dgram'
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import { openHostedNode, type HostedNode } from '../src/cli/host.js'
 import { ChrysalisNode } from '../src/node/node.js'
 import { untilDeadline } from '../src/node/deadline.js'
 import { threadRows, type UiState } from '../src/tui/store.js'
+import { SAVED_FILE } from '../src/tui/saved.js'
 import { K, mountTui } from './helpers-tui.js'
 import { makeNode, onlineNode, tmpDir, waitFor } from './helpers.js'
 
@@ -174,4 +176,26 @@ test('look before you follow: Enter on a discovered person shows what discover s
   t.absent(first.includes('(no name)'), 'the name discover showed, at once')
   await ui.until('Kaypro II manual, 1982', 20_000)
   t.alike(await bob.followingList(), [], 'looking followed nobody')
+})
+
+test('cold start: the timeline the UI showed last is drawn before the node is even open, then the node\'s replaces it', async (t) => {
+  const me = await makeNode(t, 'Ada')
+  await me.post({ text: 'Kaypro II manual, saved for the next start' })
+  const first = await mountTui(t, { home: me.home, openNode: () => Promise.resolve(me) })
+  await first.until('saved for the next start')
+  await first.c.close() // quitting saves what is shown too
+  const st = await fs.stat(path.join(me.home, SAVED_FILE))
+  t.is(st.mode & 0o777, 0o600, 'saved owner-only')
+
+  await me.post({ text: 'Osborne 1 schematics, written since' })
+  let open: (node: ChrysalisNode) => void = () => {}
+  const opening = new Promise<ChrysalisNode>((resolve) => (open = resolve))
+  const ui = await mountTui(t, { home: me.home, openNode: () => opening, background: true })
+  await ui.until('saved for the next start')
+  t.absent(ui.frame().includes('Opening your node'), 'no "opening" screen: the saved timeline is the first thing drawn')
+  t.absent(ui.frame().includes('Osborne 1 schematics'), 'what was saved, before the node is open')
+  t.ok(statusBar(ui.frame()).includes('going online'), 'and the status bar says the node is on its way')
+  open(me)
+  await ui.until('Osborne 1 schematics, written since')
+  t.pass('the node\'s timeline replaced it once open')
 })

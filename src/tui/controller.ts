@@ -9,6 +9,7 @@ import { loadFollowing, loadNotifications } from './node-people.js'
 import { loadThread, loadTimeline, lookAvailability, refreshTimeline } from './node-posts.js'
 import type { TopicWatch } from './node-topic.js'
 import { reduce } from './reducer.js'
+import { readSaved, writeSaved } from './saved.js'
 import { clamp, threadRows, top, updateTop, type Store, type UiState } from './store.js'
 
 /**
@@ -118,6 +119,9 @@ const INFO_MS = 10_000
  * close). Every failure a user can meet becomes one line in the message bar; nothing here
  * throws into React.
  */
+/** How many of the timeline's posts are saved for the next start (saved.ts): a screen or two. */
+const SAVED_POSTS = 30
+
 export class Controller {
   node: TuiNode | null = null
   readonly store: Store
@@ -131,6 +135,8 @@ export class Controller {
   private dhtNodes: (() => number) | null = null
   private readonly unsubscribe: Array<() => void> = []
   private closed = false
+  /** The saved view being written (saveView), which closing waits for. */
+  private pendingSave: Promise<void> | null = null
 
   constructor(store: Store, opts: ControllerOptions) {
     this.store = store
@@ -187,6 +193,11 @@ export class Controller {
   /** Open the node (once an identity exists), follow its events, load the screens. */
   async open(): Promise<void> {
     this.update((s) => ({ ...s, mode: 'opening' }))
+    // What the UI showed last time, at once: the node takes a few hundred milliseconds more.
+    const saved = readSaved(this.opts.home)
+    if (saved) {
+      this.update((s) => ({ ...s, mode: 'main', me: saved.me, timeline: { ...s.timeline, posts: saved.posts, loaded: true }, status: { ...s.status, net: 'going' } }))
+    }
     let opened: OpenedNode
     try {
       opened = await this.opts.openNode()
@@ -232,12 +243,20 @@ export class Controller {
   }
 
   /** q and Ctrl-C: leave now (the node closes after the UI is gone). */
+  /** Save who you are and the timeline's first page, for the next start's first frame (saved.ts). */
+  saveView(): void {
+    const { me, timeline } = this.state
+    if (!this.node || !me || !timeline.loaded) return
+    this.pendingSave = writeSaved(this.opts.home, { me, posts: timeline.posts.slice(0, SAVED_POSTS) }).catch(() => {}) // not saved: the next start waits for the node, as without it
+  }
+
   quit(): void {
     void this.close().then(() => this.opts.exit())
   }
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
+    this.saveView()
     this.update((s) => ({ ...s, mode: 'closing' }))
     this.closed = true
     if (this.timer) clearInterval(this.timer)
@@ -246,7 +265,7 @@ export class Controller {
     for (const w of this.topicWatches.values()) w.stop?.()
     this.topicWatches.clear()
     for (const u of this.unsubscribe) u()
-    return Promise.resolve()
+    return this.pendingSave ?? Promise.resolve()
   }
 
   /** Status, transfers and the time, every tickMs. */

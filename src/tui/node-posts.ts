@@ -16,6 +16,7 @@ export async function loadTimeline(c: Controller): Promise<void> {
   c.update((s) => ({ ...s, timeline: { ...s.timeline, loading: true } }))
   const page = await node.timeline({ limit: PAGE })
   c.update((s) => ({ ...s, timeline: { posts: page.posts, next: page.next, loading: false, selected: clamp(s.timeline.selected, page.posts.length), loaded: true } }))
+  c.saveView()
   lookAvailability(c, page.posts.slice(0, 20))
 }
 
