@@ -335,3 +335,21 @@ test('closing the network ends every wait for a peer or an ack (none holds the p
   t.is(await waiting, null, 'the wait for a peer ends with the network')
   t.is(await delivering, 'failed', 'so does a delivery')
 })
+
+test('delivering to a peer connected already dials nobody (explicit peers would keep a quarter of maxPeers from the others)', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const a = await makeNet(t, testnet, 'Ada', ['Vintage Manuals'])
+  const b = await makeNet(t, testnet, 'Bob', ['vintage-manuals'])
+  await peerNamed(a.net, 'Bob')
+  await peerNamed(b.net, 'Ada')
+  b.net.on('follow-notice', (_peer, _notice, done) => done())
+  let dials = 0
+  const joinPeer = a.net.swarm.joinPeer.bind(a.net.swarm)
+  a.net.swarm.joinPeer = (key: Buffer) => {
+    dials++
+    joinPeer(key)
+  }
+  const sent = await a.net.deliverFollowNotice(b.identity.publicKey, { at: 7 }, Date.now() + 10_000)
+  t.is(sent, 'acked')
+  t.is(dials, 0, 'no explicit peer while delivering to a connected one')
+})

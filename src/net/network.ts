@@ -409,7 +409,10 @@ export class Network extends Resource<NetworkEvents> {
     deadline: number,
     handles: (peer: Peer) => boolean = () => true
   ): Promise<'acked' | 'failed' | 'old-peer'> {
-    this.joinPeer(publicKey)
+    // Connected already (the usual case: we deliver when a peer says hello): no dial. An explicit
+    // peer is not free: while hyperswarm has 4 or more, it keeps a quarter of maxPeers for them.
+    const dial = this.peer(publicKey) === null
+    if (dial) this.joinPeer(publicKey)
     try {
       const peer = await this.waitForPeer(publicKey, deadline)
       if (!peer) return 'failed'
@@ -417,7 +420,7 @@ export class Network extends Resource<NetworkEvents> {
       return (await this.awaitAck(publicKey, key, send, deadline)) ? 'acked' : 'failed'
     } finally {
       // hyperswarm retries explicit peers forever: release it (an open connection stays open).
-      this.leavePeer(publicKey)
+      if (dial) this.leavePeer(publicKey)
     }
   }
 
