@@ -48,7 +48,7 @@ export interface NetworkOptions {
   hello: () => Omit<Hello, 'messages'>
   /**
    * Called on each new connection with the topics through which we found the peer (none when it
-   * called us): attach the feeds it is for (`core.replicate(mux)`, protocol.md §8.4). Without
+   * called us): attach the feeds it is for (`core.replicate(mux.stream)`, protocol.md §8.4). Without
    * it, the corestore's own policy applies.
    */
   offer?: (remote: Buffer, topics: Buffer[], mux: Protomux) => void
