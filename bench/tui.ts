@@ -16,7 +16,7 @@ import { themeFor } from '../src/tui/theme.js'
 import type { PostView } from '../src/node/views.js'
 import type { Row } from './feeds.js'
 import { ChrysalisNode } from '../src/node/node.js'
-import { SAVED_FILE, writeSaved } from '../src/tui/saved.js'
+import { SAVED_FILE, SAVED_POSTS, writeSaved } from '../src/tui/saved.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -148,7 +148,7 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
 async function saveAsTheUiWould(home: string): Promise<void> {
   const node = await ChrysalisNode.open({ home })
   try {
-    await writeSaved(home, { me: await node.whoami(), posts: (await node.timeline({ limit: 30 })).posts })
+    await writeSaved(home, { me: await node.whoami(), posts: (await node.timeline({ limit: SAVED_POSTS })).posts })
   } finally {
     await node.close()
   }

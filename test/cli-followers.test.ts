@@ -1,7 +1,7 @@
 import test from 'brittle'
 import path from 'node:path'
 import { tmpDir } from './helpers.js'
-import { daemon, freeUdpPort, json, run } from './helpers-cli.js'
+import { daemon, json, loopbackBootstrap, run } from './helpers-cli.js'
 
 // Whole CLI processes on a loopback bootstrap: Bob follows Ada while offline; his next sync tells
 // Ada's running node, and `followers` and `notifications` (through her socket) show it.
@@ -10,10 +10,7 @@ type Follower = { id: string; fingerprint: string; name: string | null; since: n
 
 test('cli: a follow made offline reaches the followed node at the next sync; followers and notifications show it', async (t) => {
   const dir = await tmpDir(t)
-  const port = await freeUdpPort()
-  const boot = daemon(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)])
-  const address = (await boot.waitFor(/127\.0\.0\.1:\d+/)).trim()
-  const net = ['--bootstrap', address]
+  const net = await loopbackBootstrap(t)
   const home = (n: string): string[] => ['--home', path.join(dir, n)]
 
   const a = await json<{ id: string }>(t, [...home('a'), 'init', '--name', 'Ada'])

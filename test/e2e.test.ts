@@ -1,7 +1,7 @@
 import test from 'brittle'
 import path from 'node:path'
 import { tmpDir, waitFor } from './helpers.js'
-import { daemon, freeUdpPort, json } from './helpers-cli.js'
+import { daemon, json, loopbackBootstrap } from './helpers-cli.js'
 
 // Whole CLI processes on a loopback bootstrap: the way people use Chrysalis.
 
@@ -9,10 +9,7 @@ type PostJson = { ref: string; text: string; authorName: string }
 
 test('e2e: A posts and serves; B follows, syncs, comments; A sees it via her socket; C sees it via A; discover lists A and B; D gets A\'s feed from B while A is offline', async (t) => {
   const dir = await tmpDir(t)
-  const port = await freeUdpPort()
-  const boot = daemon(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)])
-  const address = (await boot.waitFor(/127\.0\.0\.1:\d+/)).trim()
-  const net = ['--bootstrap', address]
+  const net = await loopbackBootstrap(t)
   const home = (n: string): string[] => ['--home', path.join(dir, n)]
 
   const a = await json<{ id: string }>(t, [...home('a'), 'init', '--name', 'Ada', '--bio', 'Kaypro manuals'])

@@ -127,6 +127,13 @@ export function watch(child: ChildProcess, what: string): Daemon {
   }
 }
 
+/** A `chrysalis bootstrap` node on 127.0.0.1 for the test: the `--bootstrap` flag pair to reach it. */
+export async function loopbackBootstrap(t: Test): Promise<string[]> {
+  const port = await freeUdpPort()
+  const boot = daemon(t, ['bootstrap', '--host', '127.0.0.1', '--port', String(port)])
+  return ['--bootstrap', (await boot.waitFor(/127\.0\.0\.1:\d+/)).trim()]
+}
+
 /** Start a long-running CLI command (serve, bootstrap); SIGTERM and await it when the test ends. */
 export function daemon(t: Test, args: string[], opts: { env?: Record<string, string> } = {}): Daemon {
   assertLoopback(args, opts.env)

@@ -1,6 +1,7 @@
 import type Hypercore from 'hypercore'
 import Hyperbee, { type Batch } from 'hyperbee'
 import * as b4a from '../bytes.js'
+import { SerialByKey } from '../serial.js'
 import { toHex } from '../identity/encoding.js'
 import type { Feed, StoredPost } from './feed.js'
 import { BACKLINK_PREFIX, POST_PREFIX, parsePostKey, postIdHex, rangeOf } from './layout.js'
@@ -67,7 +68,7 @@ export class LocalIndex extends Resource {
   readonly db: IndexBee
   private readonly now: () => number
   private readonly initialWindow: number
-  private readonly queues = new Map<string, Promise<UpdateResult>>()
+  private readonly updates = new SerialByKey<UpdateResult>()
 
   /** Built on the first search, then kept up to date; while building, changes wait in `pending`. */
   private search: SearchIndex | null = null
@@ -100,18 +101,7 @@ export class LocalIndex extends Resource {
 
   /** Bring the index up to date with one feed. Calls for the same feed run one after another. */
   update(feed: Feed): Promise<UpdateResult> {
-    const key = feed.authorHex
-    const prev = this.queues.get(key) ?? Promise.resolve(null)
-    const next = prev.then(
-      () => this.runUpdate(feed),
-      () => this.runUpdate(feed)
-    )
-    this.queues.set(key, next)
-    const clear = (): void => {
-      if (this.queues.get(key) === next) this.queues.delete(key)
-    }
-    next.then(clear, clear)
-    return next
+    return this.updates.run(feed.authorHex, () => this.runUpdate(feed))
   }
 
   private async runUpdate(feed: Feed): Promise<UpdateResult> {

@@ -261,13 +261,6 @@ export class Network extends Resource<NetworkEvents> {
     await this.swarm.flush()
   }
 
-  notify(publicKey: Buffer, message: Notify): boolean {
-    const peer = this.peers.get(toHex(publicKey))
-    if (!peer || peer.hello === null) return false
-    peer.send.notify.send(message) // queued even when it reports backpressure
-    return true
-  }
-
   peer(publicKey: Buffer): Peer | null {
     const p = this.peers.get(toHex(publicKey))
     return p && p.hello ? publicPeer(p) : null
@@ -348,36 +341,35 @@ export class Network extends Resource<NetworkEvents> {
   }
 
   private onNotify(state: PeerState, message: Notify): void {
-    if (!state.hello) throw new DecodeError('a notification before hello')
-    if (!this.buckets.take(toHex(state.publicKey))) return
-    let acked = false
-    this.emit('notify', publicPeer(state), message, () => {
-      if (acked || state.channel.closed) return
-      acked = true
-      state.send.ack.send({ id: message.id })
-    })
+    if (this.admit(state, 'a notification')) {
+      this.emit('notify', publicPeer(state), message, ackOnce(state, () => state.send.ack.send({ id: message.id })))
+    }
   }
 
-  /** A follow notice takes a token from the same bucket as notifies: each costs us a feed read. */
   private onFollowNotice(state: PeerState, message: FollowNotice): void {
-    if (!state.hello) throw new DecodeError('a follow notice before hello')
-    if (!this.buckets.take(toHex(state.publicKey))) return
-    let acked = false
-    this.emit('follow-notice', publicPeer(state), message, () => {
-      if (acked || state.channel.closed) return
-      acked = true
-      state.send.followAck.send({ at: message.at })
-    })
+    if (this.admit(state, 'a follow notice')) {
+      this.emit('follow-notice', publicPeer(state), message, ackOnce(state, () => state.send.followAck.send({ at: message.at })))
+    }
+  }
+
+  /**
+   * A notify or a follow notice may come only after the peer's hello (else: disconnect), and is
+   * read only with a token of the sender's bucket (each costs us a feed read): false drops it.
+   */
+  private admit(state: PeerState, what: string): boolean {
+    if (!state.hello) throw new DecodeError(`${what} before hello`)
+    return this.buckets.take(toHex(state.publicKey))
   }
 
   private onFollowAck(state: PeerState, { at }: FollowNotice): void {
-    const key = `${toHex(state.publicKey)}/follow/${at}`
-    this.acks.get(key)?.()
-    this.acks.delete(key)
+    this.settleAck(`${toHex(state.publicKey)}/follow/${at}`)
   }
 
   private onAck(state: PeerState, { id }: Ack): void {
-    const key = `${toHex(state.publicKey)}/${id}`
+    this.settleAck(`${toHex(state.publicKey)}/${id}`)
+  }
+
+  private settleAck(key: string): void {
     this.acks.get(key)?.()
     this.acks.delete(key)
   }
@@ -481,6 +473,16 @@ export class Network extends Resource<NetworkEvents> {
       this.emit('bad-peer', conn.remotePublicKey, reason)
       conn.destroy()
     }
+  }
+}
+
+/** The `done` a listener calls once it processed a peer's message: acknowledges once, on an open channel. */
+function ackOnce(state: PeerState, ack: () => void): () => void {
+  let acked = false
+  return () => {
+    if (acked || state.channel.closed) return
+    acked = true
+    ack()
   }
 }
 

@@ -1,4 +1,5 @@
 import * as b4a from '../bytes.js'
+import { SerialByKey } from '../serial.js'
 import { encodeId, fingerprint, toHex } from '../identity/encoding.js'
 import { LOCAL_ONLY } from '../feeds/feed.js'
 import { FOLLOW_PREFIX } from '../feeds/layout.js'
@@ -31,7 +32,7 @@ const READ_MS = 8000
 export class Followers {
   private readonly d: FollowerDeps
   /** Notices being read, by sender: one at a time each, so that a repeated one waits and notifies nothing. */
-  private readonly reading = new Map<string, Promise<boolean>>()
+  private readonly reading = new SerialByKey<boolean>()
 
   constructor(deps: FollowerDeps) {
     this.d = deps
@@ -45,17 +46,7 @@ export class Followers {
    * the notice is not acknowledged, so they send it again later.
    */
   onNotice(from: Buffer): Promise<boolean> {
-    const key = toHex(from)
-    const next = (this.reading.get(key) ?? Promise.resolve(true)).then(
-      () => this.read(from),
-      () => this.read(from)
-    )
-    this.reading.set(key, next)
-    const clear = (): void => {
-      if (this.reading.get(key) === next) this.reading.delete(key)
-    }
-    next.then(clear, clear)
-    return next
+    return this.reading.run(toHex(from), () => this.read(from))
   }
 
   private async read(from: Buffer): Promise<boolean> {

@@ -119,9 +119,6 @@ const INFO_MS = 10_000
  * close). Every failure a user can meet becomes one line in the message bar; nothing here
  * throws into React.
  */
-/** How many of the timeline's posts are saved for the next start (saved.ts): a screen or two. */
-const SAVED_POSTS = 30
-
 export class Controller {
   node: TuiNode | null = null
   readonly store: Store
@@ -247,7 +244,7 @@ export class Controller {
   saveView(): void {
     const { me, timeline } = this.state
     if (!this.node || !me || !timeline.loaded) return
-    this.pendingSave = writeSaved(this.opts.home, { me, posts: timeline.posts.slice(0, SAVED_POSTS) }).catch(() => {}) // not saved: the next start waits for the node, as without it
+    this.pendingSave = writeSaved(this.opts.home, { me, posts: timeline.posts }).catch(() => {}) // not saved: the next start waits for the node, as without it
   }
 
   quit(): void {

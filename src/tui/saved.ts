@@ -13,6 +13,8 @@ import type { PostView, ProfileView } from '../node/views.js'
  *   await writeSaved(home, { me, posts })
  */
 export const SAVED_FILE = 'tui-timeline.json'
+/** How many of the timeline's posts are saved: a screen or two. */
+export const SAVED_POSTS = 30
 /** Bump whenever PostView or ProfileView change shape: an older file is then ignored. */
 const VERSION = 1
 const MAX_BYTES = 1024 * 1024
@@ -34,9 +36,9 @@ export function readSaved(home: string): SavedView | null {
   }
 }
 
-/** Save what the UI shows (owner-only, replaced whole: a reader sees the old file or the new). */
+/** Save what the UI shows, its first SAVED_POSTS posts (owner-only, replaced whole: a reader sees the old file or the new). */
 export async function writeSaved(home: string, view: SavedView): Promise<void> {
-  await writeFileAtomic(path.join(home, SAVED_FILE), JSON.stringify({ v: VERSION, me: view.me, posts: view.posts }), 0o600)
+  await writeFileAtomic(path.join(home, SAVED_FILE), JSON.stringify({ v: VERSION, me: view.me, posts: view.posts.slice(0, SAVED_POSTS) }), 0o600)
 }
 
 function isSaved(d: unknown): d is { v: number; me: ProfileView; posts: PostView[] } {
