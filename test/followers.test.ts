@@ -80,3 +80,12 @@ test('a forged notice (no follow record in the sender\'s feed) is acked and chan
   t.alike(await ada.followers(), [], 'a blocked identity is not listed')
   t.is(notified, 0, 'nor notified')
 })
+
+test('a delivery started in the background (a peer saying hello as the node closes) never rejects: what it could not read stays queued', async (t) => {
+  const testnet = await createTestnet(3, (fn, o) => t.teardown(fn, o))
+  const ada = await onlineNode(t, testnet, 'Ada')
+  await internals(ada).index.close() // as closing does, under a delivery about to read the outbox
+  let rejected = false
+  await internals(ada).conversations.deliverSoon(ada.identity.publicKey, 1000).catch(() => (rejected = true))
+  t.absent(rejected, 'settled without an error (unhandled, it would end the process)')
+})

@@ -115,6 +115,7 @@ export function internals(node: ChrysalisNode) {
     transfers: node['transfers'],
     feedOf: (author: Buffer) => node['feeds'].of(author),
     relations: node['relations'],
+    conversations: node['conversations'],
     presence: node['presence'],
     get network() {
       return presence.network

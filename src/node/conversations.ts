@@ -48,7 +48,7 @@ export class Conversations {
     for (const key of post.record.mentions) if (!targets.has(toHex(key))) targets.set(toHex(key), { key, kind: 'mention' })
     targets.delete(this.d.feeds.own.authorHex)
     for (const { key, kind } of targets.values()) await this.d.index.queueOutgoing(key, post.id, kind)
-    if (this.d.presence.network) for (const { key } of targets.values()) void this.deliverTo(key, Date.now() + 15_000)
+    if (this.d.presence.network) for (const { key } of targets.values()) void this.deliverSoon(key, 15_000)
   }
 
   /**
@@ -60,7 +60,19 @@ export class Conversations {
   async queueFollowNotice(target: Buffer, record: { at: number } | null): Promise<void> {
     if (!record) return
     await this.d.index.queueFollowNotice(target, record.at)
-    if (this.d.presence.network) void this.deliverTo(target, Date.now() + 15_000)
+    if (this.d.presence.network) void this.deliverSoon(target, 15_000)
+  }
+
+  /**
+   * Deliver to one identity in the background (a comment just written, a peer that said hello),
+   * for at most `ms`. Never rejects: what is not delivered stays queued, and a node closing
+   * meanwhile (its index closed under the read) delivers it at its next online.
+   */
+  deliverSoon(target: Buffer, ms: number): Promise<void> {
+    return this.deliverTo(target, Date.now() + ms).then(
+      () => {},
+      () => {}
+    )
   }
 
   /** Deliver what is queued for one identity, if it can be reached before the deadline. */

@@ -106,7 +106,7 @@ export class ChrysalisNode extends Resource<NodeEvents> {
     this.presence.on('feed-update', (e) => this.emit('feed-update', e))
     this.presence.on('notify', (from, id, done) => void this.conversations.onNotify(from, id).then(done, done))
     this.presence.on('follow-notice', (from, done) => void this.followedBy.onNotice(from).then((read) => read && done(), done)) // unread: sent again later
-    this.presence.on('peer', (publicKey) => void this.conversations.deliverTo(publicKey, Date.now() + 10_000))
+    this.presence.on('peer', (publicKey) => void this.conversations.deliverSoon(publicKey, 10_000))
     this.files = new NodeFiles({
       transfers,
       feeds: this.feeds,
