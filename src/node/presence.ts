@@ -381,13 +381,12 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     network.on('peer', onPeer)
     for (const peer of network.list()) onPeer(peer)
-    this.announce(normal, { lookAgain: true }).then(
-      async () => {
+    this.announce(normal, { lookAgain: true })
+      .then(async () => {
         for (const peer of network.list()) onPeer(peer)
         for (const person of await this.followedByFollows(seen)) if (!stopped) onPerson(person)
-      },
-      () => {} // the network closed while joining: nothing more to report
-    )
+      })
+      .catch(() => {}) // the network or the node closed meanwhile: nothing more to report
     return () => {
       stopped = true
       network.off('peer', onPeer)
